@@ -1,0 +1,230 @@
+/**
+ * The contract between attnlab's core and its plugins.
+ *
+ * A plugin is one file whose default export is a {@link PluginDescriptor}: its kind, its name,
+ * the JSON Schema of its params and a `create` factory. Plugin files import only *types* from
+ * attnlab and receive everything they run with (tfjs, attnlab's tensor ops, their collaborators)
+ * through the factory's context, so a plugin outside this package needs no install of its own.
+ *
+ * Tensor conventions, used by every interface below:
+ * - `ids`   int32   [batch, time]        token ids, 0 = PAD
+ * - `mask`  float32 [batch, time]        1 on real tokens, 0 on padding
+ * - `x`     float32 [batch, time, dim]   token representations
+ * - attention weights float32 [batch, time], exactly 0 on padding, summing to 1 over real tokens
+ */
+import type * as tfjs from '@tensorflow/tfjs';
+import type { FromSchema, JSONSchema } from 'json-schema-to-ts';
+import type { NnOps } from './nn/ops.js';
+
+export type Tf = typeof tfjs;
+export type { NnOps };
+
+/** The kinds of plugins, each with the folder `plugins/<kind>/` holding its built-ins. */
+export const PLUGIN_KINDS = [
+  'dataset',
+  'embeddings',
+  'model',
+  'encoder',
+  'pooler',
+  'value',
+  'head',
+  'regularizer',
+  'optimizer',
+] as const;
+export type PluginKind = (typeof PLUGIN_KINDS)[number];
+
+/**
+ * Schema keyword marking a property as a nested plugin block (`{ type: <name>, ...params }`),
+ * e.g. a model's `encoder`. The core validates the block against the named plugin's schema
+ * and fills its defaults; the owning plugin builds it with `ctx.build`.
+ */
+export const SLOT_KEYWORD = 'x-plugin-kind';
+
+/** A nested plugin block as a factory receives it: validated, defaults filled. */
+export interface PluginBlock {
+  readonly type: string;
+  readonly [param: string]: unknown;
+}
+
+/** Everything a factory may use besides its params. */
+export interface BaseContext {
+  /** The tfjs instance the run computes with (backend already selected). */
+  readonly tf: Tf;
+  /** attnlab's tensor ops: masked softmax, fused recurrent layers, initialisers. */
+  readonly nn: NnOps;
+  /** Seed for this component's random initialisation, derived from the run's seed. */
+  readonly seed: number;
+  /** Builds a nested plugin block (a slot of this plugin's schema). */
+  build<K extends PluginKind>(kind: K, block: PluginBlock, context: ExtraContext[K]): Promise<Created[K]>;
+}
+
+/** A trainable part of a model. */
+export interface Module {
+  /** Trainable variables, each with a unique, stable name (used by checkpoints and L2). */
+  readonly variables: readonly tfjs.Variable[];
+}
+
+/** One labelled text. `label` indexes {@link LabelledCorpus.labels}. */
+export interface Example {
+  readonly id: string;
+  readonly text: string;
+  readonly label: number;
+  /** Extra per-example facts a dataset keeps (IMDB: the star rating). */
+  readonly meta?: Readonly<Record<string, string | number>>;
+}
+
+export interface LabelledCorpus {
+  readonly labels: readonly string[];
+  readonly train: readonly Example[];
+  /** Carved from train; the only split used for early stopping and model selection. */
+  readonly validation: readonly Example[];
+  /** Used once, for the final number. */
+  readonly test: readonly Example[];
+}
+
+/** Progress of long work (downloads, parsing); the core draws it as a bar when on a TTY. */
+export interface ProgressReporter {
+  start(label: string, total?: number, unit?: string): ProgressTask;
+}
+export interface ProgressTask {
+  tick(amount: number): void;
+  done(): void;
+}
+
+export interface DatasetContext {
+  readonly cacheDir: string;
+  readonly progress: ProgressReporter;
+  /** The run's seed, for splits and sampling. */
+  readonly seed: number;
+  /** The config file the block comes from, to resolve relative paths. */
+  readonly configDir: string;
+}
+export interface Dataset {
+  load(): Promise<LabelledCorpus>;
+}
+
+export interface EmbeddingsContext extends DatasetContext {}
+/** Pretrained vectors, looked up by token. */
+export interface EmbeddingTable {
+  readonly dim: number;
+  /** Row of `token` in `vectors`, or -1 when unknown. */
+  indexOf(token: string): number;
+  /** Row-major float32 [size, dim]. */
+  readonly vectors: Float32Array;
+  readonly size: number;
+}
+export interface Embeddings {
+  /** Identity of the source, e.g. a file's path, size and mtime; keys the binary cache. */
+  readonly sourceId: string;
+  /** Whether the model may fine-tune the vectors. */
+  readonly trainable: boolean;
+  load(): Promise<EmbeddingTable>;
+}
+
+/** Maps token representations to contextual ones. */
+export interface Encoder extends Module {
+  readonly outputDim: number;
+  /** x [batch, time, inputDim], mask [batch, time] → [batch, time, outputDim]. */
+  apply(x: tfjs.Tensor3D, mask: tfjs.Tensor2D, training: boolean): tfjs.Tensor3D;
+}
+
+/** Decides where to look: attention weights over the encoder's outputs. */
+export interface Pooler extends Module {
+  /** h [batch, time, dim], mask [batch, time] → weights [batch, time] (0 on pads, rows sum to 1). */
+  attend(h: tfjs.Tensor3D, mask: tfjs.Tensor2D, training: boolean): tfjs.Tensor2D;
+}
+
+/** The value transform v_θ: what is averaged under the attention weights. */
+export interface ValueTransform extends Module {
+  readonly outputDim: number;
+  /** h [batch, time, inputDim] → [batch, time, outputDim]. */
+  apply(h: tfjs.Tensor3D, training: boolean): tfjs.Tensor3D;
+}
+
+export interface Head extends Module {
+  /** t [batch, inputDim] → logits [batch, classes]. */
+  apply(t: tfjs.Tensor2D, training: boolean): tfjs.Tensor2D;
+}
+
+/** What one forward pass produced, as regularisers and analyses see it. */
+export interface ForwardOutput {
+  readonly logits: tfjs.Tensor2D;
+  /** [batch, time]: the pooler's weights. */
+  readonly attention: tfjs.Tensor2D;
+  readonly mask: tfjs.Tensor2D;
+}
+
+export interface Model extends Module {
+  forward(ids: tfjs.Tensor2D, mask: tfjs.Tensor2D, training: boolean): ForwardOutput;
+}
+
+export interface Regularizer {
+  /** A scalar added to the loss. */
+  penalty(output: ForwardOutput, variables: readonly tfjs.Variable[]): tfjs.Scalar;
+}
+
+export interface ModelContext extends BaseContext {
+  /** The frozen (or trainable) embedding matrix [vocab, dim]; row 0 is PAD, row 1 UNK. */
+  readonly embeddings: tfjs.Tensor2D | tfjs.Variable;
+  readonly numClasses: number;
+}
+export interface LayerContext extends BaseContext {
+  readonly inputDim: number;
+}
+export interface HeadContext extends LayerContext {
+  readonly numClasses: number;
+}
+
+/** Context each kind's factory receives. */
+export interface ContextOf {
+  dataset: DatasetContext;
+  embeddings: EmbeddingsContext;
+  model: ModelContext;
+  encoder: LayerContext;
+  pooler: LayerContext;
+  value: LayerContext;
+  head: HeadContext;
+  regularizer: BaseContext;
+  optimizer: BaseContext & { readonly learningRate: number };
+}
+
+/** What `ctx.build(kind, block, extra)` needs beyond the base context. */
+export type ExtraContext = {
+  [K in PluginKind]: Omit<ContextOf[K], keyof BaseContext>;
+};
+
+/** What each kind's factory returns. */
+export interface Created {
+  dataset: Dataset;
+  embeddings: Embeddings;
+  model: Model;
+  encoder: Encoder;
+  pooler: Pooler;
+  value: ValueTransform;
+  head: Head;
+  regularizer: Regularizer;
+  optimizer: tfjs.Optimizer;
+}
+
+/** A plugin: the default export of its file. */
+export interface PluginDescriptor<K extends PluginKind = PluginKind, S extends JSONSchema = JSONSchema> {
+  readonly kind: K;
+  /** Registry key; for a built-in, equal to its file name. */
+  readonly name: string;
+  /** One line, shown by `attnlab plugins`. */
+  readonly description: string;
+  /** JSON Schema of the params (an object schema; `type` is added by the core). */
+  readonly schema: S;
+  create(params: FromSchema<S>, ctx: ContextOf[K]): Created[K] | Promise<Created[K]>;
+}
+
+/** A plugin of any kind, as the registry holds it. */
+export type AnyPlugin = {
+  [K in PluginKind]: {
+    readonly kind: K;
+    readonly name: string;
+    readonly description: string;
+    readonly schema: JSONSchema;
+    create(params: never, ctx: ContextOf[K]): Created[K] | Promise<Created[K]>;
+  };
+}[PluginKind];
