@@ -104,6 +104,14 @@ export class TrainingError extends AttnlabError {
   }
 }
 
+/** Wrong command-line arguments. Exit code 2. */
+export class UsageError extends AttnlabError {
+  constructor(message: string) {
+    super('usage', message, { exitCode: 2 });
+    this.name = 'UsageError';
+  }
+}
+
 /** Closest candidate by edit distance, for "did you mean". */
 export function closest(word: string, candidates: readonly string[]): string | undefined {
   let best: string | undefined;

@@ -55,7 +55,7 @@ export interface BaseContext {
   /** Seed for this component's random initialisation, derived from the run's seed. */
   readonly seed: number;
   /** Builds a nested plugin block (a slot of this plugin's schema). */
-  build<K extends PluginKind>(kind: K, block: PluginBlock, context: ExtraContext[K]): Promise<Created[K]>;
+  build<K extends PluginKind>(kind: K, block: { readonly [key: string]: unknown }, context: ExtraContext[K]): Promise<Created[K]>;
 }
 
 /** A trainable part of a model. */

@@ -1,0 +1,13 @@
+import type { PluginDescriptor } from '../../src/plugin-api.js';
+
+const schema = { type: 'object', additionalProperties: false, properties: {} } as const;
+
+export default {
+  kind: 'encoder',
+  name: 'none',
+  description: 'No encoder: attention looks at the word embeddings themselves.',
+  schema,
+  create(_params, ctx) {
+    return { outputDim: ctx.inputDim, variables: [], apply: (x) => x };
+  },
+} satisfies PluginDescriptor<'encoder', typeof schema>;

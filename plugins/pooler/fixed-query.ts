@@ -1,0 +1,28 @@
+import type { Tensor2D } from '@tensorflow/tfjs';
+import type { PluginDescriptor } from '../../src/plugin-api.js';
+
+const schema = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    temperature: { type: 'number', exclusiveMinimum: 0, default: 1, description: 'Scores are divided by it before the softmax.' },
+  },
+} as const;
+
+/** p(a_i|t) = softmax_i(q·x_i / temperature) over the real tokens, q learned (the brief’s Q2). */
+export default {
+  kind: 'pooler',
+  name: 'fixed-query',
+  description: 'Attention with one learned query q: softmax of q·h_i over the real tokens (Q2).',
+  schema,
+  create(params, { tf, nn, inputDim, seed }) {
+    const query = nn.glorot('pooler/query', [inputDim, 1], seed);
+    return {
+      variables: [query],
+      attend(h, mask) {
+        const scores = tf.squeeze(tf.matMul(h, tf.div(query, params.temperature) as Tensor2D), [2]) as Tensor2D;
+        return nn.maskedSoftmax(scores, mask);
+      },
+    };
+  },
+} satisfies PluginDescriptor<'pooler', typeof schema>;

@@ -1,0 +1,40 @@
+import type { Tensor2D, Tensor3D } from '@tensorflow/tfjs';
+import type { PluginDescriptor } from '../../src/plugin-api.js';
+
+const schema = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    hidden: { type: 'integer', minimum: 0, maximum: 4096, default: 0, description: 'Hidden units of an MLP computing q; 0 = linear q = W·mean(h) + b.' },
+    activation: { enum: ['tanh', 'relu', 'elu', 'sigmoid'], default: 'tanh', description: 'Activation of the MLP’s hidden layer.' },
+  },
+} as const;
+
+/** The query depends on the text: q = f(masked mean of h), then softmax_i(q·h_i) (the brief’s Q3). */
+export default {
+  kind: 'pooler',
+  name: 'text-query',
+  description: 'Attention whose query is computed from the text: q = W·mean(h) + b, or a small MLP (Q3).',
+  schema,
+  create(params, { tf, nn, inputDim, seed }) {
+    const layers = params.hidden > 0 ? [inputDim, params.hidden, inputDim] : [inputDim, inputDim];
+    const weights = layers.slice(1).map((width, index) => ({
+      kernel: nn.glorot(`pooler/query_${index}/kernel`, [layers[index], width], seed + index),
+      bias: nn.zeros(`pooler/query_${index}/bias`, [width]),
+    }));
+    const activate = (x: Tensor2D): Tensor2D => tf[params.activation](x) as Tensor2D;
+    return {
+      variables: weights.flatMap(({ kernel, bias }) => [kernel, bias]),
+      attend(h, mask) {
+        const uniform = tf.div(mask, tf.sum(mask, 1, true)) as Tensor2D;
+        let query = nn.weightedSum(uniform, h);
+        weights.forEach(({ kernel, bias }, index) => {
+          query = nn.dense(query, kernel as Tensor2D, bias as never);
+          if (index < weights.length - 1) query = activate(query);
+        });
+        const scores = tf.squeeze(tf.matMul(h, tf.expandDims(query, 2) as Tensor3D), [2]) as Tensor2D;
+        return nn.maskedSoftmax(scores, mask);
+      },
+    };
+  },
+} satisfies PluginDescriptor<'pooler', typeof schema>;

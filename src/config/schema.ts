@@ -1,0 +1,149 @@
+/**
+ * The schema of a run config: the core's own sections, with plugin slots where a plugin block
+ * goes. `composeEditorSchema` expands every slot into the registered plugins' schemas, for
+ * `attnlab schema` and editors (yaml-language-server).
+ */
+import { SLOT_KEYWORD, type PluginKind } from '../plugin-api.js';
+import type { PluginRegistry } from '../plugins/registry.js';
+
+export type JsonSchema = Record<string, unknown>;
+
+/** A property holding a plugin block of `kind`, defaulting to `defaultType` when absent. */
+export function slot(kind: PluginKind, description: string, defaultType?: string): JsonSchema {
+  return {
+    type: 'object',
+    [SLOT_KEYWORD]: kind,
+    description,
+    required: defaultType ? [] : ['type'],
+    properties: { type: { type: 'string', description: `Which ${kind} plugin (attnlab plugins ${kind})` } },
+    ...(defaultType ? { default: { type: defaultType } } : {}),
+  };
+}
+
+export const BACKENDS = ['auto', 'tensorflow', 'wasm', 'cpu'] as const;
+
+export const configSchema = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    name: { type: 'string', description: 'Run name in MLflow; defaults to the config file name.' },
+    description: { type: 'string', description: 'Free text, logged as the run description.' },
+    seed: { type: 'integer', minimum: 0, default: 0, description: 'Seed of every random choice: splits, initialisation, shuffling, dropout.' },
+    backend: {
+      enum: [...BACKENDS],
+      default: 'auto',
+      description: 'Compute backend; auto takes the fastest that loads (tensorflow, then wasm, then cpu).',
+    },
+    plugins: {
+      type: 'array',
+      items: { type: 'string' },
+      default: [],
+      description: 'Your own plugin files (.ts or .js), relative to this config file.',
+    },
+    data: slot('dataset', 'The dataset.', 'imdb'),
+    embeddings: slot('embeddings', 'Pretrained word vectors.', 'glove-6b-100d'),
+    model: slot('model', 'The model: encoder, pooler, value transform and head.', 'classifier'),
+    regularizers: {
+      type: 'object',
+      default: {},
+      description: 'Named penalties added to the loss, e.g. entropy: { type: entropy, weight: 0.01 }.',
+      additionalProperties: slot('regularizer', 'A penalty added to the loss.'),
+    },
+    train: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      description: 'Training loop.',
+      properties: {
+        epochs: { type: 'integer', minimum: 1, maximum: 10000, default: 10, description: 'Passes over the training split.' },
+        batch_size: { type: 'integer', minimum: 1, maximum: 65536, default: 64, description: 'Reviews per training batch.' },
+        eval_batch_size: { type: 'integer', minimum: 1, maximum: 65536, default: 256, description: 'Reviews per evaluation batch.' },
+        max_length: { type: 'integer', minimum: 1, maximum: 100000, default: 400, description: 'Reviews are cut to this many tokens.' },
+        bucket_by_length: { type: 'boolean', default: true, description: 'Batch reviews of similar length together to cut padding.' },
+        lr: { type: 'number', exclusiveMinimum: 0, maximum: 10, default: 0.001, description: 'Learning rate.' },
+        optimizer: slot('optimizer', 'The optimiser.', 'adam'),
+        clip_norm: { type: 'number', minimum: 0, default: 5, description: 'Clip the global gradient norm to this value (0 turns it off).' },
+        patience: {
+          type: 'integer',
+          minimum: 0,
+          default: 3,
+          description: 'Stop after this many epochs without a better validation accuracy (0 turns early stopping off).',
+        },
+      },
+    },
+    tracking: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      description: 'Where runs are recorded (MLflow).',
+      properties: {
+        uri: { type: 'string', description: 'MLflow tracking URI: http(s)://… for a server, a folder or file: URI for a local store. Default: MLFLOW_TRACKING_URI, else ./runs.' },
+        experiment: { type: 'string', description: 'MLflow experiment name. Default: MLFLOW_EXPERIMENT_NAME, else Default.' },
+      },
+    },
+  },
+} as const satisfies JsonSchema;
+
+/** The whole config's JSON Schema with every slot expanded into its kind's plugins. */
+export async function composeEditorSchema(registry: PluginRegistry): Promise<JsonSchema> {
+  const definitions: Record<string, JsonSchema> = {};
+  const expandKind = async (kind: PluginKind): Promise<void> => {
+    if (definitions[kind]) return;
+    definitions[kind] = {};
+    const variants: JsonSchema[] = [];
+    for (const entry of registry.list(kind)) {
+      const plugin = await entry.load();
+      const schema = plugin.schema as JsonSchema;
+      const properties = await expandSlots((schema.properties ?? {}) as Record<string, JsonSchema>, expandKind);
+      variants.push({
+        if: { properties: { type: { const: entry.name } }, required: ['type'] },
+        then: { ...schema, properties: { type: { const: entry.name }, ...properties }, additionalProperties: false },
+      });
+    }
+    definitions[kind] = {
+      type: 'object',
+      required: ['type'],
+      properties: {
+        type: {
+          enum: registry.names(kind),
+          description: `The ${kind} plugin`,
+        },
+      },
+      allOf: variants,
+    };
+  };
+  const core = structuredClone(configSchema) as unknown as JsonSchema;
+  core.properties = await expandSlots(core.properties as Record<string, JsonSchema>, expandKind);
+  return { $schema: 'http://json-schema.org/draft-07/schema#', title: 'attnlab run config', ...core, properties: { extends: extendsSchema, ...(core.properties as object) }, definitions };
+}
+
+const extendsSchema: JsonSchema = {
+  description: 'Config file(s) this one builds on, relative to this file; deep merge, lists replace.',
+  oneOf: [{ type: 'string' }, { type: 'array', items: { type: 'string' } }],
+};
+
+async function expandSlots(
+  properties: Record<string, JsonSchema>,
+  expandKind: (kind: PluginKind) => Promise<void>,
+): Promise<Record<string, JsonSchema>> {
+  const expanded: Record<string, JsonSchema> = {};
+  for (const [key, property] of Object.entries(properties)) {
+    expanded[key] = await expandProperty(property, expandKind);
+  }
+  return expanded;
+}
+
+async function expandProperty(property: JsonSchema, expandKind: (kind: PluginKind) => Promise<void>): Promise<JsonSchema> {
+  const kind = property[SLOT_KEYWORD] as PluginKind | undefined;
+  if (kind) {
+    await expandKind(kind);
+    const { [SLOT_KEYWORD]: _kind, properties: _properties, required: _required, type: _type, ...annotations } = property;
+    return { ...annotations, $ref: `#/definitions/${kind}` };
+  }
+  const result: JsonSchema = { ...property };
+  if (property.properties) result.properties = await expandSlots(property.properties as Record<string, JsonSchema>, expandKind);
+  if (typeof property.additionalProperties === 'object') {
+    result.additionalProperties = await expandProperty(property.additionalProperties as JsonSchema, expandKind);
+  }
+  return result;
+}

@@ -1,0 +1,238 @@
+/**
+ * Checks a loaded config against the core schema and, slot by slot, against the schema of the
+ * plugin each `type:` names; fills defaults; reports every problem at once with its file, line,
+ * column and key path.
+ */
+import { basename, extname } from 'node:path';
+import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
+import type { Container } from 'inversify';
+import { closest, ConfigError, PluginError, Problem, type SourceLocation } from '../errors.js';
+import { SLOT_KEYWORD, type AnyPlugin, type PluginKind } from '../plugin-api.js';
+import { createContainer, registryOf } from '../plugins/container.js';
+import { describe, isPlainObject, loadConfig, type ConfigData, type LoadedConfig, type Override } from './load.js';
+import { configSchema, type JsonSchema } from './schema.js';
+import type { ConfigFile, ResolvedConfig } from './types.js';
+import { joinPath } from './yaml-source.js';
+
+/** Loads, merges and validates a config file; throws ConfigError listing every problem. */
+export async function resolveConfigFile(
+  file: string,
+  overrides: readonly Override[] = [],
+  container?: Container,
+): Promise<ConfigFile & { container: Container }> {
+  const loaded = loadConfig(file, overrides);
+  const userPlugins = Array.isArray(loaded.data.plugins) ? loaded.data.plugins.filter((entry) => typeof entry === 'string') : [];
+  const runContainer = container ?? (await containerFor(userPlugins, loaded));
+  const config = await validateLoaded(loaded, runContainer);
+  return { file: loaded.file, config, container: runContainer };
+}
+
+async function containerFor(userPlugins: string[], loaded: LoadedConfig): Promise<Container> {
+  try {
+    return await createContainer(userPlugins);
+  } catch (error) {
+    if (!(error instanceof PluginError)) throw error;
+    const index = userPlugins.indexOf(error.file);
+    const location = index >= 0 ? loaded.sources.get(`plugins.${index}`)?.value : undefined;
+    throw new ConfigError([new Problem({ code: error.code, message: error.message, path: index >= 0 ? `plugins.${index}` : 'plugins', location })]);
+  }
+}
+
+export async function validateLoaded(loaded: LoadedConfig, container: Container): Promise<ResolvedConfig> {
+  const validator = new ConfigValidator(loaded, container);
+  const data = structuredClone(loaded.data);
+  data.name ??= basename(loaded.file, extname(loaded.file));
+  await validator.check(data);
+  return deepFreeze(data) as unknown as ResolvedConfig;
+}
+
+const ajv = new Ajv({ allErrors: true, useDefaults: true, strict: false, verbose: true });
+ajv.addKeyword({ keyword: SLOT_KEYWORD, schemaType: 'string' });
+const compiled = new WeakMap<object, ValidateFunction>();
+
+function compile(schema: object): ValidateFunction {
+  let validate = compiled.get(schema);
+  if (!validate) {
+    validate = ajv.compile(schema);
+    compiled.set(schema, validate);
+  }
+  return validate;
+}
+
+class ConfigValidator {
+  private readonly problems: Problem[] = [];
+
+  constructor(
+    private readonly loaded: LoadedConfig,
+    private readonly container: Container,
+  ) {}
+
+  async check(data: ConfigData): Promise<void> {
+    this.checkSchema(configSchema, data, '');
+    await this.checkSlots(configSchema, data, '');
+    if (this.problems.length > 0) throw new ConfigError(sortByLocation(this.problems));
+  }
+
+  /** Validates `value` (at `path`) with ajv, filling defaults, and records every error. */
+  private checkSchema(schema: object, value: unknown, path: string): void {
+    const validate = compile(schema);
+    if (validate(value)) return;
+    for (const error of validate.errors ?? []) this.problems.push(this.describeError(error, value, path));
+  }
+
+  /** Walks `schema` and `value` together and checks every plugin block found in a slot. */
+  private async checkSlots(schema: JsonSchema, value: unknown, path: string): Promise<void> {
+    if (!isPlainObject(value)) return;
+    const properties = (schema.properties ?? {}) as Record<string, JsonSchema>;
+    for (const [key, child] of Object.entries(value)) {
+      const childSchema = properties[key] ?? (typeof schema.additionalProperties === 'object' ? (schema.additionalProperties as JsonSchema) : undefined);
+      if (!childSchema) continue;
+      const childPath = joinPath(path, key);
+      const kind = childSchema[SLOT_KEYWORD] as PluginKind | undefined;
+      if (kind) value[key] = await this.checkBlock(kind, child, childPath, childSchema);
+      else await this.checkSlots(childSchema, child, childPath);
+    }
+  }
+
+  /** Checks one plugin block; returns it with its plugin's defaults filled. */
+  private async checkBlock(kind: PluginKind, block: unknown, path: string, slotSchema: JsonSchema): Promise<unknown> {
+    if (!isPlainObject(block)) return block; // the core schema already reported it
+    const registry = registryOf(this.container);
+    const known = registry.names(kind);
+    const defaultType = (slotSchema.default as { type?: string } | undefined)?.type;
+    const type = block.type ?? defaultType;
+    if (typeof type !== 'string') {
+      this.problems.push(
+        new Problem({
+          code: 'plugin-type-missing',
+          message: `missing "type"; known ${kind} plugins: ${known.join(', ')}`,
+          path: joinPath(path, 'type'),
+          location: this.locate(path, 'key'),
+        }),
+      );
+      return block;
+    }
+    if (!registry.get(kind, type)) {
+      const suggestion = closest(type, known);
+      this.problems.push(
+        new Problem({
+          code: 'plugin-unknown',
+          message: `unknown ${kind} "${type}"; known: ${known.join(', ')}${suggestion ? ` — did you mean "${suggestion}"?` : ''}`,
+          path: joinPath(path, 'type'),
+          location: this.locate(joinPath(path, 'type'), 'value'),
+        }),
+      );
+      return block;
+    }
+    const plugin = await this.loadPlugin(kind, type, path);
+    if (!plugin) return block;
+    const { type: _type, ...params } = block;
+    this.dropInheritedParams(path, params, plugin.schema as JsonSchema);
+    this.checkSchema(plugin.schema as object, params, path);
+    await this.checkSlots(plugin.schema as JsonSchema, params, path);
+    return { type, ...params };
+  }
+
+  private async loadPlugin(kind: PluginKind, type: string, path: string): Promise<AnyPlugin | undefined> {
+    try {
+      return await registryOf(this.container).get(kind, type)?.load();
+    } catch (error) {
+      if (!(error instanceof PluginError)) throw error;
+      this.problems.push(new Problem({ code: error.code, message: error.message, path: joinPath(path, 'type'), location: this.locate(joinPath(path, 'type'), 'value') }));
+      return undefined;
+    }
+  }
+
+  /** After a `type` change, inherited params the new plugin does not know are dropped, not errors. */
+  private dropInheritedParams(path: string, params: ConfigData, schema: JsonSchema): void {
+    const givenWithType = this.loaded.retyped.get(path);
+    if (!givenWithType) return;
+    const known = new Set(Object.keys((schema.properties ?? {}) as object));
+    for (const key of Object.keys(params)) {
+      if (!known.has(key) && !givenWithType.has(key)) delete params[key];
+    }
+  }
+
+  private describeError(error: ErrorObject, root: unknown, basePath: string): Problem {
+    const segments = error.instancePath.split('/').slice(1).map((segment) => segment.replace(/~1/g, '/').replace(/~0/g, '~'));
+    const path = segments.reduce(joinPath, basePath);
+    const found = segments.reduce<unknown>((value, segment) => (isPlainObject(value) || Array.isArray(value) ? (value as Record<string, unknown>)[segment] : undefined), root);
+    const params = error.params as Record<string, unknown>;
+    switch (error.keyword) {
+      case 'additionalProperties': {
+        const key = String(params.additionalProperty);
+        const knownKeys = Object.keys(((error.parentSchema as JsonSchema | undefined)?.properties ?? {}) as object);
+        const suggestion = closest(key, knownKeys);
+        return new Problem({
+          code: 'unknown-key',
+          message: `unknown key "${key}"; known: ${knownKeys.join(', ') || '(none)'}${suggestion ? ` — did you mean "${suggestion}"?` : ''}`,
+          path: joinPath(path, key),
+          location: this.locate(joinPath(path, key), 'key'),
+        });
+      }
+      case 'required':
+        return new Problem({
+          code: 'missing-key',
+          message: `missing required key "${String(params.missingProperty)}"`,
+          path: joinPath(path, String(params.missingProperty)),
+          location: this.locate(path, 'key'),
+        });
+      case 'type':
+        return this.valueProblem('wrong-type', path, `expected ${String(params.type)}, found ${describe(found)}`);
+      case 'enum': {
+        const allowed = (params.allowedValues as unknown[]).map(String);
+        const suggestion = typeof found === 'string' ? closest(found, allowed) : undefined;
+        return this.valueProblem(
+          'not-allowed',
+          path,
+          `found ${describe(found)}; allowed: ${allowed.join(', ')}${suggestion ? ` — did you mean "${suggestion}"?` : ''}`,
+        );
+      }
+      case 'minimum':
+      case 'maximum':
+      case 'exclusiveMinimum':
+      case 'exclusiveMaximum':
+        return this.valueProblem('out-of-range', path, `${String(found)} is out of range: must be ${String(params.comparison)} ${String(params.limit)}`);
+      default:
+        return this.valueProblem(`schema-${error.keyword}`, path, `${error.message ?? 'is not valid'}, found ${describe(found)}`);
+    }
+  }
+
+  private valueProblem(code: string, path: string, message: string): Problem {
+    return new Problem({ code, message, path, location: this.locate(path, 'value') });
+  }
+
+  /** Where `path` (or its nearest written ancestor) is in the user's files. */
+  private locate(path: string, part: 'key' | 'value'): SourceLocation | undefined {
+    let current = path;
+    for (;;) {
+      const source = this.loaded.sources.get(current);
+      if (source) return current === path ? source[part] : source.key;
+      if (current === '') return undefined;
+      const dot = current.lastIndexOf('.');
+      current = dot < 0 ? '' : current.slice(0, dot);
+    }
+  }
+}
+
+/** In file order, so the list reads top to bottom; problems without a line come last. */
+function sortByLocation(problems: readonly Problem[]): Problem[] {
+  const key = (problem: Problem): [string, number, number] => [
+    problem.location?.file ?? '\uffff',
+    problem.location?.line ?? Number.MAX_SAFE_INTEGER,
+    problem.location?.column ?? 0,
+  ];
+  return [...problems].sort((a, b) => {
+    const [fileA, lineA, columnA] = key(a);
+    const [fileB, lineB, columnB] = key(b);
+    return fileA === fileB ? lineA - lineB || columnA - columnB : fileA < fileB ? -1 : 1;
+  });
+}
+
+function deepFreeze<T>(value: T): T {
+  if (typeof value === 'object' && value !== null) {
+    for (const child of Object.values(value)) deepFreeze(child);
+    Object.freeze(value);
+  }
+  return value;
+}

@@ -1,0 +1,61 @@
+/**
+ * The inversify container of a run: every plugin is bound under its kind, named by its registry
+ * key, so a config's `type:` selects the binding. Each caller (a run, a test) builds its own.
+ */
+import 'reflect-metadata';
+import { Container } from 'inversify';
+import { AttnlabError, PluginError } from '../errors.js';
+import type { AnyPlugin, BaseContext, ContextOf, Created, PluginBlock, PluginKind } from '../plugin-api.js';
+import { PluginRegistry } from './registry.js';
+
+/** Service identifier of each plugin kind's bindings. */
+export const pluginId = (kind: PluginKind): symbol => Symbol.for(`attnlab.plugin.${kind}`);
+export const REGISTRY = Symbol.for('attnlab.registry');
+
+export async function createContainer(userPluginFiles: readonly string[] = [], builtinDirectory?: string): Promise<Container> {
+  const registry = await PluginRegistry.create(userPluginFiles, builtinDirectory);
+  const container = new Container();
+  container.bind(REGISTRY).toConstantValue(registry);
+  for (const entry of registry.list()) {
+    container.bind(pluginId(entry.kind)).toDynamicValue(() => entry.load()).inSingletonScope().whenNamed(entry.name);
+  }
+  return container;
+}
+
+export function registryOf(container: Container): PluginRegistry {
+  return container.get<PluginRegistry>(REGISTRY);
+}
+
+export function pluginOf(container: Container, kind: PluginKind, name: string): Promise<AnyPlugin> {
+  return container.getAsync<AnyPlugin>(pluginId(kind), { name });
+}
+
+/**
+ * Builds a validated plugin block with its factory. `base` is what every factory receives
+ * (tfjs, ops, seed); `build` on the context builds nested blocks the same way, with derived seeds.
+ */
+export async function buildPlugin<K extends PluginKind>(
+  container: Container,
+  kind: K,
+  block: PluginBlock,
+  context: Omit<ContextOf[K], 'build'>,
+): Promise<Created[K]> {
+  const plugin = (await pluginOf(container, kind, block.type)) as unknown as {
+    create(params: unknown, ctx: ContextOf[K]): Created[K] | Promise<Created[K]>;
+  };
+  const { type: _type, ...params } = block;
+  const base = context as unknown as Partial<BaseContext>;
+  let children = 0;
+  const full = {
+    ...context,
+    build: (childKind: PluginKind, childBlock: PluginBlock, extra: object) =>
+      buildPlugin(container, childKind, childBlock, { ...base, seed: (base.seed ?? 0) * 31 + ++children, ...extra } as never),
+  } as unknown as ContextOf[K];
+  try {
+    return await plugin.create(params, full);
+  } catch (error) {
+    if (error instanceof AttnlabError) throw error;
+    const file = registryOf(container).get(kind, block.type)?.file ?? block.type;
+    throw new PluginError('plugin-create', file, `${kind} "${block.type}" failed to build: ${(error as Error).message}`, error);
+  }
+}

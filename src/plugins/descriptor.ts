@@ -1,0 +1,29 @@
+/** Checks that a module's default export keeps the plugin contract, naming the file when not. */
+import { PluginError } from '../errors.js';
+import { PLUGIN_KINDS, type AnyPlugin, type PluginKind } from '../plugin-api.js';
+
+export function checkDescriptor(value: unknown, file: string, expected?: { kind: PluginKind; name: string }): AnyPlugin {
+  const fail = (message: string): never => {
+    throw new PluginError('plugin-contract', file, message);
+  };
+  if (typeof value !== 'object' || value === null) {
+    return fail('expected a default export `{ kind, name, description, schema, create }`');
+  }
+  const plugin = value as Record<string, unknown>;
+  if (typeof plugin.kind !== 'string' || !(PLUGIN_KINDS as readonly string[]).includes(plugin.kind)) {
+    fail(`expected "kind" to be one of ${PLUGIN_KINDS.join(', ')}, found ${JSON.stringify(plugin.kind)}`);
+  }
+  if (typeof plugin.name !== 'string' || !/^[a-z][a-z0-9-]*$/.test(plugin.name)) {
+    fail(`expected "name" in kebab-case (e.g. "scaled-dot"), found ${JSON.stringify(plugin.name)}`);
+  }
+  if (typeof plugin.description !== 'string' || plugin.description === '') fail('expected a one-line "description"');
+  const schema = plugin.schema as Record<string, unknown> | undefined;
+  if (typeof schema !== 'object' || schema === null || schema.type !== 'object') {
+    fail('expected "schema": a JSON Schema of type "object" describing the params');
+  }
+  if (typeof plugin.create !== 'function') fail('expected "create(params, ctx)", the factory');
+  if (expected && (plugin.kind !== expected.kind || plugin.name !== expected.name)) {
+    fail(`declares ${String(plugin.kind)} "${String(plugin.name)}" but its place says ${expected.kind} "${expected.name}" (plugins/<kind>/<name>.ts)`);
+  }
+  return plugin as unknown as AnyPlugin;
+}
