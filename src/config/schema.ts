@@ -8,13 +8,15 @@ import type { PluginRegistry } from '../plugins/registry.js';
 
 export type JsonSchema = Record<string, unknown>;
 
-/** A property holding a plugin block of `kind`, defaulting to `defaultType` when absent. */
+/**
+ * A property holding a plugin block of `kind`, defaulting to `defaultType` when absent. Its `type`
+ * and params are checked by the validator against the named plugin, not by this schema.
+ */
 export function slot(kind: PluginKind, description: string, defaultType?: string): JsonSchema {
   return {
     type: 'object',
     [SLOT_KEYWORD]: kind,
     description,
-    required: defaultType ? [] : ['type'],
     properties: { type: { type: 'string', description: `Which ${kind} plugin (attnlab plugins ${kind})` } },
     ...(defaultType ? { default: { type: defaultType } } : {}),
   };

@@ -28,7 +28,7 @@ export function joinPath(parent: string, key: string | number): string {
 /** Parses `text` (from `file`); YAML syntax errors come back as problems with their position. */
 export function parseYaml(text: string, file: string): YamlSource | { problems: Problem[] } {
   const lineCounter = new LineCounter();
-  const document = parseDocument(text, { lineCounter, prettyErrors: false });
+  const document = parseDocument(text, { lineCounter, prettyErrors: true });
   if (document.errors.length > 0) {
     return {
       problems: document.errors.map((error) => {
