@@ -60,6 +60,14 @@ export function batchEntropy(weights: Float32Array, lengths: ArrayLike<number>):
   return result;
 }
 
+/** Entropies of reviews given one by one, each as its weights over its real tokens only. */
+export function reviewEntropies(reviews: readonly ArrayLike<number>[]): EntropyBatch {
+  const entropy = Float64Array.from(reviews, (weights) => attentionEntropy(weights));
+  const lengths = Int32Array.from(reviews, (weights) => weights.length);
+  const normalized = Float64Array.from(entropy, (value, row) => normalizeEntropy(value, lengths[row]));
+  return { entropy, normalized, lengths };
+}
+
 /** Joins per-batch results into one epoch's worth, keeping row order. */
 export function concatEntropyBatches(batches: readonly EntropyBatch[]): EntropyBatch {
   const join = <T extends Float64Array | Int32Array>(parts: readonly T[], make: (size: number) => T): T => {

@@ -8,6 +8,7 @@ import {
   entropyMetrics,
   histogram,
   normalizeEntropy,
+  reviewEntropies,
   summarizeEpochEntropy,
   summaryStats,
 } from '../../src/report/entropy.js';
@@ -54,6 +55,16 @@ test('batchEntropy rejects weights that do not split into the given rows', (t) =
   const error = t.throws(() => batchEntropy(new Float32Array(7), [2, 2]), { instanceOf: DataError });
   t.is(error?.code, 'report-weights-shape');
   t.regex(error?.message ?? '', /7 values.*2 lengths/);
+});
+
+test('reviewEntropies takes variable-length reviews and agrees with batchEntropy', (t) => {
+  const reviews = [[0.5, 0.5], [1], [0.25, 0.25, 0.25, 0.25]];
+  const padded = Float32Array.from([0.5, 0.5, 0, 0, 1, 0, 0, 0, 0.25, 0.25, 0.25, 0.25]);
+  const fromReviews = reviewEntropies(reviews);
+  const fromBatch = batchEntropy(padded, [2, 1, 4]);
+  t.deepEqual([...fromReviews.lengths], [2, 1, 4]);
+  t.deepEqual([...fromReviews.entropy], [...fromBatch.entropy]);
+  t.deepEqual([...fromReviews.normalized], [...fromBatch.normalized]);
 });
 
 test('concatEntropyBatches keeps row order', (t) => {

@@ -1,0 +1,120 @@
+/**
+ * Scored reviews as the reports show them, and the choice of which ones to show: the most
+ * confident right and wrong predictions, and the most and least spread-out attention.
+ */
+import { DataError } from '../errors.js';
+import { attentionEntropy, normalizeEntropy } from './entropy.js';
+import type { ReviewFaithfulness } from './faithfulness.js';
+
+/**
+ * One review with the model's attention and prediction. For recurrent encoders the attention is
+ * over states; it is shown at the position of each state's token all the same.
+ */
+export interface AttentionExample {
+  readonly id?: string;
+  /** The tokens the model attended over (after truncation), in order. */
+  readonly tokens: readonly string[];
+  /** One weight per token, summing to 1 (the pooler's weights without padding). */
+  readonly weights: ArrayLike<number>;
+  /** Multi-head attention: each head's weights, one per token. */
+  readonly heads?: readonly ArrayLike<number>[];
+  /** Name of the predicted class. */
+  readonly predicted: string;
+  /** The model's probability of the predicted class. */
+  readonly probability: number;
+  /** Name of the true class, when known (absent for text typed at `explain`). */
+  readonly label?: string;
+  /** Attention vs gradient × input, when measured for this review. */
+  readonly faithfulness?: ReviewFaithfulness;
+}
+
+/** A titled group of examples in a report. */
+export interface ExampleSection {
+  /** Anchor id, e.g. `confident-wrong`. */
+  readonly id: string;
+  readonly title: string;
+  readonly description: string;
+  readonly examples: readonly AttentionExample[];
+}
+
+/** Throws unless every weight vector has one weight per token. */
+export function checkExample(example: AttentionExample): void {
+  const vectors = [example.weights, ...(example.heads ?? [])];
+  const bad = vectors.findIndex((weights) => weights.length !== example.tokens.length);
+  if (bad >= 0) {
+    const what = bad === 0 ? 'weights' : `heads[${bad - 1}]`;
+    throw new DataError(
+      'report-example-shape',
+      `review ${example.id ?? '(no id)'}: ${what} has ${vectors[bad].length} values for ${example.tokens.length} tokens; ` +
+        'expected one weight per token (drop the padding positions)',
+    );
+  }
+}
+
+/** Whether the prediction matches the true label; undefined when the label is unknown. */
+export function isCorrect(example: AttentionExample): boolean | undefined {
+  return example.label === undefined ? undefined : example.label === example.predicted;
+}
+
+/** H and H / log n of the example's attention. */
+export function exampleEntropy(example: AttentionExample): { entropy: number; normalized: number } {
+  const entropy = attentionEntropy(example.weights);
+  return { entropy, normalized: normalizeEntropy(entropy, example.tokens.length) };
+}
+
+export interface AttendedToken {
+  readonly token: string;
+  readonly position: number;
+  readonly weight: number;
+}
+
+/** The k tokens with the largest weights, heaviest first (earlier position first on ties). */
+export function topAttended(tokens: readonly string[], weights: ArrayLike<number>, k: number): AttendedToken[] {
+  return tokens
+    .map((token, position) => ({ token, position, weight: weights[position] }))
+    .sort((a, b) => b.weight - a.weight || a.position - b.position)
+    .slice(0, k);
+}
+
+/**
+ * Picks the reviews a report shows from all scored ones: the most confident right and wrong
+ * predictions, and the highest and lowest entropy. Entropy is ranked as H / log n, because raw H
+ * grows with length and would only pick the longest and shortest reviews; reviews of one token
+ * (no choice to make) are left out of those two.
+ */
+export function selectExamples(reviews: readonly AttentionExample[], perSection = 3): ExampleSection[] {
+  reviews.forEach(checkExample);
+  const byConfidence = (a: AttentionExample, b: AttentionExample) => b.probability - a.probability;
+  const withEntropy = reviews
+    .filter((review) => review.tokens.length > 1)
+    .map((review) => ({ review, normalized: exampleEntropy(review).normalized }))
+    .sort((a, b) => b.normalized - a.normalized);
+  const highest = withEntropy.slice(0, perSection).map((entry) => entry.review);
+  const lowest = withEntropy.slice(Math.max(0, withEntropy.length - perSection)).reverse().map((entry) => entry.review);
+  return [
+    {
+      id: 'confident-right',
+      title: 'Most confident right',
+      description: 'Correct predictions made with the highest probability.',
+      examples: reviews.filter((review) => isCorrect(review) === true).sort(byConfidence).slice(0, perSection),
+    },
+    {
+      id: 'confident-wrong',
+      title: 'Most confident wrong',
+      description: 'Wrong predictions made with the highest probability: where attention may show what misled the model.',
+      examples: reviews.filter((review) => isCorrect(review) === false).sort(byConfidence).slice(0, perSection),
+    },
+    {
+      id: 'highest-entropy',
+      title: 'Highest entropy',
+      description: 'Attention spread most evenly over the review (largest H / log n).',
+      examples: highest,
+    },
+    {
+      id: 'lowest-entropy',
+      title: 'Lowest entropy',
+      description: 'Attention concentrated on the fewest words (smallest H / log n).',
+      examples: lowest,
+    },
+  ];
+}
