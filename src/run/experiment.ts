@@ -1,0 +1,170 @@
+/**
+ * One experiment, end to end: resolved config → container → data → model → training → test
+ * evaluation → tracking and report. `attnlab run` is a thin layer over `runExperiment`.
+ */
+import { createHash } from 'node:crypto';
+import { dirname } from 'node:path';
+import type * as tfjs from '@tensorflow/tfjs';
+import type { Container } from 'inversify';
+import { stringify } from 'yaml';
+import type { ResolvedConfig } from '../config/types.js';
+import { resolveConfigFile } from '../config/validate.js';
+import type { Override } from '../config/load.js';
+import { cacheDirectory } from '../data/cache.js';
+import { prepareData } from '../data/prepare.js';
+import { selectBackend } from '../nn/backend.js';
+import { createNnOps } from '../nn/ops.js';
+import type { Model, ProgressReporter, Regularizer, Tf } from '../plugin-api.js';
+import { buildPlugin } from '../plugins/container.js';
+import { installSignalHandlers, standardTags, flattenParams } from '../tracking/run-record.js';
+import { openTracker, type Tracker } from '../tracking/tracker.js';
+import { checkpointFiles } from '../train/checkpoint.js';
+import { evaluate } from '../train/evaluate.js';
+import { train, type EpochResult } from '../train/trainer.js';
+import { epochMetrics, RunReporter, type ReportedData } from './run-report.js';
+
+export interface RunOptions {
+  readonly progress: ProgressReporter;
+  /** One-line notices for the user (backend, data sizes, where the run is recorded). */
+  readonly log: (message: string) => void;
+  /** Tags added to the run, e.g. a sweep's trial identity. */
+  readonly tags?: Readonly<Record<string, string>>;
+  readonly parentRunId?: string;
+}
+
+export interface RunResult {
+  readonly runId: string;
+  readonly experimentId: string;
+  readonly artifactDir?: string;
+  readonly config: ResolvedConfig;
+  readonly backend: string;
+  readonly epochs: readonly EpochResult[];
+  readonly bestEpoch: number;
+  readonly testAccuracy: number;
+  readonly testLoss: number;
+}
+
+/** Validates the config (nothing is written when it is wrong), then runs it. */
+export async function runExperiment(file: string, overrides: readonly Override[], options: RunOptions): Promise<RunResult> {
+  const { config, container, file: configFile } = await resolveConfigFile(file, overrides);
+  return runResolved(config, container, dirname(configFile), options);
+}
+
+export function configHash(config: ResolvedConfig): string {
+  return createHash('sha256').update(JSON.stringify(config)).digest('hex');
+}
+
+export async function runResolved(config: ResolvedConfig, container: Container, configDir: string, options: RunOptions): Promise<RunResult> {
+  const { tf, backend } = await selectBackend(config.backend);
+  options.log(`compute backend: ${backend}`);
+  const tracker = await openTracker({
+    uri: config.tracking.uri,
+    experiment: config.tracking.experiment,
+    runName: config.name,
+    parentRunId: options.parentRunId,
+    tags: { ...(await standardTags({ runName: config.name, configHash: configHash(config), backend })), ...options.tags },
+  });
+  options.log(`run ${tracker.runId}${tracker.artifactDir ? ` → ${tracker.artifactDir}` : ''}`);
+  const disposeSignals = installSignalHandlers(tracker);
+  try {
+    const result = await trainAndTest(tf, backend, config, container, configDir, tracker, options);
+    await tracker.end('FINISHED');
+    return result;
+  } catch (error) {
+    await tracker.end('FAILED', error);
+    throw error;
+  } finally {
+    disposeSignals();
+  }
+}
+
+async function trainAndTest(
+  tf: Tf,
+  backend: string,
+  config: ResolvedConfig,
+  container: Container,
+  configDir: string,
+  tracker: Tracker,
+  options: RunOptions,
+): Promise<RunResult> {
+  await tracker.logParams(flattenParams(config));
+  await tracker.logArtifact('config.yaml', stringify(config));
+  const data = await loadData(config, container, configDir, options);
+  await tracker.logMetrics({ oov_rate: data.oovRate, vocabulary_size: data.vocabulary.length }, 0);
+  const nn = createNnOps(tf);
+  const embeddingMatrix = tf.tensor2d(data.matrix, [data.vocabulary.length, data.dim]);
+  const embeddings = data.trainable ? tf.variable(embeddingMatrix, true, 'embeddings') : embeddingMatrix;
+  const context = { tf, nn, seed: config.seed };
+  const model = await buildPlugin(container, 'model', config.model, { ...context, embeddings, numClasses: data.labels.length });
+  const regularizers: Regularizer[] = [];
+  for (const block of Object.values(config.regularizers)) regularizers.push(await buildPlugin(container, 'regularizer', block, context));
+  const optimizer = await buildPlugin(container, 'optimizer', config.train.optimizer, { ...context, learningRate: config.train.lr });
+  const reporter = new RunReporter(config, data, tracker);
+  const trained = await train({
+    tf,
+    model,
+    optimizer,
+    regularizers,
+    train: data.train,
+    validation: data.validation,
+    settings: config.train,
+    seed: config.seed,
+    progress: options.progress,
+    onEpoch: async (epoch) => {
+      await tracker.logMetrics(epochMetrics(epoch, await reporter.recordEpoch(epoch)), epoch.epoch);
+      options.log(formatEpoch(epoch));
+    },
+  });
+  const test = evaluate(tf, model, data.test, { batchSize: config.train.eval_batch_size, maxLength: config.train.max_length });
+  const best = trained.epochs[trained.bestEpoch - 1];
+  await tracker.logMetrics({ test_accuracy: test.accuracy, test_loss: test.loss, best_epoch: trained.bestEpoch, best_val_accuracy: best?.validation.accuracy ?? Number.NaN }, trained.bestEpoch);
+  options.log(`test accuracy ${(100 * test.accuracy).toFixed(2)}% (best epoch ${trained.bestEpoch} on validation)`);
+  await saveCheckpoint(tracker, model, data, embeddings);
+  await reporter.writeReport(test);
+  return {
+    runId: tracker.runId,
+    experimentId: tracker.experimentId,
+    artifactDir: tracker.artifactDir,
+    config,
+    backend,
+    epochs: trained.epochs,
+    bestEpoch: trained.bestEpoch,
+    testAccuracy: test.accuracy,
+    testLoss: test.loss,
+  };
+}
+
+interface LoadedData extends ReportedData {
+  readonly trainable: boolean;
+}
+
+async function loadData(config: ResolvedConfig, container: Container, configDir: string, options: RunOptions): Promise<LoadedData> {
+  const dataContext = { cacheDir: cacheDirectory(), progress: options.progress, seed: config.seed, configDir };
+  const dataset = await buildPlugin(container, 'dataset', config.data, dataContext);
+  const embeddings = await buildPlugin(container, 'embeddings', config.embeddings, dataContext);
+  const corpus = await dataset.load();
+  const table = await embeddings.load();
+  const prepared = prepareData(corpus, table, { maxLength: config.train.max_length });
+  options.log(
+    `data: ${corpus.train.length} train, ${corpus.validation.length} validation, ${corpus.test.length} test reviews; ` +
+      `vocabulary ${prepared.vocabulary.length}, OOV ${(100 * prepared.oovRate).toFixed(2)}%`,
+  );
+  return { ...prepared, corpus, trainable: embeddings.trainable };
+}
+
+async function saveCheckpoint(tracker: Tracker, model: Model, data: LoadedData, embeddings: tfjs.Tensor2D | tfjs.Variable): Promise<void> {
+  const variables = model.variables.filter((variable) => variable !== embeddings);
+  const matrix = data.trainable ? ((await embeddings.data()) as Float32Array) : data.matrix;
+  for (const [name, content] of Object.entries(checkpointFiles(variables, data.vocabulary, matrix, data.labels))) {
+    await tracker.logArtifact(`checkpoint/${name}`, content);
+  }
+}
+
+function formatEpoch(epoch: EpochResult): string {
+  const percent = (value: number): string => `${(100 * value).toFixed(2)}%`;
+  return (
+    `epoch ${epoch.epoch}: train loss ${epoch.trainLoss.toFixed(4)} acc ${percent(epoch.trainAccuracy)} · ` +
+    `val loss ${epoch.validation.loss.toFixed(4)} acc ${percent(epoch.validation.accuracy)}${epoch.improved ? ' *' : ''} · ` +
+    `${epoch.seconds.toFixed(1)} s (${Math.round(epoch.itemsPerSecond)} reviews/s)`
+  );
+}

@@ -1,0 +1,101 @@
+/**
+ * What a run shows about its attention: per-epoch entropy statistics (metrics and histograms),
+ * and at the end `attention.html` and `report.html`, all logged as artifacts.
+ */
+import { stringify } from 'yaml';
+import type { ResolvedConfig } from '../config/types.js';
+import type { PreparedData } from '../data/prepare.js';
+import { tokenize } from '../data/tokenize.js';
+import type { Example } from '../plugin-api.js';
+import { entropyAcrossEpochsSvg, entropyHistogramSvg, type EpochMetrics } from '../report/charts.js';
+import { attentionEntropy, entropyMetrics, normalizeEntropy, summarizeEpochEntropy, type EpochEntropy } from '../report/entropy.js';
+import { selectExamples, type AttentionExample } from '../report/examples.js';
+import { renderAttentionHtml, renderRunReport } from '../report/html.js';
+import type { Tracker } from '../tracking/tracker.js';
+import { argMax, type Evaluation } from '../train/evaluate.js';
+import type { EpochResult } from '../train/trainer.js';
+
+export interface ReportedData extends PreparedData {
+  readonly corpus: { readonly test: readonly Example[] };
+}
+
+/** The metrics logged for one epoch. */
+export function epochMetrics(epoch: EpochResult, entropy: EpochEntropy): Record<string, number> {
+  return {
+    train_loss: epoch.trainLoss,
+    train_accuracy: epoch.trainAccuracy,
+    val_loss: epoch.validation.loss,
+    val_accuracy: epoch.validation.accuracy,
+    epoch_seconds: epoch.seconds,
+    items_per_second: epoch.itemsPerSecond,
+    ...entropyMetrics(entropy),
+  };
+}
+
+/** Entropies of each review's attention (over its real tokens), as the report module takes them. */
+export function entropiesOf(attention: readonly Float32Array[]): { entropy: Float64Array; normalized: Float64Array; lengths: Int32Array } {
+  const entropy = Float64Array.from(attention, (weights) => attentionEntropy(weights));
+  const lengths = Int32Array.from(attention, (weights) => weights.length);
+  const normalized = Float64Array.from(entropy, (value, index) => normalizeEntropy(value, lengths[index]));
+  return { entropy, normalized, lengths };
+}
+
+export class RunReporter {
+  private readonly history: EpochMetrics[] = [];
+  private readonly entropyByEpoch: EpochEntropy[] = [];
+
+  constructor(
+    private readonly config: ResolvedConfig,
+    private readonly data: ReportedData,
+    private readonly tracker: Tracker,
+  ) {}
+
+  /** Summarises the epoch's validation attention and logs its histogram. */
+  async recordEpoch(epoch: EpochResult): Promise<EpochEntropy> {
+    const summary = summarizeEpochEntropy(epoch.epoch, entropiesOf(epoch.validation.attention), this.config.train.max_length);
+    this.entropyByEpoch.push(summary);
+    this.history.push({
+      epoch: epoch.epoch,
+      trainLoss: epoch.trainLoss,
+      trainAccuracy: epoch.trainAccuracy,
+      valLoss: epoch.validation.loss,
+      valAccuracy: epoch.validation.accuracy,
+    });
+    const name = `attention/entropy-epoch-${String(epoch.epoch).padStart(3, '0')}.svg`;
+    await this.tracker.logArtifact(name, await entropyHistogramSvg(summary));
+    return summary;
+  }
+
+  /** Logs the combined entropy figure, `attention.html` and `report.html`. */
+  async writeReport(test: Evaluation): Promise<void> {
+    const sections = selectExamples(this.testExamples(test));
+    await this.tracker.logArtifact('attention/entropy-by-epoch.svg', await entropyAcrossEpochsSvg(this.entropyByEpoch));
+    await this.tracker.logArtifact('attention.html', renderAttentionHtml(sections, { title: `Attention of ${this.config.name} on test reviews` }));
+    const report = await renderRunReport({
+      runName: this.config.name,
+      config: stringify(this.config),
+      history: this.history,
+      entropyByEpoch: this.entropyByEpoch,
+      examples: sections,
+    });
+    await this.tracker.logArtifact('report.html', report);
+  }
+
+  private testExamples(test: Evaluation): AttentionExample[] {
+    const { labels } = this.data;
+    const classes = labels.length;
+    return this.data.corpus.test.map((example, index) => {
+      const probabilities = test.probabilities.subarray(index * classes, (index + 1) * classes);
+      const predicted = argMax(probabilities);
+      const weights = test.attention[index];
+      return {
+        id: example.id,
+        tokens: tokenize(example.text).slice(0, weights.length),
+        weights,
+        predicted: labels[predicted],
+        probability: probabilities[predicted],
+        label: labels[example.label],
+      };
+    });
+  }
+}

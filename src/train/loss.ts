@@ -1,0 +1,31 @@
+/** The training objective: softmax cross-entropy plus the regularisers' penalties. */
+import type * as tfjs from '@tensorflow/tfjs';
+import type { ForwardOutput, Regularizer, Tf } from '../plugin-api.js';
+
+/** Mean cross-entropy of `logits` [batch, classes] against integer `labels` [batch]. */
+export function crossEntropy(tf: Tf, logits: tfjs.Tensor2D, labels: tfjs.Tensor1D): tfjs.Scalar {
+  const classes = logits.shape[1];
+  const oneHot = tf.oneHot(labels, classes);
+  return tf.neg(tf.mean(tf.sum(tf.mul(oneHot, tf.logSoftmax(logits)), 1))) as tfjs.Scalar;
+}
+
+export function totalLoss(
+  tf: Tf,
+  output: ForwardOutput,
+  labels: tfjs.Tensor1D,
+  regularizers: readonly Regularizer[],
+  variables: readonly tfjs.Variable[],
+): { loss: tfjs.Scalar; crossEntropy: tfjs.Scalar } {
+  const dataLoss = crossEntropy(tf, output.logits, labels);
+  const penalties = regularizers.map((regularizer) => regularizer.penalty(output, variables));
+  return { loss: penalties.length ? (tf.addN([dataLoss, ...penalties]) as tfjs.Scalar) : dataLoss, crossEntropy: dataLoss };
+}
+
+/** Scales gradients so their global L2 norm is at most `maxNorm` (0: unchanged). */
+export function clipByGlobalNorm(tf: Tf, gradients: tfjs.NamedTensorMap, maxNorm: number): tfjs.NamedTensorMap {
+  if (maxNorm <= 0) return gradients;
+  const tensors = Object.values(gradients);
+  const norm = tf.sqrt(tf.addN(tensors.map((gradient) => tf.sum(tf.square(gradient)))));
+  const scale = tf.minimum(tf.scalar(1), tf.div(maxNorm, tf.maximum(norm, 1e-12)));
+  return Object.fromEntries(Object.entries(gradients).map(([name, gradient]) => [name, tf.mul(gradient, scale)]));
+}

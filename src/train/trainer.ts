@@ -1,0 +1,123 @@
+/**
+ * The training loop: seeded shuffled batches, loss with regularisers, clipped gradients, early
+ * stopping and best-checkpoint selection on the validation split only.
+ */
+import type * as tfjs from '@tensorflow/tfjs';
+import type { TrainSettings } from '../config/types.js';
+import { TrainingError } from '../errors.js';
+import type { Model, ProgressReporter, Regularizer, Tf } from '../plugin-api.js';
+import { iterateBatches, type EncodedSplit } from '../data/batches.js';
+import { batchTensors, evaluate, argMax, type Evaluation } from './evaluate.js';
+import { clipByGlobalNorm, totalLoss } from './loss.js';
+
+export interface EpochResult {
+  readonly epoch: number;
+  readonly trainLoss: number;
+  readonly trainAccuracy: number;
+  readonly validation: Evaluation;
+  /** Seconds spent on the training pass (not the validation pass). */
+  readonly seconds: number;
+  readonly itemsPerSecond: number;
+  readonly improved: boolean;
+}
+
+export interface TrainOptions {
+  readonly tf: Tf;
+  readonly model: Model;
+  readonly optimizer: tfjs.Optimizer;
+  readonly regularizers: readonly Regularizer[];
+  readonly train: EncodedSplit;
+  readonly validation: EncodedSplit;
+  readonly settings: TrainSettings;
+  readonly seed: number;
+  readonly progress: ProgressReporter;
+  /** Called after each epoch, e.g. to log metrics. */
+  readonly onEpoch?: (result: EpochResult) => Promise<void> | void;
+  readonly signal?: AbortSignal;
+}
+
+export interface TrainResult {
+  readonly epochs: readonly EpochResult[];
+  readonly bestEpoch: number;
+  readonly stoppedEarly: boolean;
+}
+
+export async function train(options: TrainOptions): Promise<TrainResult> {
+  const { tf, model, settings } = options;
+  const epochs: EpochResult[] = [];
+  let best: { epoch: number; accuracy: number; values: Float32Array[] } | undefined;
+  let stoppedEarly = false;
+  for (let epoch = 1; epoch <= settings.epochs; epoch++) {
+    const pass = await trainOneEpoch(options, epoch);
+    const validation = evaluate(tf, model, options.validation, { batchSize: settings.eval_batch_size, maxLength: settings.max_length });
+    const improved = !best || validation.accuracy > best.accuracy;
+    if (improved) best = { epoch, accuracy: validation.accuracy, values: model.variables.map((variable) => variable.dataSync().slice() as Float32Array) };
+    const result: EpochResult = { ...pass, epoch, validation, improved };
+    epochs.push(result);
+    await options.onEpoch?.(result);
+    if (options.signal?.aborted) break;
+    if (settings.patience > 0 && best && epoch - best.epoch >= settings.patience) {
+      stoppedEarly = true;
+      break;
+    }
+  }
+  if (best) restore(tf, model, best.values);
+  return { epochs, bestEpoch: best?.epoch ?? 0, stoppedEarly };
+}
+
+async function trainOneEpoch(options: TrainOptions, epoch: number): Promise<Omit<EpochResult, 'epoch' | 'validation' | 'improved'>> {
+  const { tf, model, optimizer, regularizers, settings } = options;
+  const count = options.train.labels.length;
+  const task = options.progress.start(`epoch ${epoch}/${settings.epochs}`, count, 'reviews');
+  const started = performance.now();
+  let lossSum = 0;
+  let correct = 0;
+  let batchIndex = 0;
+  const batches = iterateBatches(options.train, {
+    batchSize: settings.batch_size,
+    maxLength: settings.max_length,
+    shuffle: true,
+    seed: options.seed * 1000 + epoch,
+    bucketByLength: settings.bucket_by_length,
+  });
+  for (const batch of batches) {
+    if (options.signal?.aborted) break;
+    batchIndex++;
+    const [loss, probabilities] = tf.tidy(() => {
+      const { ids, mask, labels } = batchTensors(tf, batch);
+      let logits: tfjs.Tensor2D | undefined;
+      const { value, grads } = tf.variableGrads(() => {
+        const output = model.forward(ids, mask, true);
+        logits = tf.keep(output.logits);
+        return totalLoss(tf, output, labels, regularizers, model.variables).loss;
+      }, [...model.variables]);
+      optimizer.applyGradients(clipByGlobalNorm(tf, grads, settings.clip_norm));
+      return [value, tf.softmax(logits as tfjs.Tensor2D)] as const;
+    });
+    const lossValue = loss.dataSync()[0] ?? Number.NaN;
+    const probabilityValues = probabilities.dataSync() as Float32Array;
+    tf.dispose([loss, probabilities]);
+    if (!Number.isFinite(lossValue)) {
+      task.done();
+      throw new TrainingError(
+        'non-finite-loss',
+        `the loss became ${lossValue} at epoch ${epoch}, batch ${batchIndex}; training stopped. Lower train.lr or set train.clip_norm (now ${settings.clip_norm}).`,
+      );
+    }
+    const classes = probabilityValues.length / batch.size;
+    for (let row = 0; row < batch.size; row++) {
+      if (argMax(probabilityValues.subarray(row * classes, (row + 1) * classes)) === batch.labels[row]) correct++;
+    }
+    lossSum += lossValue * batch.size;
+    task.tick(batch.size);
+    // Let signal handlers (Ctrl-C → run KILLED) and the tracker's uploads run between batches.
+    await new Promise<void>((resolve) => setImmediate(resolve));
+  }
+  task.done();
+  const seconds = (performance.now() - started) / 1000;
+  return { trainLoss: lossSum / count, trainAccuracy: correct / count, seconds, itemsPerSecond: count / seconds };
+}
+
+function restore(tf: Tf, model: Model, values: readonly Float32Array[]): void {
+  model.variables.forEach((variable, index) => variable.assign(tf.tensor(values[index], variable.shape, variable.dtype)));
+}
