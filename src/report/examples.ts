@@ -62,6 +62,11 @@ export function exampleEntropy(example: AttentionExample): { entropy: number; no
   return { entropy, normalized: normalizeEntropy(entropy, example.tokens.length) };
 }
 
+/** Weights span orders of magnitude (1/n for long reviews); three significant digits keep them apart. */
+export function formatWeight(weight: number): string {
+  return weight.toPrecision(3);
+}
+
 export interface AttendedToken {
   readonly token: string;
   readonly position: number;

@@ -6,7 +6,7 @@
 import { entropyAcrossEpochsSvg, entropyHistogramSvg, learningCurvesSvg } from './charts.js';
 import type { EpochMetrics } from './charts.js';
 import type { EpochEntropy, SummaryStats } from './entropy.js';
-import { checkExample, exampleEntropy, isCorrect, topAttended } from './examples.js';
+import { checkExample, exampleEntropy, formatWeight, isCorrect, topAttended } from './examples.js';
 import type { AttentionExample, ExampleSection } from './examples.js';
 import { describeFaithfulness } from './faithfulness.js';
 import type { FaithfulnessSummary } from './faithfulness.js';
@@ -16,11 +16,6 @@ const TOP_WORDS = 5;
 
 export function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (char) => `&#${char.charCodeAt(0)};`);
-}
-
-/** Weights span orders of magnitude (1/n for long reviews); three significant digits keep them apart. */
-export function formatWeight(weight: number): string {
-  return weight.toPrecision(3);
 }
 
 const STYLE = `
