@@ -128,10 +128,19 @@ export interface Encoder extends Module {
   apply(x: tfjs.Tensor3D, mask: tfjs.Tensor2D, training: boolean): tfjs.Tensor3D;
 }
 
-/** Decides where to look: attention weights over the encoder's outputs. */
+/**
+ * Decides where to look: attention weights over the encoder's outputs. The model pools the value
+ * transform under these weights; with several heads, each head pools separately and the pooled
+ * vectors are concatenated (`heads × value dim` into the head).
+ */
 export interface Pooler extends Module {
-  /** h [batch, time, dim], mask [batch, time] → weights [batch, time] (0 on pads, rows sum to 1). */
-  attend(h: tfjs.Tensor3D, mask: tfjs.Tensor2D, training: boolean): tfjs.Tensor2D;
+  /** Attention heads; 1 when absent. */
+  readonly heads?: number;
+  /**
+   * h [batch, time, dim], mask [batch, time] → weights [batch, time], or [batch, heads, time]
+   * with several heads; 0 on padding, each row summing to 1 over the real tokens.
+   */
+  attend(h: tfjs.Tensor3D, mask: tfjs.Tensor2D, training: boolean): tfjs.Tensor2D | tfjs.Tensor3D;
 }
 
 /** The value transform v_θ: what is averaged under the attention weights. */
@@ -149,8 +158,10 @@ export interface Head extends Module {
 /** What one forward pass produced, as regularisers and analyses see it. */
 export interface ForwardOutput {
   readonly logits: tfjs.Tensor2D;
-  /** [batch, time]: the pooler's weights. */
+  /** [batch, time]: the pooler's weights (averaged over heads when there are several). */
   readonly attention: tfjs.Tensor2D;
+  /** [batch, heads, time]: each head's weights, for multi-head poolers. */
+  readonly headAttention?: tfjs.Tensor3D;
   readonly mask: tfjs.Tensor2D;
 }
 

@@ -1,4 +1,4 @@
-import type { Tensor3D } from '@tensorflow/tfjs';
+import type { Tensor2D, Tensor3D } from '@tensorflow/tfjs';
 import type { PluginDescriptor } from '../../src/plugin-api.js';
 
 const schema = {
@@ -44,16 +44,23 @@ export default {
     const encoder = await ctx.build('encoder', params.encoder, { inputDim: embeddingDim });
     const pooler = await ctx.build('pooler', params.pooler, { inputDim: encoder.outputDim });
     const value = await ctx.build('value', params.value, { inputDim: encoder.outputDim });
-    const head = await ctx.build('head', params.head, { inputDim: value.outputDim, numClasses: ctx.numClasses });
+    const heads = pooler.heads ?? 1;
+    const head = await ctx.build('head', params.head, { inputDim: heads * value.outputDim, numClasses: ctx.numClasses });
     const trainableEmbeddings = ctx.embeddings instanceof tf.Variable ? [ctx.embeddings] : [];
     return {
       variables: [...trainableEmbeddings, ...encoder.variables, ...pooler.variables, ...value.variables, ...head.variables],
       forward(ids, mask, training) {
-        const x = tf.gather(ctx.embeddings, ids) as Tensor3D;
-        const h = encoder.apply(x, mask, training);
-        const attention = pooler.attend(h, mask, training);
-        const pooled = nn.weightedSum(attention, value.apply(h, training));
-        return { logits: head.apply(pooled, training), attention, mask };
+        const h = encoder.apply(nn.embed(ids, ctx.embeddings), mask, training);
+        const weights = pooler.attend(h, mask, training);
+        const values = value.apply(h, training);
+        if (weights.rank === 2) {
+          const attention = weights as Tensor2D;
+          return { logits: head.apply(nn.weightedSum(attention, values), training), attention, mask };
+        }
+        // Several heads: each pools the values under its own weights; the pooled vectors are concatenated.
+        const headAttention = weights as Tensor3D;
+        const pooled = tf.reshape(tf.matMul(headAttention, values), [values.shape[0], heads * value.outputDim]) as Tensor2D;
+        return { logits: head.apply(pooled, training), attention: tf.mean(headAttention, 1) as Tensor2D, headAttention, mask };
       },
     };
   },
