@@ -127,6 +127,14 @@ function launch(chromium: string, profile: string): ChildProcess {
   return child;
 }
 
+/** Images (the charts) that did not decode: a data URI gone wrong logs nothing to the console. */
+async function brokenImages(devtools: DevToolsPipe, session: string): Promise<string[]> {
+  const expression = '[...document.images].filter((image) => !image.complete || image.naturalWidth === 0).map((image) => image.alt || image.src.slice(0, 80))';
+  const { result } = await devtools.send('Runtime.evaluate', { expression, returnByValue: true }, session);
+  const names = (result as { value?: string[] }).value ?? [];
+  return names.map((name) => `image did not render: ${name}`);
+}
+
 async function capture(devtools: DevToolsPipe, url: string, pngPath: string, width: number): Promise<ScreenshotResult> {
   const errors: string[] = [];
   const { targetId } = await devtools.send('Target.createTarget', { url: 'about:blank' });
@@ -145,6 +153,7 @@ async function capture(devtools: DevToolsPipe, url: string, pngPath: string, wid
   const navigation = await devtools.send('Page.navigate', { url }, session);
   if (navigation.errorText) errors.push(`navigation: ${String(navigation.errorText)}`);
   else await load;
+  errors.push(...(await brokenImages(devtools, session)));
   const metrics = await devtools.send('Page.getLayoutMetrics', {}, session);
   const size = metrics.cssContentSize as { width: number; height: number };
   const clip = { x: 0, y: 0, width: Math.ceil(size.width), height: Math.ceil(size.height), scale: 1 };
