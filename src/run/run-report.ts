@@ -8,7 +8,7 @@ import type { PreparedData } from '../data/prepare.js';
 import { tokenize } from '../data/tokenize.js';
 import type { Example } from '../plugin-api.js';
 import { entropyAcrossEpochsSvg, entropyHistogramSvg, type EpochMetrics } from '../report/charts.js';
-import { attentionEntropy, entropyMetrics, normalizeEntropy, summarizeEpochEntropy, type EpochEntropy } from '../report/entropy.js';
+import { entropyMetrics, reviewEntropies, summarizeEpochEntropy, type EpochEntropy } from '../report/entropy.js';
 import { selectExamples, type AttentionExample } from '../report/examples.js';
 import { renderAttentionHtml, renderRunReport } from '../report/html.js';
 import type { Tracker } from '../tracking/tracker.js';
@@ -32,14 +32,6 @@ export function epochMetrics(epoch: EpochResult, entropy: EpochEntropy): Record<
   };
 }
 
-/** Entropies of each review's attention (over its real tokens), as the report module takes them. */
-export function entropiesOf(attention: readonly Float32Array[]): { entropy: Float64Array; normalized: Float64Array; lengths: Int32Array } {
-  const entropy = Float64Array.from(attention, (weights) => attentionEntropy(weights));
-  const lengths = Int32Array.from(attention, (weights) => weights.length);
-  const normalized = Float64Array.from(entropy, (value, index) => normalizeEntropy(value, lengths[index]));
-  return { entropy, normalized, lengths };
-}
-
 export class RunReporter {
   private readonly history: EpochMetrics[] = [];
   private readonly entropyByEpoch: EpochEntropy[] = [];
@@ -52,7 +44,7 @@ export class RunReporter {
 
   /** Summarises the epoch's validation attention and logs its histogram. */
   async recordEpoch(epoch: EpochResult): Promise<EpochEntropy> {
-    const summary = summarizeEpochEntropy(epoch.epoch, entropiesOf(epoch.validation.attention), this.config.train.max_length);
+    const summary = summarizeEpochEntropy(epoch.epoch, reviewEntropies(epoch.validation.attention), this.config.train.max_length);
     this.entropyByEpoch.push(summary);
     this.history.push({
       epoch: epoch.epoch,
