@@ -14,7 +14,7 @@ export function maskedSoftmax(tf: Tf, scores: tfjs.Tensor2D, mask: tfjs.Tensor2D
     const probabilities = softmaxRows(scores.dataSync(), mask.dataSync(), batch, time);
     const gradient = (dy: tfjs.Tensor) => ({
       scores: () => tf.tensor2d(softmaxBackward(probabilities, dy.dataSync(), batch, time), [batch, time]),
-      mask: () => tf.zerosLike(mask),
+      mask: () => tf.zeros([batch, time]),
     });
     return { value: tf.tensor2d(probabilities, [batch, time]), gradient };
   });

@@ -10,18 +10,25 @@
 import type * as tfjs from '@tensorflow/tfjs';
 import type { Tf } from '../plugin-api.js';
 
-/** One gradient thunk per named input; only the ones needed are called. */
-export type GradientThunks<I extends string> = (dy: tfjs.Tensor) => Record<I, () => tfjs.Tensor>;
+/**
+ * One gradient thunk per named input; only the ones needed are called. `saved` holds the
+ * tensors the forward pass saved, in order: the engine disposes every other tensor of the
+ * forward pass (inputs included) before the backward pass runs.
+ */
+export type GradientThunks<I extends string> = (dy: tfjs.Tensor, saved: readonly tfjs.Tensor[]) => Record<I, () => tfjs.Tensor>;
 
 export interface CustomOpResult<T extends tfjs.Tensor, I extends string> {
   readonly value: T;
   readonly gradient: GradientThunks<I>;
 }
 
+/** Keeps tensors alive for the backward pass. */
+export type SaveTensors = (tensors: tfjs.Tensor[]) => void;
+
 interface KernelFuncEngine {
   runKernelFunc(config: {
-    forwardFunc: () => tfjs.Tensor;
-    backwardsFunc: (dy: tfjs.Tensor) => Record<string, () => tfjs.Tensor>;
+    forwardFunc: (backend: unknown, save: SaveTensors) => tfjs.Tensor;
+    backwardsFunc: (dy: tfjs.Tensor, saved: tfjs.Tensor[]) => Record<string, () => tfjs.Tensor>;
     inputs: Record<string, tfjs.Tensor>;
   }): tfjs.Tensor;
 }
@@ -33,17 +40,17 @@ interface KernelFuncEngine {
 export function runCustomOp<T extends tfjs.Tensor, I extends string>(
   tf: Tf,
   inputs: Record<I, tfjs.Tensor>,
-  forward: () => CustomOpResult<T, I>,
+  forward: (save: SaveTensors) => CustomOpResult<T, I>,
 ): T {
   const engine = tf.engine() as unknown as KernelFuncEngine;
   let gradient: GradientThunks<I> | undefined;
   return engine.runKernelFunc({
-    forwardFunc: () => {
-      const result = forward();
+    forwardFunc: (_backend, save) => {
+      const result = forward(save);
       gradient = result.gradient;
       return result.value;
     },
-    backwardsFunc: (dy) => (gradient as GradientThunks<I>)(dy),
+    backwardsFunc: (dy, saved) => (gradient as GradientThunks<I>)(dy, saved),
     inputs,
   }) as T;
 }

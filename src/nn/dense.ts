@@ -13,15 +13,15 @@ export function dense<T extends tfjs.Tensor>(tf: Tf, x: T, kernel: tfjs.Tensor2D
   const outShape = [...x.shape.slice(0, -1), outDim];
   const rows = x.size / inDim;
   const inputs: Record<string, tfjs.Tensor> = bias === undefined ? { x, kernel } : { x, kernel, bias };
-  const flatX = () => tf.reshape(x, [rows, inDim]) as tfjs.Tensor2D;
-  return runCustomOp(tf, inputs, () => {
-    const product = tf.matMul(flatX(), kernel);
+  return runCustomOp(tf, inputs, (save) => {
+    save([x, kernel]);
+    const product = tf.matMul(tf.reshape(x, [rows, inDim]), kernel);
     const value = tf.reshape(bias === undefined ? product : tf.add(product, bias), outShape) as T;
-    const gradient = (dy: tfjs.Tensor) => {
+    const gradient = (dy: tfjs.Tensor, [savedX, savedKernel]: readonly tfjs.Tensor[]) => {
       const dy2 = tf.reshape(dy, [rows, outDim]) as tfjs.Tensor2D;
       return {
-        x: () => tf.reshape(tf.matMul(dy2, tf.transpose(kernel)), x.shape),
-        kernel: () => tf.matMul(tf.transpose(flatX()), dy2),
+        x: () => tf.reshape(tf.matMul(dy2, tf.transpose(savedKernel)), x.shape),
+        kernel: () => tf.matMul(tf.transpose(tf.reshape(savedX, [rows, inDim])), dy2),
         bias: () => tf.sum(dy2, 0),
       };
     };

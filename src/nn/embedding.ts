@@ -1,30 +1,53 @@
 /**
- * Embedding lookup. tfjs `gather` of 64×230 rows from a [20000, 100] matrix takes ~75 ms on wasm
- * (and its gradient builds a dense [vocab, dim] tensor), so a frozen table is copied row by row
- * from typed arrays instead: ~2 ms, and nothing on the gradient tape.
+ * Embedding lookup on typed arrays. tfjs `gather` of 64×230 rows from a [20000, 100] matrix
+ * takes ~60–120 ms on wasm, and its gradient needs `UnsortedSegmentSum`, which the wasm backend
+ * does not implement; copying rows takes a few ms, and a trainable table's gradient is a
+ * scatter-add of the rows' gradients.
  */
 import type * as tfjs from '@tensorflow/tfjs';
 import type { Tf } from '../plugin-api.js';
+import { runCustomOp } from './custom-op.js';
 
-/** Tables already read back from the backend, so that each is read once per run. */
+/** Frozen tables already read back from the backend, so that each is read once per run. */
 const frozenTables = new WeakMap<tfjs.Tensor, Float32Array>();
 
 /** ids [batch, time] int32, table [vocab, dim] → [batch, time, dim]; trainable tables get gradients. */
 export function embed(tf: Tf, ids: tfjs.Tensor2D, table: tfjs.Tensor2D | tfjs.Variable): tfjs.Tensor3D {
-  if (table instanceof tf.Variable && table.trainable) return tf.gather(table, ids) as tfjs.Tensor3D;
   const [batch, time] = ids.shape;
-  const dim = table.shape[1];
-  const rows = readFrozenTable(table);
-  const indices = ids.dataSync();
-  const out = new Float32Array(batch * time * dim);
-  for (let position = 0; position < indices.length; position++) {
-    const row = indices[position] * dim;
-    out.set(rows.subarray(row, row + dim), position * dim);
-  }
-  return tf.tensor3d(out, [batch, time, dim]);
+  const [vocab, dim] = table.shape;
+  const trainable = table instanceof tf.Variable && table.trainable;
+  const rows = () => (trainable ? (table.dataSync() as Float32Array) : readFrozenTable(table));
+  const lookup = () => gatherRows(rows(), ids.dataSync(), dim);
+  if (!trainable) return tf.tensor3d(lookup(), [batch, time, dim]);
+  return runCustomOp(tf, { table, ids }, () => {
+    const indices = ids.dataSync();
+    const gradient = (dy: tfjs.Tensor) => ({
+      table: () => tf.tensor2d(scatterAddRows(dy.dataSync(), indices, vocab, dim), [vocab, dim]),
+      ids: () => tf.zeros([batch, time]),
+    });
+    return { value: tf.tensor3d(lookup(), [batch, time, dim]), gradient };
+  });
 }
 
-function readFrozenTable(table: tfjs.Tensor2D): Float32Array {
+function gatherRows(table: Float32Array, indices: ArrayLike<number>, dim: number): Float32Array {
+  const out = new Float32Array(indices.length * dim);
+  for (let position = 0; position < indices.length; position++) {
+    const row = indices[position] * dim;
+    out.set(table.subarray(row, row + dim), position * dim);
+  }
+  return out;
+}
+
+function scatterAddRows(rowGradients: ArrayLike<number>, indices: ArrayLike<number>, vocab: number, dim: number): Float32Array {
+  const grad = new Float32Array(vocab * dim);
+  for (let position = 0; position < indices.length; position++) {
+    const row = indices[position] * dim;
+    for (let k = 0; k < dim; k++) grad[row + k] += rowGradients[position * dim + k];
+  }
+  return grad;
+}
+
+function readFrozenTable(table: tfjs.Tensor): Float32Array {
   let rows = frozenTables.get(table);
   if (rows === undefined) {
     rows = table.dataSync() as Float32Array;

@@ -19,6 +19,7 @@ import { AttnlabError } from '../errors.js';
 import type { Tf } from '../plugin-api.js';
 import { runCustomOp } from './custom-op.js';
 import { dense } from './dense.js';
+import { sigmoid, tanh } from './fast-math.js';
 import type { RecurrentOptions, RecurrentWeights } from './ops.js';
 
 /** Sizes of one recurrence; arrays indexed [batch, time, ·] are row-major. */
@@ -125,7 +126,8 @@ function recurrence(
   createKernel: CellFactory,
 ): tfjs.Tensor3D {
   const { batch, time, hidden, gates } = dims;
-  return runCustomOp(tf, { z, recurrentKernel }, () => {
+  return runCustomOp(tf, { z, recurrentKernel }, (save) => {
+    save([recurrentKernel]);
     const cell = createKernel(dims, z.dataSync() as Float32Array);
     const timesU = stepMatmul(tf, recurrentKernel, batch);
     for (const { t, rows } of schedule) {
@@ -133,17 +135,17 @@ function recurrence(
       for (const row of rows) cell.forwardRow(row, t, rec);
     }
     let backwardDone = false;
-    const runBackward = (dy: tfjs.Tensor) => {
-      if (!backwardDone) backpropagate(tf, cell, recurrentKernel, schedule, dy.dataSync(), batch);
+    const runBackward = (dy: tfjs.Tensor, savedKernel: tfjs.Tensor) => {
+      if (!backwardDone) backpropagate(tf, cell, savedKernel as tfjs.Tensor2D, schedule, dy.dataSync(), batch);
       backwardDone = true;
     };
-    const gradient = (dy: tfjs.Tensor) => ({
+    const gradient = (dy: tfjs.Tensor, [savedKernel]: readonly tfjs.Tensor[]) => ({
       z: () => {
-        runBackward(dy);
+        runBackward(dy, savedKernel);
         return tf.tensor3d(cell.dInputs, [batch, time, gates * hidden]);
       },
       recurrentKernel: () => {
-        runBackward(dy);
+        runBackward(dy, savedKernel);
         const hPrevious = tf.tensor2d(cell.hPrevious, [batch * time, hidden]);
         const dRecurrent = tf.tensor2d(cell.dRecurrent, [batch * time, gates * hidden]);
         return tf.matMul(tf.transpose(hPrevious), dRecurrent);
@@ -189,10 +191,6 @@ function stepMatmul(tf: Tf, weights: tfjs.Tensor2D, rows: number): (left: Float3
   };
 }
 
-function sigmoid(value: number): number {
-  return 1 / (1 + Math.exp(-value));
-}
-
 /** Storage every cell needs, sized from `dims`. */
 function cellStorage({ batch, time, hidden, gates }: Dims) {
   return {
@@ -230,7 +228,7 @@ function createLstmKernel(dims: Dims, z: Float32Array): CellKernel {
         const cell = position * hidden + j;
         const i = sigmoid(z[gateBase + j] + rec[recBase + j]);
         const f = sigmoid(z[gateBase + hidden + j] + rec[recBase + hidden + j]);
-        const g = Math.tanh(z[gateBase + 2 * hidden + j] + rec[recBase + 2 * hidden + j]);
+        const g = tanh(z[gateBase + 2 * hidden + j] + rec[recBase + 2 * hidden + j]);
         const o = sigmoid(z[gateBase + 3 * hidden + j] + rec[recBase + 3 * hidden + j]);
         activations[gateBase + j] = i;
         activations[gateBase + hidden + j] = f;
@@ -239,7 +237,7 @@ function createLstmKernel(dims: Dims, z: Float32Array): CellKernel {
         cPrevious[cell] = c[state];
         hPrevious[cell] = h[state];
         c[state] = f * c[state] + i * g;
-        tanhC[cell] = Math.tanh(c[state]);
+        tanhC[cell] = tanh(c[state]);
         h[state] = o * tanhC[cell];
         outputs[cell] = h[state];
       }
@@ -298,7 +296,7 @@ function createGruKernel(dims: Dims, z: Float32Array): CellKernel {
         const r = sigmoid(z[gateBase + j] + rec[recBase + j]);
         const u = sigmoid(z[gateBase + hidden + j] + rec[recBase + hidden + j]);
         const aN = rec[recBase + 2 * hidden + j];
-        const n = Math.tanh(z[gateBase + 2 * hidden + j] + r * aN);
+        const n = tanh(z[gateBase + 2 * hidden + j] + r * aN);
         activations[gateBase + j] = r;
         activations[gateBase + hidden + j] = u;
         activations[gateBase + 2 * hidden + j] = n;

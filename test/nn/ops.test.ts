@@ -1,0 +1,151 @@
+import test from 'ava';
+import type * as tfjs from '@tensorflow/tfjs';
+import { selectBackend } from '../../src/nn/backend.js';
+import { createNnOps } from '../../src/nn/ops.js';
+
+const { tf, backend } = await selectBackend('wasm');
+const nn = createNnOps(tf);
+let counter = 0;
+const unique = (name: string) => `${name}-${counter++}`;
+
+test('the wasm backend is active', (t) => {
+  t.is(backend, 'wasm');
+  t.is(tf.getBackend(), 'wasm');
+});
+
+test('maskedSoftmax: exactly 0 on padding, rows sum to 1, stable for large scores', (t) => {
+  const scores = tf.tensor2d([
+    [1000, 999, 5000, 0],
+    [3, -2, 7, 1],
+    [-50, 0, 0, 0],
+    [4, 4, 4, 4],
+  ]);
+  const mask = tf.tensor2d([
+    [1, 1, 0, 0],
+    [1, 1, 1, 1],
+    [1, 0, 0, 0],
+    [0, 0, 0, 0],
+  ]);
+  const p = nn.maskedSoftmax(scores, mask).arraySync();
+  // A padded position with a huge score gets nothing, and real ones keep their ratio e^1.
+  t.deepEqual([p[0][2], p[0][3]], [0, 0]);
+  t.true(Math.abs(p[0][0] / p[0][1] - Math.E) < 1e-4);
+  t.true(Math.abs(p[1].reduce((a, b) => a + b) - 1) < 1e-6);
+  t.deepEqual(p[2], [1, 0, 0, 0]);
+  t.deepEqual(p[3], [0, 0, 0, 0]);
+  const expected = [3, -2, 7, 1].map((s) => Math.exp(s - 7));
+  const total = expected.reduce((a, b) => a + b);
+  p[1].forEach((value, i) => t.true(Math.abs(value - expected[i] / total) < 1e-6));
+});
+
+/** Central differences of `loss` with respect to each entry of `values` (float32, so coarse). */
+function numericGradient(values: Float32Array, loss: () => number, step = 1e-2): Float32Array {
+  return values.map((original, index) => {
+    values[index] = original + step;
+    const up = loss();
+    values[index] = original - step;
+    const down = loss();
+    values[index] = original;
+    return (up - down) / (2 * step);
+  });
+}
+
+function assertClose(t: import('ava').ExecutionContext, actual: ArrayLike<number>, expected: ArrayLike<number>, tolerance: number) {
+  for (let i = 0; i < expected.length; i++) {
+    t.true(Math.abs(actual[i] - expected[i]) <= tolerance * Math.max(1, Math.abs(expected[i])), `index ${i}: ${actual[i]} vs ${expected[i]}`);
+  }
+}
+
+test('maskedSoftmax: gradient matches finite differences and is 0 on padding', (t) => {
+  const values = Float32Array.from([0.3, -1.2, 2.0, 0.5, 1.1, 0.7, -0.4, 0.9]);
+  const mask = tf.tensor2d([[1, 1, 1, 0], [1, 0, 1, 1]]);
+  const weights = tf.tensor2d([[1, -2, 3, 4], [0.5, 1, -1, 2]]);
+  const loss = (scores: tfjs.Tensor2D) => tf.sum(tf.mul(nn.maskedSoftmax(scores, mask), weights)) as tfjs.Scalar;
+  const analytic = tf.grad((scores) => loss(scores as tfjs.Tensor2D))(tf.tensor2d(values, [2, 4])).dataSync();
+  const numeric = numericGradient(values, () => loss(tf.tensor2d(values, [2, 4])).dataSync()[0], 1e-3);
+  assertClose(t, analytic, numeric, 2e-3);
+  t.is(analytic[3], 0);
+  t.is(analytic[5], 0);
+});
+
+test('weightedSum: Σ_t w_t · v_t by hand', (t) => {
+  const weights = tf.tensor2d([[0.25, 0.75, 0]]);
+  const values = tf.tensor3d([[[1, 2], [3, 4], [100, 100]]]);
+  t.deepEqual(nn.weightedSum(weights, values).arraySync(), [[0.25 + 2.25, 0.5 + 3]]);
+});
+
+test('dense: forward by hand and gradients of x, kernel and bias by finite differences', (t) => {
+  const x = Float32Array.from([1, 2, -1, 0.5, 0, 3]);
+  const kernel = Float32Array.from([0.5, -1, 2, 0.1, 0.3, -0.2]);
+  const bias = Float32Array.from([0.1, -0.3]);
+  const forward = () =>
+    nn.dense(tf.tensor3d(x, [1, 2, 3]), tf.tensor2d(kernel, [3, 2]), tf.tensor1d(bias)) as tfjs.Tensor3D;
+  // [1, 2, -1]·K + b = [0.5 + 4 - 0.3 + 0.1, -1 + 0.2 + 0.2 - 0.3]; [0.5, 0, 3]·K + b likewise.
+  assertClose(t, forward().dataSync(), [4.3, -0.9, 1.25, -1.4], 1e-6);
+  const lossWeights = tf.tensor3d([[[1, -2], [0.5, 3]]]);
+  const lossOf = (xs: tfjs.Tensor3D, k: tfjs.Tensor2D, b: tfjs.Tensor1D) => tf.sum(tf.mul(nn.dense(xs, k, b), lossWeights)) as tfjs.Scalar;
+  const [dx, dk, db] = tf.grads((xs, k, b) => lossOf(xs as tfjs.Tensor3D, k as tfjs.Tensor2D, b as tfjs.Tensor1D))([
+    tf.tensor3d(x, [1, 2, 3]),
+    tf.tensor2d(kernel, [3, 2]),
+    tf.tensor1d(bias),
+  ]);
+  const loss = () => forward().mul(lossWeights).sum().dataSync()[0];
+  assertClose(t, dx.dataSync(), numericGradient(x, loss), 1e-3);
+  assertClose(t, dk.dataSync(), numericGradient(kernel, loss), 1e-3);
+  assertClose(t, db.dataSync(), numericGradient(bias, loss), 1e-3);
+});
+
+test('gradients flow through ops fed by a frozen embedding lookup (inputs disposed before backward)', (t) => {
+  const table = tf.randomNormal([50, 4], 0, 1, 'float32', 3) as tfjs.Tensor2D;
+  const ids = tf.tensor2d([[2, 7, 0], [9, 1, 0]], undefined, 'int32');
+  const mask = tf.tensor2d([[1, 1, 0], [1, 1, 0]]);
+  const weights = {
+    kernel: nn.glorot(unique('k'), [4, 12], 1),
+    recurrentKernel: nn.glorot(unique('u'), [3, 12], 2),
+    bias: nn.zeros(unique('b'), [12]),
+  };
+  const query = nn.glorot(unique('q'), [3, 1], 4);
+  const { grads } = tf.variableGrads(() => {
+    const states = nn.lstm(nn.embed(ids, table), mask, weights);
+    const scores = tf.squeeze(nn.dense(states, query as tfjs.Tensor2D), [2]) as tfjs.Tensor2D;
+    return tf.sum(nn.weightedSum(nn.maskedSoftmax(scores, mask), states)) as tfjs.Scalar;
+  });
+  t.deepEqual(Object.keys(grads).sort(), [query.name, weights.kernel.name, weights.recurrentKernel.name, weights.bias.name].sort());
+  for (const gradient of Object.values(grads)) t.true(gradient.dataSync().some((value) => value !== 0));
+});
+
+test('embed: a frozen table gives the rows of tf.gather; a trainable one gets gradients', (t) => {
+  const table = tf.randomNormal([30, 5], 0, 1, 'float32', 9) as tfjs.Tensor2D;
+  const ids = tf.tensor2d([[3, 0, 29], [1, 1, 4]], undefined, 'int32');
+  t.deepEqual(nn.embed(ids, table).arraySync(), tf.gather(table, ids).arraySync());
+  const trainable = tf.variable(table, true, unique('table'));
+  const { grads } = tf.variableGrads(() => tf.sum(nn.embed(ids, trainable)) as tfjs.Scalar);
+  const rowSums = (tf.sum(grads[trainable.name], 1) as tfjs.Tensor1D).arraySync();
+  t.is(rowSums[1], 2 * 5);
+  t.is(rowSums[2], 0);
+});
+
+test('glorot: seeded, within ±√(6/(in+out)); zeros are zeros', (t) => {
+  const a = nn.glorot(unique('g'), [20, 30], 42).dataSync();
+  const b = nn.glorot(unique('g'), [20, 30], 42).dataSync();
+  const c = nn.glorot(unique('g'), [20, 30], 43).dataSync();
+  t.deepEqual(a, b);
+  t.notDeepEqual(a, c);
+  const limit = Math.sqrt(6 / 50);
+  t.true(a.every((value) => Math.abs(value) <= limit));
+  t.true(nn.zeros(unique('z'), [3, 2]).dataSync().every((value) => value === 0));
+});
+
+test('dropout: identity at rate 0; masks reproducible per seed and call, different across calls', (t) => {
+  const x = tf.ones([200]);
+  t.is(nn.dropout(x, 0, 1), x);
+  const first = createNnOps(tf);
+  const second = createNnOps(tf);
+  const a1 = first.dropout(x, 0.5, 7).dataSync();
+  const a2 = first.dropout(x, 0.5, 7).dataSync();
+  const b1 = second.dropout(x, 0.5, 7).dataSync();
+  t.deepEqual(a1, b1);
+  t.notDeepEqual(a1, a2);
+  // Inverted dropout: kept units are scaled by 1/(1−rate).
+  t.true(a1.every((value) => value === 0 || value === 2));
+});
