@@ -20,7 +20,7 @@ export default {
     return {
       variables: [query],
       attend(h, mask) {
-        const scores = tf.squeeze(tf.matMul(h, tf.div(query, params.temperature) as Tensor2D), [2]) as Tensor2D;
+        const scores = tf.squeeze(nn.dense(h, tf.div(query, params.temperature) as Tensor2D), [2]) as Tensor2D;
         return nn.maskedSoftmax(scores, mask);
       },
     };

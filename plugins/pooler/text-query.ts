@@ -32,7 +32,8 @@ export default {
           query = nn.dense(query, kernel as Tensor2D, bias as never);
           if (index < weights.length - 1) query = activate(query);
         });
-        const scores = tf.squeeze(tf.matMul(h, tf.expandDims(query, 2) as Tensor3D), [2]) as Tensor2D;
+        // q·h_i for each token, as a broadcast product: wasm's batched matmul backward is slow.
+        const scores = tf.sum(tf.mul(h, tf.expandDims(query, 1) as Tensor3D), 2) as Tensor2D;
         return nn.maskedSoftmax(scores, mask);
       },
     };
