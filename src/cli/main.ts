@@ -16,6 +16,7 @@ const COMMANDS: Record<string, string> = {
   eval: 'evaluate a trained run’s checkpoint on the test split',
   runs: 'list recent runs from the tracking store',
   sync: 'send pending tracking journals to the MLflow server',
+  new: 'write a skeleton plugin file and its test',
 };
 
 const VERSION = '0.1.0';

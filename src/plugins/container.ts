@@ -6,6 +6,7 @@ import 'reflect-metadata';
 import { Container } from 'inversify';
 import { AttnlabError, PluginError } from '../errors.js';
 import type { AnyPlugin, BaseContext, ContextOf, Created, PluginBlock, PluginKind } from '../plugin-api.js';
+import { withOutputShapeCheck } from './output-shapes.js';
 import { PluginRegistry } from './registry.js';
 
 /** Service identifier of each plugin kind's bindings. */
@@ -51,11 +52,13 @@ export async function buildPlugin<K extends PluginKind>(
     build: (childKind: PluginKind, childBlock: PluginBlock, extra: object) =>
       buildPlugin(container, childKind, childBlock, { ...base, seed: (base.seed ?? 0) * 31 + ++children, ...extra } as never),
   } as unknown as ContextOf[K];
+  const file = registryOf(container).get(kind, block.type)?.file ?? block.type;
+  let created: Created[K];
   try {
-    return await plugin.create(params, full);
+    created = await plugin.create(params, full);
   } catch (error) {
     if (error instanceof AttnlabError) throw error;
-    const file = registryOf(container).get(kind, block.type)?.file ?? block.type;
     throw new PluginError('plugin-create', file, `${kind} "${block.type}" failed to build: ${(error as Error).message}`, error);
   }
+  return withOutputShapeCheck(kind, created, context, file);
 }

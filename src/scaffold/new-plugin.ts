@@ -1,0 +1,109 @@
+/**
+ * `attnlab new plugin`: writes a working plugin of a given kind and its test into a folder of the
+ * user's, importing attnlab's types by a path that resolves from there.
+ */
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, join, relative, resolve, sep } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { AttnlabError, closest, UsageError } from '../errors.js';
+import { PLUGIN_KINDS, type PluginKind } from '../plugin-api.js';
+import { PluginRegistry } from '../plugins/registry.js';
+import { configSnippet } from './slots.js';
+import { pluginSource, testSource, type TemplateImports } from './templates.js';
+
+export interface NewPluginRequest {
+  readonly kind: string;
+  readonly name: string;
+  /** Folder to write into; created when missing. */
+  readonly dir: string;
+}
+
+export interface NewPluginResult {
+  readonly kind: PluginKind;
+  readonly pluginFile: string;
+  readonly testFile: string;
+  /** Config lines that load and select the plugin, for a config in `dir`. */
+  readonly snippet: string;
+}
+
+const KEBAB_CASE = /^[a-z][a-z0-9]*(-[a-z0-9]+)*$/;
+
+/** Validates the request and writes `<name>.ts` and `<name>.test.ts`; never overwrites a file. */
+export async function writePluginSkeleton(request: NewPluginRequest): Promise<NewPluginResult> {
+  const kind = checkKind(request.kind);
+  const name = await checkName(kind, request.name);
+  const dir = resolve(request.dir);
+  const pluginFile = join(dir, `${name}.ts`);
+  const testFile = join(dir, `${name}.test.ts`);
+  for (const file of [pluginFile, testFile]) {
+    if (existsSync(file)) throw new AttnlabError('file-exists', `${file} already exists; attnlab new does not overwrite files: choose another name or --dir`, { exitCode: 2 });
+  }
+  const imports = attnlabImports(dir);
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(pluginFile, pluginSource(kind, name, imports));
+  writeFileSync(testFile, testSource(kind, name, imports));
+  return { kind, pluginFile, testFile, snippet: configSnippet(kind, name, `./${name}.ts`) };
+}
+
+function checkKind(kind: string): PluginKind {
+  if ((PLUGIN_KINDS as readonly string[]).includes(kind)) return kind as PluginKind;
+  const suggestion = closest(kind, PLUGIN_KINDS);
+  throw new UsageError(`unknown plugin kind "${kind}"; known: ${PLUGIN_KINDS.join(', ')}${suggestion ? ` — did you mean "${suggestion}"?` : ''}`);
+}
+
+async function checkName(kind: PluginKind, name: string): Promise<string> {
+  if (!KEBAB_CASE.test(name)) {
+    const kebab = toKebabCase(name);
+    const suggestion = KEBAB_CASE.test(kebab) ? ` — did you mean "${kebab}"?` : '';
+    throw new UsageError(`plugin name "${name}" is not kebab-case (lower-case words joined by "-", e.g. scaled-dot)${suggestion}`);
+  }
+  const builtins = (await PluginRegistry.create()).names(kind);
+  if (builtins.includes(name)) {
+    throw new UsageError(`${kind} "${name}" is a built-in plugin; a plugin of yours needs a name of its own (built-in ${kind}s: ${builtins.join(', ')})`);
+  }
+  return name;
+}
+
+function toKebabCase(name: string): string {
+  return name
+    .replace(/([a-z0-9])([A-Z])/g, '$1-$2')
+    .replace(/[^A-Za-z0-9]+/g, '-')
+    .replace(/^-+|-+$/g, '')
+    .toLowerCase();
+}
+
+/** Specifiers of attnlab's plugin API and test kit from `dir`, or placeholders with a note. */
+function attnlabImports(dir: string): TemplateImports {
+  const root = findAttnlab(dir);
+  if (root === undefined) {
+    return {
+      api: 'attnlab/src/plugin-api.js',
+      kit: 'attnlab/src/scaffold/plugin-kit.js',
+      note:
+        '// attnlab was not found from this folder: point this import at src/plugin-api.js (the test: at\n' +
+        '// src/scaffold/plugin-kit.js) of your attnlab, as a relative path, e.g. ../node_modules/attnlab/src/….\n',
+    };
+  }
+  return { api: specifier(dir, join(root, 'src', 'plugin-api.js')), kit: specifier(dir, join(root, 'src', 'scaffold', 'plugin-kit.js')) };
+}
+
+/** An attnlab installed in `node_modules` above `dir`, else the attnlab running this code. */
+function findAttnlab(dir: string): string | undefined {
+  for (let folder = dir; ; folder = dirname(folder)) {
+    const installed = join(folder, 'node_modules', 'attnlab');
+    if (hasSources(installed)) return installed;
+    if (dirname(folder) === folder) break;
+  }
+  // From src/scaffold/ in the source tree, or dist/src/scaffold/ in the build output.
+  const running = ['../../', '../../../'].map((up) => fileURLToPath(new URL(up, import.meta.url)));
+  return running.find(hasSources);
+}
+
+function hasSources(root: string): boolean {
+  return existsSync(join(root, 'src', 'plugin-api.ts'));
+}
+
+function specifier(from: string, to: string): string {
+  const path = relative(from, to).split(sep).join('/');
+  return path.startsWith('.') ? path : `./${path}`;
+}

@@ -1,0 +1,541 @@
+/**
+ * The files `attnlab new plugin` writes: for each kind, a commented, typed plugin that works as
+ * generated, and its test with the three checks every plugin gets (schema, container build, a
+ * forward pass against a hand computation).
+ */
+import type { PluginKind } from '../plugin-api.js';
+import { configSnippet } from './slots.js';
+
+/** What differs from kind to kind; `NAME` in any part stands for the plugin's name. */
+interface KindTemplate {
+  /** One line after the plugin's name in the file's header. */
+  readonly summary: string;
+  readonly description: string;
+  /** Types imported from attnlab's plugin-api besides PluginDescriptor. */
+  readonly apiTypes?: readonly string[];
+  /** Lines between the imports and the schema (runtime imports of Node built-ins, type aliases). */
+  readonly preamble?: string;
+  readonly schemaProperties: string;
+  readonly required?: readonly string[];
+  /** The `create` method, indented by two spaces. */
+  readonly create: string;
+  /** Code after the descriptor (helpers). */
+  readonly helpers?: string;
+  /** The test file's body after the shared setup: its three tests. */
+  readonly tests: string;
+}
+
+export interface TemplateImports {
+  /** Module specifier of attnlab's `src/plugin-api.js` as seen from the new file. */
+  readonly api: string;
+  /** Module specifier of attnlab's `src/scaffold/plugin-kit.js` as seen from the new file. */
+  readonly kit: string;
+  /** Set when attnlab was not found: a comment telling how to point the imports. */
+  readonly note?: string;
+}
+
+export function pluginSource(kind: PluginKind, name: string, imports: TemplateImports): string {
+  const template = TEMPLATES[kind];
+  const types = ['PluginDescriptor', ...(template.apiTypes ?? [])].sort().join(', ');
+  const required = template.required ? `\n  required: [${template.required.map((key) => `'${key}'`).join(', ')}],` : '';
+  const source = `/**
+${wrapComment(`NAME: ${/^[aeiou]/.test(kind) ? 'an' : 'a'} ${kind} plugin for attnlab. ${template.summary}`)}
+ *
+ * Use it from a run config next to this file:
+${indentLines(configSnippet(kind, name, `./${name}.ts`), ' *   ')}
+ * \`attnlab validate <config>\` checks the config, \`attnlab plugins ${kind} --plugin ./${name}.ts\`
+ * lists the params, and \`attnlab schema --plugin ./${name}.ts > attnlab.schema.json\` lets an editor
+ * complete them. The contract is attnlab's docs/plugins.md.
+ *
+ * This file imports only types from attnlab: tfjs and attnlab's tensor ops arrive through the
+ * factory's context (ctx.tf, ctx.nn), so it runs wherever attnlab runs, with no build step.
+ */
+${imports.note ?? ''}import type { ${types} } from '${imports.api}';
+${template.preamble ? `${template.preamble}\n` : ''}
+// The params, declared once: attnlab checks a config's block against this schema and fills in the
+// defaults, and \`params\` in create() is typed from it. Every property needs a description.
+const schema = {
+  type: 'object',
+  additionalProperties: false,${required}
+  properties: {
+${template.schemaProperties}
+  },
+} as const;
+
+export default {
+  kind: '${kind}',
+  // The name a config's \`type:\` selects; it must not clash with a built-in (\`attnlab plugins\`).
+  name: 'NAME',
+  description: '${template.description}',
+  schema,
+${template.create}
+} satisfies PluginDescriptor<'${kind}', typeof schema>;
+${template.helpers ? `\n${template.helpers}` : ''}`;
+  return source.replaceAll('NAME', name);
+}
+
+export function testSource(kind: PluginKind, name: string, imports: TemplateImports): string {
+  const source = `/**
+ * Tests of the NAME ${kind} plugin: the three checks every attnlab plugin gets. Run them with ava
+ * and tsx, e.g. \`npx ava NAME.test.ts\` with \`"ava": { "extensions": { "ts": "module" },
+ * "nodeArguments": ["--import=tsx"] }\` in package.json.
+ */
+${imports.note ?? ''}import test from 'ava';
+import { fileURLToPath } from 'node:url';
+import { loadPluginKit } from '${imports.kit}';
+
+const kit = await loadPluginKit('${kind}', fileURLToPath(new URL('./NAME.ts', import.meta.url)));
+const near = (found: number, expected: number): boolean => Math.abs(found - expected) < 1e-5;
+
+${TEMPLATES[kind].tests}`;
+  return source.replaceAll('NAME', name);
+}
+
+/** `text` as comment lines of at most ~100 characters. */
+function wrapComment(text: string): string {
+  const lines: string[] = [];
+  let line = '';
+  for (const word of text.split(' ')) {
+    if (line !== '' && line.length + word.length > 96) {
+      lines.push(line);
+      line = '';
+    }
+    line = line === '' ? word : `${line} ${word}`;
+  }
+  return [...lines, line].map((each) => ` * ${each}`).join('\n');
+}
+
+function indentLines(text: string, prefix: string): string {
+  return text
+    .trimEnd()
+    .split('\n')
+    .map((line) => `${prefix}${line}`)
+    .join('\n');
+}
+
+const TEMPLATES: Record<PluginKind, KindTemplate> = {
+  pooler: {
+    summary: 'Scaled dot-product attention with one learned query q: weight_i = softmax_i(q·h_i / (temperature·√dim)) over the real tokens.',
+    description: 'Scaled dot-product attention with one learned query.',
+    schemaProperties: `    temperature: { type: 'number', exclusiveMinimum: 0, default: 1, description: 'Scores are divided by temperature × √dim; above 1 spreads the attention.' },`,
+    create: `  create(params, { tf, nn, inputDim, seed }) {
+    // Variables come from ctx.nn so that they are seeded from the run's seed; names must be unique in the model.
+    const query = nn.glorot('NAME/query', [inputDim, 1], seed);
+    const scale = 1 / (params.temperature * Math.sqrt(inputDim));
+    return {
+      variables: [query],
+      // h [batch, time, dim], mask [batch, time] (1 = real token, 0 = padding) → weights [batch, time],
+      // exactly 0 on padding, each row summing to 1. maskedSoftmax takes care of both.
+      attend(h, mask) {
+        return nn.maskedSoftmax(tf.squeeze(tf.matMul(h, tf.mul(query, scale)), [2]), mask);
+      },
+    };
+  },`,
+    tests: `test('the schema accepts the defaults and rejects an unknown key', async (t) => {
+  t.deepEqual(await kit.params(), { temperature: 1 });
+  await t.throwsAsync(kit.params({ temprature: 2 }), { message: /unknown key "temprature"/ });
+});
+
+test('it builds through the container from a YAML block', async (t) => {
+  const pooler = await kit.build('{ type: NAME, temperature: 2 }', { inputDim: 3 });
+  t.deepEqual(pooler.variables.map((variable) => variable.shape), [[3, 1]]);
+});
+
+test('a forward pass on a tiny tensor matches a hand computation', async (t) => {
+  const { tf } = kit;
+  const pooler = await kit.build('{ type: NAME, temperature: 2 }', { inputDim: 2 });
+  const [q0, q1] = pooler.variables[0].dataSync();
+  // Two real tokens, (1, 0) and (0, 1), then one padding position.
+  const h = tf.tensor3d([[[1, 0], [0, 1], [5, 5]]]);
+  const mask = tf.tensor2d([[1, 1, 0]]);
+  const [weights] = pooler.attend(h, mask, false).arraySync() as number[][];
+  const scale = 1 / (2 * Math.sqrt(2));
+  const [e0, e1] = [Math.exp(q0 * scale), Math.exp(q1 * scale)];
+  const expected = [e0 / (e0 + e1), e1 / (e0 + e1), 0];
+  t.true(weights.every((weight, i) => near(weight, expected[i])), \`\${weights} vs \${expected}\`);
+});
+`,
+  },
+  encoder: {
+    summary: 'Maps each token on its own: tanh(W·x_i + b), padding kept at 0.',
+    description: 'Position-wise tanh layer over the token representations.',
+    apiTypes: ['Tf'],
+    preamble: `\n/** tfjs's tensor types, named through attnlab's \`Tf\` so that this file needs no tfjs import. */\ntype Tensor1D = ReturnType<Tf['tensor1d']>;\ntype Tensor2D = ReturnType<Tf['tensor2d']>;`,
+    schemaProperties: `    units: { type: 'integer', minimum: 1, maximum: 4096, default: 32, description: 'Size of each token’s new representation.' },`,
+    create: `  create(params, { tf, nn, inputDim, seed }) {
+    const kernel = nn.glorot('NAME/kernel', [inputDim, params.units], seed);
+    const bias = nn.zeros('NAME/bias', [params.units]);
+    return {
+      // Declared up front, from the params: the model sizes the next layers before any tensor exists.
+      outputDim: params.units,
+      variables: [kernel, bias],
+      // x [batch, time, inputDim], mask [batch, time] → [batch, time, outputDim].
+      apply(x, mask) {
+        const projected = tf.tanh(nn.dense(x, kernel as Tensor2D, bias as Tensor1D));
+        // tanh(b) ≠ 0 on padding: zero it, as the contract asks of encoders.
+        return tf.mul(projected, tf.expandDims(mask, 2));
+      },
+    };
+  },`,
+    tests: `test('the schema accepts the defaults and rejects an unknown key', async (t) => {
+  t.deepEqual(await kit.params(), { units: 32 });
+  await t.throwsAsync(kit.params({ unit: 8 }), { message: /unknown key "unit"/ });
+});
+
+test('it builds through the container from a YAML block', async (t) => {
+  const encoder = await kit.build('{ type: NAME, units: 5 }', { inputDim: 3 });
+  t.is(encoder.outputDim, 5);
+});
+
+test('a forward pass on a tiny tensor matches a hand computation', async (t) => {
+  const { tf } = kit;
+  const encoder = await kit.build('{ type: NAME, units: 1 }', { inputDim: 2 });
+  const [w0, w1] = encoder.variables[0].dataSync();
+  const x = tf.tensor3d([[[1, 2], [3, 4]]]);
+  const output = encoder.apply(x, tf.tensor2d([[1, 0]]), false).arraySync() as number[][][];
+  t.true(near(output[0][0][0], Math.tanh(w0 + 2 * w1)));
+  t.is(output[0][1][0], 0, 'padding stays 0');
+});
+`,
+  },
+  value: {
+    summary: 'The value transform v(h_i) = W·h_i that the attention weights average.',
+    description: 'Linear value transform v(h) = W·h.',
+    apiTypes: ['Tf'],
+    preamble: `\n/** tfjs's 2-D tensor type, named through attnlab's \`Tf\` so that this file needs no tfjs import. */\ntype Tensor2D = ReturnType<Tf['tensor2d']>;`,
+    schemaProperties: `    dim: { type: 'integer', minimum: 1, maximum: 4096, default: 64, description: 'Size of v(h_i).' },`,
+    create: `  create(params, { nn, inputDim, seed }) {
+    const kernel = nn.glorot('NAME/kernel', [inputDim, params.dim], seed);
+    return {
+      outputDim: params.dim,
+      variables: [kernel],
+      // h [batch, time, inputDim] → [batch, time, outputDim].
+      apply: (h) => nn.dense(h, kernel as Tensor2D),
+    };
+  },`,
+    tests: `test('the schema accepts the defaults and rejects an unknown key', async (t) => {
+  t.deepEqual(await kit.params(), { dim: 64 });
+  await t.throwsAsync(kit.params({ dims: 8 }), { message: /unknown key "dims"/ });
+});
+
+test('it builds through the container from a YAML block', async (t) => {
+  const value = await kit.build('{ type: NAME, dim: 5 }', { inputDim: 3 });
+  t.is(value.outputDim, 5);
+});
+
+test('a forward pass on a tiny tensor matches a hand computation', async (t) => {
+  const { tf } = kit;
+  const value = await kit.build('{ type: NAME, dim: 1 }', { inputDim: 2 });
+  const [w0, w1] = value.variables[0].dataSync();
+  const output = value.apply(tf.tensor3d([[[1, 2]]]), false).arraySync() as number[][][];
+  t.true(near(output[0][0][0], w0 + 2 * w1));
+});
+`,
+  },
+  head: {
+    summary: 'A linear classifier on the pooled vector, logits = t·W + b, with optional dropout.',
+    description: 'Linear classifier on the pooled vector, with dropout while training.',
+    apiTypes: ['Tf'],
+    preamble: `\n/** tfjs's tensor types, named through attnlab's \`Tf\` so that this file needs no tfjs import. */\ntype Tensor1D = ReturnType<Tf['tensor1d']>;\ntype Tensor2D = ReturnType<Tf['tensor2d']>;`,
+    schemaProperties: `    dropout: { type: 'number', minimum: 0, maximum: 0.95, default: 0, description: 'Dropout on the pooled vector while training.' },`,
+    create: `  create(params, { nn, inputDim, numClasses, seed }) {
+    const kernel = nn.glorot('NAME/kernel', [inputDim, numClasses], seed);
+    const bias = nn.zeros('NAME/bias', [numClasses]);
+    return {
+      variables: [kernel, bias],
+      // t [batch, inputDim] → logits [batch, classes]; the loss applies the softmax.
+      apply(t, training) {
+        const input = training ? nn.dropout(t, params.dropout, seed) : t;
+        return nn.dense(input, kernel as Tensor2D, bias as Tensor1D);
+      },
+    };
+  },`,
+    tests: `test('the schema accepts the defaults and rejects an unknown key', async (t) => {
+  t.deepEqual(await kit.params(), { dropout: 0 });
+  await t.throwsAsync(kit.params({ dropuot: 0.5 }), { message: /unknown key "dropuot"/ });
+});
+
+test('it builds through the container from a YAML block', async (t) => {
+  const head = await kit.build('{ type: NAME, dropout: 0.5 }', { inputDim: 3, numClasses: 2 });
+  t.deepEqual(head.variables.map((variable) => variable.shape), [[3, 2], [2]]);
+});
+
+test('a forward pass on a tiny tensor matches a hand computation', async (t) => {
+  const { tf } = kit;
+  const head = await kit.build('{ type: NAME }', { inputDim: 2, numClasses: 1 });
+  const [w0, w1] = head.variables[0].dataSync();
+  const [logit] = head.apply(tf.tensor2d([[1, 2]]), false).dataSync();
+  t.true(near(logit, w0 + 2 * w1));
+});
+`,
+  },
+  regularizer: {
+    summary: 'Penalises concentrated attention: weight × mean over the batch of Σ_i a_i², which is 1 for attention on one token and 1/n when spread over n.',
+    description: 'Concentration of the attention (Σ a_i²), added to the loss.',
+    schemaProperties: `    weight: { type: 'number', default: 0.01, description: 'Adds weight × mean Σ_i a_i² to the loss; > 0 spreads the attention, < 0 focuses it.' },`,
+    create: `  create(params, { tf }) {
+    return {
+      // output.attention is [batch, time], 0 on padding, so padding adds nothing.
+      penalty: ({ attention }) => tf.mul(tf.mean(tf.sum(tf.square(attention), 1)), params.weight),
+    };
+  },`,
+    tests: `test('the schema accepts the defaults and rejects an unknown key', async (t) => {
+  t.deepEqual(await kit.params(), { weight: 0.01 });
+  await t.throwsAsync(kit.params({ wieght: 1 }), { message: /unknown key "wieght"/ });
+});
+
+test('it builds through the container from a YAML block', async (t) => {
+  const regularizer = await kit.build('{ type: NAME, weight: 2 }', {});
+  t.is(typeof regularizer.penalty, 'function');
+});
+
+test('a forward pass on a tiny tensor matches a hand computation', async (t) => {
+  const { tf } = kit;
+  const regularizer = await kit.build('{ type: NAME, weight: 2 }', {});
+  const attention = tf.tensor2d([[1, 0, 0], [0.5, 0.5, 0]]);
+  const output = { logits: tf.zeros([2, 2]), attention, mask: tf.ones([2, 3]) } as never;
+  const [penalty] = regularizer.penalty(output, []).dataSync();
+  t.true(near(penalty, (2 * (1 + 0.5)) / 2));
+});
+`,
+  },
+  optimizer: {
+    summary: 'RMSProp: each step divides the gradient by a running root mean square of past gradients.',
+    description: 'RMSProp optimiser.',
+    schemaProperties: `    decay: { type: 'number', minimum: 0, exclusiveMaximum: 1, default: 0.9, description: 'Decay of the running mean of squared gradients.' },
+    momentum: { type: 'number', minimum: 0, exclusiveMaximum: 1, default: 0, description: 'Momentum of the updates.' },
+    epsilon: { type: 'number', exclusiveMinimum: 0, default: 1e-7, description: 'Added under the square root, against division by zero.' },`,
+    create: `  create(params, { tf, learningRate }) {
+    // learningRate is the config's train.lr, given to every optimiser.
+    return tf.train.rmsprop(learningRate, params.decay, params.momentum, params.epsilon);
+  },`,
+    tests: `test('the schema accepts the defaults and rejects an unknown key', async (t) => {
+  t.deepEqual(await kit.params(), { decay: 0.9, momentum: 0, epsilon: 1e-7 });
+  await t.throwsAsync(kit.params({ decai: 0.5 }), { message: /unknown key "decai"/ });
+});
+
+test('it builds through the container from a YAML block', async (t) => {
+  const optimizer = await kit.build('{ type: NAME, decay: 0.5 }', { learningRate: 0.1 });
+  t.is(typeof optimizer.minimize, 'function');
+});
+
+test('a forward pass on a tiny tensor matches a hand computation', async (t) => {
+  const { tf } = kit;
+  const optimizer = await kit.build('{ type: NAME, decay: 0.5, epsilon: 0.001 }', { learningRate: 0.1 });
+  const x = tf.variable(tf.tensor1d([1, -2]));
+  // One step on Σx²: gradient g = 2x, running mean square 0.5·g², update lr·g / √(0.5·g² + ε).
+  optimizer.minimize(() => tf.sum(tf.square(x)));
+  const expected = [1, -2].map((value) => value - (0.1 * 2 * value) / Math.sqrt(0.5 * (2 * value) ** 2 + 0.001));
+  const found = Array.from(x.dataSync());
+  t.true(found.every((value, i) => near(value, expected[i])), \`\${found} vs \${expected}\`);
+});
+`,
+  },
+  model: {
+    summary: 'Mean of the word embeddings, then a head plugin (built from a nested block with ctx.build).',
+    description: 'Mean of the word embeddings, then a classifier head.',
+    apiTypes: ['Tf'],
+    preamble: `\n/** tfjs's 2-D tensor type, named through attnlab's \`Tf\` so that this file needs no tfjs import. */\ntype Tensor2D = ReturnType<Tf['tensor2d']>;`,
+    schemaProperties: `    head: {
+      // A slot: the value is a plugin block \`{ type: <head plugin>, ...params }\`, checked against that plugin's schema.
+      'x-plugin-kind': 'head',
+      type: 'object',
+      default: { type: 'linear' },
+      description: 'Classifier on the mean embedding (a head plugin block).',
+    },`,
+    create: `  async create(params, ctx) {
+    const { tf, nn } = ctx;
+    const [, dim] = ctx.embeddings.shape;
+    // Nested blocks are built by the container, so any head plugin fits here.
+    const head = await ctx.build('head', params.head, { inputDim: dim, numClasses: ctx.numClasses });
+    return {
+      variables: head.variables,
+      // ids [batch, time] int32 (0 = padding), mask [batch, time] → logits [batch, classes] and the attention used.
+      forward(ids, mask, training) {
+        const attention: Tensor2D = tf.div(mask, tf.sum(mask, 1, true));
+        const pooled = nn.weightedSum(attention, nn.embed(ids, ctx.embeddings));
+        return { logits: head.apply(pooled, training), attention, mask };
+      },
+    };
+  },`,
+    tests: `test('the schema accepts the defaults and rejects an unknown key', async (t) => {
+  t.like(await kit.params(), { head: { type: 'linear' } });
+  await t.throwsAsync(kit.params({ haed: {} }), { message: /unknown key "haed"/ });
+});
+
+test('it builds through the container from a YAML block', async (t) => {
+  const { tf } = kit;
+  const model = await kit.build('{ type: NAME, head: { type: linear } }', { embeddings: tf.tensor2d(Array.from({ length: 4 }, () => [0, 0, 0])), numClasses: 2 });
+  t.deepEqual(model.variables.map((variable) => variable.shape), [[3, 2], [2]]);
+});
+
+test('a forward pass on a tiny tensor matches a hand computation', async (t) => {
+  const { tf } = kit;
+  const embeddings = tf.tensor2d([[0, 0], [0, 0], [1, 2], [3, 4]]);
+  const model = await kit.build('{ type: NAME }', { embeddings, numClasses: 1 });
+  const [w0, w1] = model.variables[0].dataSync();
+  const [b] = model.variables[1].dataSync();
+  // Tokens 2 and 3, then padding: the mean embedding is (2, 3).
+  const { logits } = model.forward(tf.tensor2d([[2, 3, 0]], undefined, 'int32'), tf.tensor2d([[1, 1, 0]]), false);
+  t.true(near(logits.dataSync()[0], 2 * w0 + 3 * w1 + b));
+});
+`,
+  },
+  dataset: {
+    summary: 'Labelled texts from a file of `label<TAB>text` lines, split into train, validation and test by the run’s seed.',
+    description: 'Labelled texts from a file of label<TAB>text lines.',
+    preamble: `// Node's built-ins are fine to import at run time; tfjs and attnlab are not (they come through ctx).
+import { readFile } from 'node:fs/promises';
+import { resolve } from 'node:path';`,
+    required: ['path'],
+    schemaProperties: `    path: { type: 'string', description: 'File of label<TAB>text lines, UTF-8, relative to the config file.' },
+    validation_fraction: { type: 'number', minimum: 0, exclusiveMaximum: 1, default: 0.1, description: 'Share of the texts held out for validation.' },
+    test_fraction: { type: 'number', minimum: 0, exclusiveMaximum: 1, default: 0.2, description: 'Share of the texts held out for the final test.' },`,
+    create: `  create(params, { configDir, seed }) {
+    const file = resolve(configDir, params.path);
+    return {
+      async load() {
+        const rows = parseRows(await readFile(file, 'utf8'), file);
+        const labels = [...new Set(rows.map((row) => row.label))].sort();
+        const examples = shuffle(
+          rows.map((row, index) => ({ id: String(index + 1), text: row.text, label: labels.indexOf(row.label) })),
+          seed,
+        );
+        const testSize = Math.round(examples.length * params.test_fraction);
+        const validationEnd = testSize + Math.round(examples.length * params.validation_fraction);
+        return {
+          labels,
+          test: examples.slice(0, testSize),
+          validation: examples.slice(testSize, validationEnd),
+          train: examples.slice(validationEnd),
+        };
+      },
+    };
+  },`,
+    helpers: `function parseRows(content: string, file: string): { label: string; text: string }[] {
+  return content
+    .split('\\n')
+    .map((line, index) => ({ line, number: index + 1 }))
+    .filter(({ line }) => line.trim() !== '')
+    .map(({ line, number }) => {
+      const tab = line.indexOf('\\t');
+      if (tab <= 0) throw new Error(\`\${file}:\${number}: expected "label<TAB>text"\`);
+      return { label: line.slice(0, tab), text: line.slice(tab + 1) };
+    });
+}
+
+/** Fisher–Yates with a small seeded generator (mulberry32): a seed always gives the same split. */
+function shuffle<T>(items: T[], seed: number): T[] {
+  let state = seed >>> 0;
+  const random = (): number => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let mixed = Math.imul(state ^ (state >>> 15), 1 | state);
+    mixed = (mixed + Math.imul(mixed ^ (mixed >>> 7), 61 | mixed)) ^ mixed;
+    return ((mixed ^ (mixed >>> 14)) >>> 0) / 4294967296;
+  };
+  for (let i = items.length - 1; i > 0; i--) {
+    const j = Math.floor(random() * (i + 1));
+    [items[i], items[j]] = [items[j], items[i]];
+  }
+  return items;
+}
+`,
+    tests: `import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const silent = { start: () => ({ tick() {}, done() {} }) };
+
+function folderWith(content: string): string {
+  const folder = mkdtempSync(join(tmpdir(), 'NAME-'));
+  writeFileSync(join(folder, 'texts.tsv'), content);
+  return folder;
+}
+
+test('the schema accepts the defaults and rejects an unknown key', async (t) => {
+  t.deepEqual(await kit.params({ path: 'texts.tsv' }), { path: 'texts.tsv', validation_fraction: 0.1, test_fraction: 0.2 });
+  await t.throwsAsync(kit.params({ path: 'texts.tsv', test_share: 0.5 }), { message: /unknown key "test_share"/ });
+});
+
+test('it builds through the container from a YAML block', async (t) => {
+  const dataset = await kit.build('{ type: NAME, path: texts.tsv }', { cacheDir: tmpdir(), progress: silent, configDir: folderWith('') });
+  t.is(typeof dataset.load, 'function');
+});
+
+test('a forward pass on a tiny tensor matches a hand computation', async (t) => {
+  const lines = Array.from({ length: 10 }, (_, i) => \`\${i % 2 ? 'pos' : 'neg'}\\ttext \${i}\`);
+  const configDir = folderWith(\`\${lines.join('\\n')}\\n\`);
+  const dataset = await kit.build('{ type: NAME, path: texts.tsv, validation_fraction: 0.2, test_fraction: 0.3 }', { cacheDir: tmpdir(), progress: silent, configDir });
+  const corpus = await dataset.load();
+  t.deepEqual(corpus.labels, ['neg', 'pos']);
+  t.deepEqual([corpus.train.length, corpus.validation.length, corpus.test.length], [5, 2, 3]);
+  const all = [...corpus.train, ...corpus.validation, ...corpus.test];
+  t.true(all.every((example) => corpus.labels[example.label] === (Number(example.text.split(' ')[1]) % 2 ? 'pos' : 'neg')));
+});
+`,
+  },
+  embeddings: {
+    summary: 'Word vectors from a text file in the GloVe/word2vec format: one `token v1 v2 … vd` line per token.',
+    description: 'Word vectors from a GloVe-format text file.',
+    preamble: `// Node's built-ins are fine to import at run time; tfjs and attnlab are not (they come through ctx).
+import { statSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { resolve } from 'node:path';`,
+    required: ['path'],
+    schemaProperties: `    path: { type: 'string', description: 'Text file of "token v1 … vd" lines, relative to the config file.' },
+    trainable: { type: 'boolean', default: false, description: 'Let the model fine-tune the vectors.' },`,
+    create: `  create(params, { configDir }) {
+    const file = resolve(configDir, params.path);
+    const { size, mtimeMs } = statSync(file);
+    return {
+      // Keys attnlab's binary cache of the vectors: it must change whenever the vectors do.
+      sourceId: \`\${file}:\${size}:\${mtimeMs}\`,
+      trainable: params.trainable,
+      async load() {
+        const lines = (await readFile(file, 'utf8')).split('\\n').filter((line) => line.trim() !== '');
+        const dim = lines[0].trim().split(' ').length - 1;
+        const vectors = new Float32Array(lines.length * dim);
+        const rows = new Map<string, number>();
+        lines.forEach((line, row) => {
+          const [token, ...values] = line.trim().split(' ');
+          rows.set(token, row);
+          values.forEach((value, column) => (vectors[row * dim + column] = Number(value)));
+        });
+        return { dim, size: lines.length, vectors, indexOf: (token) => rows.get(token) ?? -1 };
+      },
+    };
+  },`,
+    tests: `import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+
+const silent = { start: () => ({ tick() {}, done() {} }) };
+
+function folderWith(content: string): string {
+  const folder = mkdtempSync(join(tmpdir(), 'NAME-'));
+  writeFileSync(join(folder, 'vectors.txt'), content);
+  return folder;
+}
+
+test('the schema accepts the defaults and rejects an unknown key', async (t) => {
+  t.deepEqual(await kit.params({ path: 'vectors.txt' }), { path: 'vectors.txt', trainable: false });
+  await t.throwsAsync(kit.params({ path: 'vectors.txt', trainabel: true }), { message: /unknown key "trainabel"/ });
+});
+
+test('it builds through the container from a YAML block', async (t) => {
+  const context = { cacheDir: tmpdir(), progress: silent, configDir: folderWith('good 1 2\\n') };
+  const embeddings = await kit.build('{ type: NAME, path: vectors.txt, trainable: true }', context);
+  t.true(embeddings.trainable);
+});
+
+test('a forward pass on a tiny tensor matches a hand computation', async (t) => {
+  const context = { cacheDir: tmpdir(), progress: silent, configDir: folderWith('good 1 2\\nbad -1 0.5\\n') };
+  const table = await (await kit.build('{ type: NAME, path: vectors.txt }', context)).load();
+  t.is(table.dim, 2);
+  t.is(table.indexOf('unknown'), -1);
+  const bad = table.indexOf('bad');
+  t.deepEqual(Array.from(table.vectors.slice(bad * 2, bad * 2 + 2)), [-1, 0.5]);
+});
+`,
+  },
+};
