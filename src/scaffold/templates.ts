@@ -127,7 +127,7 @@ const TEMPLATES: Record<PluginKind, KindTemplate> = {
       // h [batch, time, dim], mask [batch, time] (1 = real token, 0 = padding) → weights [batch, time],
       // exactly 0 on padding, each row summing to 1. maskedSoftmax takes care of both.
       attend(h, mask) {
-        return nn.maskedSoftmax(tf.squeeze(tf.matMul(h, tf.mul(query, scale)), [2]), mask);
+        return nn.maskedSoftmax(tf.squeeze(nn.dense(h, tf.mul(query, scale)), [2]), mask);
       },
     };
   },`,
