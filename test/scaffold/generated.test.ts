@@ -1,0 +1,51 @@
+import test from 'ava';
+import { execFile } from 'node:child_process';
+import { mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { stringify } from 'yaml';
+import { PLUGIN_KINDS } from '../../src/plugin-api.js';
+import { writePluginSkeleton } from '../../src/scaffold/new-plugin.js';
+import { REPO, runCli } from '../helpers/cli.js';
+
+/** A user's project folder: its own package.json, attnlab's dependencies (ava, tsx) installed. */
+function userProject(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'attnlab-user-'));
+  symlinkSync(join(REPO, 'node_modules'), join(dir, 'node_modules'), 'dir');
+  const ava = { files: ['*.test.ts'], extensions: { ts: 'module' }, nodeArguments: ['--import=tsx'], workerThreads: false };
+  writeFileSync(join(dir, 'package.json'), JSON.stringify({ type: 'module', ava }));
+  return dir;
+}
+
+test('attnlab new plugin pooler scaled-dot, then attnlab run with it, works as generated', async (t) => {
+  const dir = userProject();
+  const created = await runCli(['new', 'plugin', 'pooler', 'scaled-dot', '--dir', dir]);
+  t.is(created.code, 0, created.stderr);
+  const printed = /\n {2}(plugins: .*)\n {2}(model: .*)\n/.exec(created.stdout);
+  t.truthy(printed, created.stdout);
+  const settings = stringify({
+    data: { type: 'synthetic', size: 240, test_size: 80 },
+    embeddings: { type: 'random', dim: 16 },
+    train: { epochs: 1, batch_size: 32, max_length: 32 },
+    tracking: { uri: join(dir, 'runs') },
+  });
+  writeFileSync(join(dir, 'scaled-dot.yaml'), `${printed![1]}\n${printed![2]}\n${settings}`);
+  const run = await runCli(['run', join(dir, 'scaled-dot.yaml'), '--json']);
+  t.is(run.code, 0, run.stderr);
+  const result = JSON.parse(run.stdout) as { name: string; epochs: unknown[]; testAccuracy: number };
+  t.is(result.epochs.length, 1);
+  t.true(result.testAccuracy >= 0 && result.testAccuracy <= 1);
+});
+
+test('the tests generated for every kind pass as generated', async (t) => {
+  const dir = userProject();
+  for (const kind of PLUGIN_KINDS) await writePluginSkeleton({ kind, name: `my-${kind}`, dir });
+  const ava = join(REPO, 'node_modules/ava/entrypoints/cli.mjs');
+  const { code, output } = await new Promise<{ code: number; output: string }>((resolve) => {
+    execFile(process.execPath, [ava, '--concurrency=2'], { cwd: dir, env: { ...process.env, CI: '1' } }, (error, stdout, stderr) => {
+      resolve({ code: error ? Number(error.code ?? 1) : 0, output: `${stdout}${stderr}` });
+    });
+  });
+  t.is(code, 0, output);
+  t.regex(output, new RegExp(`${PLUGIN_KINDS.length * 3} tests passed`));
+});
