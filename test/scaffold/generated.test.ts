@@ -37,6 +37,21 @@ test('attnlab new plugin pooler scaled-dot, then attnlab run with it, works as g
   t.true(result.testAccuracy >= 0 && result.testAccuracy <= 1);
 });
 
+test('a generated plugin joins validate, plugins and the editor schema', async (t) => {
+  const dir = userProject();
+  const { pluginFile } = await writePluginSkeleton({ kind: 'pooler', name: 'scaled-dot', dir });
+  writeFileSync(join(dir, 'good.yaml'), 'plugins: [./scaled-dot.ts]\nmodel: { pooler: { type: scaled-dot, temperature: 2 } }\n');
+  writeFileSync(join(dir, 'typo.yaml'), 'plugins: [./scaled-dot.ts]\nmodel: { pooler: { type: scaled-dot, temprature: 2 } }\n');
+  const validated = await runCli(['validate', join(dir, 'good.yaml'), join(dir, 'typo.yaml')]);
+  t.is(validated.code, 2);
+  t.regex(validated.stdout, /ok {4}.*good\.yaml/);
+  t.regex(validated.stdout, /typo\.yaml:2:\d+: model\.pooler\.temprature: unknown key "temprature".*did you mean "temperature"/);
+  const listed = await runCli(['plugins', 'pooler', '--plugin', pluginFile]);
+  t.regex(listed.stdout, /scaled-dot — Scaled dot-product attention[^\n]*\n {4}from .*scaled-dot\.ts\n {4}temperature: number \(> 0\) = 1/);
+  const schema = JSON.parse((await runCli(['schema', '--plugin', pluginFile])).stdout) as { definitions: { pooler: { properties: { type: { enum: string[] } } } } };
+  t.true(schema.definitions.pooler.properties.type.enum.includes('scaled-dot'));
+});
+
 test('the tests generated for every kind pass as generated', async (t) => {
   const dir = userProject();
   for (const kind of PLUGIN_KINDS) await writePluginSkeleton({ kind, name: `my-${kind}`, dir });
