@@ -172,7 +172,7 @@ test('a forward pass on a tiny tensor matches a hand computation', async (t) => 
       // x [batch, time, inputDim], mask [batch, time] → [batch, time, outputDim].
       apply(x, mask) {
         const projected = tf.tanh(nn.dense(x, kernel as Tensor2D, bias as Tensor1D));
-        // tanh(b) ≠ 0 on padding: zero it, as the contract asks of encoders.
+        // tanh(b) ≠ 0 on padding: zero it, so padded positions stay inert for the layers after.
         return tf.mul(projected, tf.expandDims(mask, 2));
       },
     };
