@@ -1,0 +1,32 @@
+import test from 'ava';
+import { forEachToken, tokenize } from '../../src/data/tokenize.js';
+
+const cases: ReadonlyArray<readonly [string, string[]]> = [
+  ['Hello World', ['hello', 'world']],
+  ["I don't know", ['i', 'do', "n't", 'know']],
+  ["It's great, isn't it?", ['it', "'s", 'great', ',', 'is', "n't", 'it', '?']],
+  ["I'm sure we'll see; they're here, we've won, he'd go", ['i', "'m", 'sure', 'we', "'ll", 'see', ';', 'they', "'re", 'here', ',', 'we', "'ve", 'won', ',', 'he', "'d", 'go']],
+  ["Can't won't", ['ca', "n't", 'wo', "n't"]],
+  ['Good.<br /><br />Bad.<br/>Ugly<br>', ['good', '.', 'bad', '.', 'ugly']],
+  ['Wait... what -- no!!', ['wait', '...', 'what', '--', 'no', '!', '!']],
+  ['A sci-fi film, 3.5/10 and 1,000 fans', ['a', 'sci-fi', 'film', ',', '3.5', '/', '10', 'and', '1,000', 'fans']],
+  ["O'Neil's \"best\" (really)", ["o'neil", "'s", '"', 'best', '"', '(', 'really', ')']],
+  ["James' car", ['james', "'", 'car']],
+  ['isn\u2019t CAF\u00c9', ['is', "n't", 'caf\u00e9']],
+  ['', []],
+  ['   \n\t ', []],
+  ['end.', ['end', '.']],
+];
+
+for (const [text, expected] of cases) {
+  test(`tokenize ${JSON.stringify(text)}`, (t) => {
+    t.deepEqual(tokenize(text), expected);
+  });
+}
+
+test('forEachToken reports the same tokens as ranges', (t) => {
+  const text = "Don't stop... the sci-fi <br />film's 3.5 stars!";
+  const seen: string[] = [];
+  forEachToken(text, (source, start, end) => seen.push(source.slice(start, end)));
+  t.deepEqual(seen, tokenize(text));
+});
