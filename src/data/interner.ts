@@ -22,12 +22,13 @@ export class TokenInterner {
   /** Id of `source.slice(start, end)`, added when new. */
   intern(source: string, start: number, end: number): number {
     const hash = hashRange(source, start, end);
-    let slot = hash & this.mask;
+    const { slots, hashes, tokens, mask } = this;
+    let slot = hash & mask;
     for (;;) {
-      const id = this.slots[slot];
+      const id = slots[slot];
       if (id === EMPTY) return this.add(source.slice(start, end), hash, slot);
-      if (this.hashes[id] === hash && equalsRange(this.tokens[id], source, start, end)) return id;
-      slot = (slot + 1) & this.mask;
+      if (hashes[id] === hash && equalsRange(tokens[id], source, start, end)) return id;
+      slot = (slot + 1) & mask;
     }
   }
 
