@@ -106,12 +106,21 @@ class CorpusEncoder {
   }
 
   private addToken(token: string): number {
-    let row = this.table.indexOf(token);
-    if (row < 0 && FALLBACK_SPELLINGS.has(token)) row = this.table.indexOf(FALLBACK_SPELLINGS.get(token)!);
+    const row = this.rowOf(token);
     if (row < 0) return UNK_ID;
     this.vocabulary.push(token);
     this.tableRows.push(row);
     return this.vocabulary.length - 1;
+  }
+
+  /** The token's row, else its fallback spelling's, else its row without accents (`cliché` → `cliche`). */
+  private rowOf(token: string): number {
+    const row = this.table.indexOf(token);
+    if (row >= 0) return row;
+    const fallback = FALLBACK_SPELLINGS.get(token);
+    if (fallback !== undefined) return this.table.indexOf(fallback);
+    if (!/[^\x00-\x7f]/.test(token)) return -1;
+    return this.table.indexOf(token.normalize('NFD').replace(/\p{M}/gu, ''));
   }
 
   matrix(): Float32Array {

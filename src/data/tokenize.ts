@@ -2,7 +2,8 @@
  * The tokeniser, compatible with the vocabulary of GloVe 6B (Wikipedia + Gigaword, tokenised with
  * the Stanford PTB tokeniser): lower-case; `<br />` removed; punctuation as tokens; clitics split
  * as in the PTB (`don't` → `do n't`, `can't` → `ca n't`, `it's` → `it 's`, `we'll` → `we 'll`);
- * hyphenated words (`sci-fi`) and numbers (`3.5`, `1,000`) kept whole; runs of dots → `...`.
+ * hyphenated words (`sci-fi`) and numbers (`3.5`, `1,000`) kept whole; runs of dots → `...`;
+ * `’` and `´` read as apostrophes; C1 control characters dropped.
  *
  * One pass over the text with a character-class table. {@link forEachToken} reports tokens as
  * ranges of the lower-cased text, so that a caller that only looks tokens up (see
@@ -39,7 +40,8 @@ function classOf(code: number): CharClass {
   if (code < 128) return ASCII_CLASS[code];
   if (!(code >= 128)) return CharClass.Space;
   if (code === 0x2019) return CharClass.Apostrophe;
-  if (code === 0xa0 || (code >= 0x2000 && code <= 0x200b) || code === 0x3000 || code === 0xfeff) return CharClass.Space;
+  // C1 controls come from Windows-1252 punctuation mis-decoded upstream; they carry nothing.
+  if (code <= 0x9f || code === 0xa0 || (code >= 0x2000 && code <= 0x200b) || code === 0x3000 || code === 0xfeff) return CharClass.Space;
   // Latin-1 and general punctuation, arrows, symbols: one token each; letters of any script: words.
   if (code < 0xc0 || code === 0xd7 || code === 0xf7 || (code >= 0x2000 && code <= 0x2bff)) return CharClass.Other;
   return CharClass.Word;
@@ -77,9 +79,12 @@ export function forEachToken(text: string, sink: TokenSink): void {
   }
 }
 
+/** Lower case; the right single quote and the acute accent, both used as apostrophes, become `'`. */
 function normalise(text: string): string {
-  const lower = text.toLowerCase();
-  return lower.includes('\u2019') ? lower.replaceAll('\u2019', "'") : lower;
+  let lower = text.toLowerCase();
+  if (lower.includes('\u2019')) lower = lower.replaceAll('\u2019', "'");
+  if (lower.includes('\u00b4')) lower = lower.replaceAll('\u00b4', "'");
+  return lower;
 }
 
 /** `<br>`, `<br/>`, `<br />`: IMDB's line breaks. */

@@ -36,6 +36,13 @@ test('the OOV rate counts training tokens without a vector', (t) => {
   t.is(prepared.oovRate, 2 / 8);
 });
 
+test('a token without a vector falls back to its full form or its spelling without accents', (t) => {
+  const withFallbacks = new VectorTable(['not', 'cliche', 'film'], new Float32Array(6), 2);
+  const prepared = prepareData({ labels: ['neg', 'pos'], train: [{ id: 'a', text: "isn't clich\u00e9 film", label: 0 }], validation: [], test: [] }, withFallbacks, { maxLength: 10 });
+  t.deepEqual(prepared.vocabulary, ['<pad>', '<unk>', "n't", 'clich\u00e9', 'film']);
+  t.is(prepared.oovRate, 1 / 4);
+});
+
 test('maxLength cuts each example but not the OOV count', (t) => {
   const prepared = prepareData(corpus, table, { maxLength: 2 });
   t.deepEqual([...prepared.test.offsets], [0, 2]);

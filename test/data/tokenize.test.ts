@@ -30,3 +30,7 @@ test('forEachToken reports the same tokens as ranges', (t) => {
   forEachToken(text, (source, start, end) => seen.push(source.slice(start, end)));
   t.deepEqual(seen, tokenize(text));
 });
+
+test('the acute accent reads as an apostrophe; C1 controls are dropped', (t) => {
+  t.deepEqual(tokenize('don\u00b4t \u0096 stop\u0085'), ['do', "n't", 'stop']);
+});
