@@ -3,7 +3,7 @@
  * `commands/<name>.ts` and is imported only when used, so `attnlab --help` answers at once.
  */
 import { parseArgs } from 'node:util';
-import type { CommandModule } from './command.js';
+import type { CommandModule, ParsedArgs } from './command.js';
 import { bold, reportError } from './output.js';
 
 const COMMANDS: Record<string, string> = {

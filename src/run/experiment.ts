@@ -92,7 +92,7 @@ async function trainAndTest(
   const data = await loadData(config, container, configDir, options);
   await tracker.logMetrics({ oov_rate: data.oovRate, vocabulary_size: data.vocabulary.length }, 0);
   const nn = createNnOps(tf);
-  const embeddingMatrix = tf.tensor2d(data.matrix, [data.vocabulary.length, data.dim]);
+  const embeddingMatrix = tf.tensor2d(data.embeddings, [data.vocabulary.length, data.dim]);
   const embeddings = data.trainable ? tf.variable(embeddingMatrix, true, 'embeddings') : embeddingMatrix;
   const context = { tf, nn, seed: config.seed };
   const model = await buildPlugin(container, 'model', config.model, { ...context, embeddings, numClasses: data.labels.length });
@@ -154,7 +154,7 @@ async function loadData(config: ResolvedConfig, container: Container, configDir:
 
 async function saveCheckpoint(tracker: Tracker, model: Model, data: LoadedData, embeddings: tfjs.Tensor2D | tfjs.Variable): Promise<void> {
   const variables = model.variables.filter((variable) => variable !== embeddings);
-  const matrix = data.trainable ? ((await embeddings.data()) as Float32Array) : data.matrix;
+  const matrix = data.trainable ? ((await embeddings.data()) as Float32Array) : data.embeddings;
   for (const [name, content] of Object.entries(checkpointFiles(variables, data.vocabulary, matrix, data.labels))) {
     await tracker.logArtifact(`checkpoint/${name}`, content);
   }
