@@ -88,6 +88,8 @@ export interface ProgressReporter {
 }
 export interface ProgressTask {
   tick(amount: number): void;
+  /** Text shown after the numbers, e.g. `loss 0.312`; replaces the previous one. */
+  status(text: string): void;
   done(): void;
 }
 

@@ -109,6 +109,7 @@ async function trainOneEpoch(options: TrainOptions, epoch: number): Promise<Omit
       if (argMax(probabilityValues.subarray(row * classes, (row + 1) * classes)) === batch.labels[row]) correct++;
     }
     lossSum += lossValue * batch.size;
+    task.status(`loss ${(lossSum / (batchIndex * settings.batch_size)).toFixed(4)}`);
     task.tick(batch.size);
     // Let signal handlers (Ctrl-C → run KILLED) and the tracker's uploads run between batches.
     await new Promise<void>((resolve) => setImmediate(resolve));

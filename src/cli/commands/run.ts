@@ -21,7 +21,7 @@ Exit codes: 0 done, 1 failed while running, 2 bad config or arguments, 130 inter
     const { runExperiment } = await import('../../run/experiment.js');
     const { createProgress } = await import('../../progress.js');
     const result = await runExperiment(positionals[0], parseOverrides(stringList(values.set)), {
-      progress: createProgress(),
+      progress: createProgress({ plainLines: false }),
       log: (message) => process.stderr.write(`${message}\n`),
     });
     if (values.json) {
