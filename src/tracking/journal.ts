@@ -19,7 +19,7 @@ import { randomBytes } from 'node:crypto';
 import { copyFile, mkdir, open, readdir, readFile, rename, rm, truncate, writeFile } from 'node:fs/promises';
 import type { FileHandle } from 'node:fs/promises';
 import { hostname } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { currentUser } from './run-record.js';
 import { MlflowApiError, MlflowRestClient, encodeMetricValue, planLogBatches, toKeyValues } from './rest.js';
 import type { KeyValue, LogBatch, WireMetric } from './rest.js';
@@ -553,7 +553,7 @@ export interface SyncReport {
  * what was acknowledged is never sent again, and a fully sent journal is removed.
  */
 export async function syncJournals(options: SyncOptions = {}): Promise<SyncReport> {
-  const dir = join(options.cwd ?? process.cwd(), options.dir ?? DEFAULT_JOURNAL_DIR);
+  const dir = resolve(options.cwd ?? process.cwd(), options.dir ?? DEFAULT_JOURNAL_DIR);
   const names = await readdir(dir).catch(() => [] as string[]);
   const journals: JournalSyncResult[] = [];
   for (const name of names.filter((file) => file.endsWith('.jsonl')).sort()) {
