@@ -444,7 +444,7 @@ function shuffle<T>(items: T[], seed: number): T[] {
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-const silent = { start: () => ({ tick() {}, done() {} }) };
+const silent = { start: () => ({ tick() {}, status() {}, done() {} }) };
 
 function folderWith(content: string): string {
   const folder = mkdtempSync(join(tmpdir(), 'NAME-'));
@@ -509,7 +509,7 @@ import { resolve } from 'node:path';`,
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
-const silent = { start: () => ({ tick() {}, done() {} }) };
+const silent = { start: () => ({ tick() {}, status() {}, done() {} }) };
 
 function folderWith(content: string): string {
   const folder = mkdtempSync(join(tmpdir(), 'NAME-'));

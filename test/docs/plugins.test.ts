@@ -9,7 +9,7 @@ import { runExperiment } from '../../src/run/experiment.js';
 
 const repo = fileURLToPath(new URL('../../', import.meta.url));
 const guide = readFileSync(join(repo, 'docs/plugins.md'), 'utf8');
-const silent = { start: () => ({ tick() {}, done() {} }) };
+const silent = { start: () => ({ tick() {}, status() {}, done() {} }) };
 
 /** The guide's code block that starts with `// <path>`, as a user would copy it. */
 function codeBlock(path: string): string {

@@ -12,7 +12,7 @@ import { REPO, runCli } from '../helpers/cli.js';
 function userProject(): string {
   const dir = mkdtempSync(join(tmpdir(), 'attnlab-user-'));
   symlinkSync(join(REPO, 'node_modules'), join(dir, 'node_modules'), 'dir');
-  const ava = { files: ['*.test.ts'], extensions: { ts: 'module' }, nodeArguments: ['--import=tsx'], workerThreads: false };
+  const ava = { files: ['*.test.ts'], extensions: { ts: 'module' }, nodeArguments: ['--import=tsx'], workerThreads: false, timeout: '2m' };
   writeFileSync(join(dir, 'package.json'), JSON.stringify({ type: 'module', ava }));
   return dir;
 }
