@@ -5,11 +5,11 @@
  * step out of a [time, batch, 4·hidden] tensor costs milliseconds, so a 64×256 batch takes ~9 s.
  * Instead:
  * - the inputs of all steps are projected with one matmul (`dense`, its own backward);
- * - the recurrence is one custom op: per step, a single tfjs matmul h·U (XNNPACK's SIMD kernel
- *   beats a JS loop ~10×: 0.28 ms against 2.5 ms for 64×64×256) and the gates on typed arrays,
- *   keeping their activations for the backward pass;
- * - the backward pass (BPTT) runs the same way, one matmul dz·Uᵀ per step, and the recurrent
- *   kernel's gradient is one [hidden, batch·time]×[batch·time, gates·hidden] matmul at the end.
+ * - the recurrence is one custom op running in a WebAssembly SIMD kernel generated for the
+ *   hidden size (`wasm/recurrent-kernels.ts`): per step one h·U over the batch, then the gates
+ *   row by row, keeping their activations for the backward pass;
+ * - the backward pass (BPTT) runs the same way, one dz·Uᵀ per step, and the recurrent kernel's
+ *   gradient is one [hidden, batch·time]×[batch·time, gates·hidden] tfjs matmul at the end.
  * Padded steps carry the state through and output 0, so padding never changes a sequence's
  * outputs; `reverse` walks time right to left, which visits each sequence's real tokens in
  * reverse whatever the padding.
@@ -19,49 +19,13 @@ import { AttnlabError } from '../errors.js';
 import type { Tf } from '../plugin-api.js';
 import { runCustomOp } from './custom-op.js';
 import { dense } from './dense.js';
-import { sigmoid, tanh } from './fast-math.js';
 import type { RecurrentOptions, RecurrentWeights } from './ops.js';
-
-/** Sizes of one recurrence; arrays indexed [batch, time, ·] are row-major. */
-interface Dims {
-  readonly batch: number;
-  readonly time: number;
-  readonly hidden: number;
-  readonly gates: number;
-}
-
-/**
- * The arithmetic of one cell type on typed arrays. `z` holds the projected inputs [batch, time,
- * gates·hidden] (read only); `rec` the step's h·U [batch, gates·hidden].
- */
-interface CellKernel {
-  /** Advances `row` at step `t`: updates the state, writes the output and what backward needs. */
-  forwardRow(row: number, t: number, rec: Float32Array): void;
-  /** The hidden state [batch, hidden] the next step multiplies by U. */
-  readonly h: Float32Array;
-  /** Outputs [batch, time, hidden]. */
-  readonly outputs: Float32Array;
-  /**
-   * Backward through `row` at step `t` given dL/d(output): writes d z (into `dInputs`), the
-   * step's d(h·U) row (into `dRec`, [batch, gates·hidden]) and the part of dL/dh_{t-1} that
-   * does not flow through U.
-   */
-  backwardRow(row: number, t: number, dOutputs: ArrayLike<number>, dRec: Float32Array): void;
-  /** dL/dh of the state, [batch, hidden]. */
-  readonly dh: Float32Array;
-  /** dL/dz [batch, time, gates·hidden]. */
-  readonly dInputs: Float32Array;
-  /** d(h·U) per position [batch, time, gates·hidden], for U's gradient. */
-  readonly dRecurrent: Float32Array;
-  /** h_{t-1} per position [batch, time, hidden], for U's gradient. */
-  readonly hPrevious: Float32Array;
-}
-
-type CellFactory = (dims: Dims, z: Float32Array) => CellKernel;
+import { createMemory, instantiate, type WasmMemory } from './wasm/runtime.js';
+import { GATES, HIDDEN_ALIGNMENT, recurrentModule, ROW_BLOCK, type CellType, type RecurrentKernels } from './wasm/recurrent-kernels.js';
 
 /** LSTM (gates i, f, g, o) over x [batch, time, in] → states [batch, time, hidden], 0 on padding. */
 export function lstm(tf: Tf, x: tfjs.Tensor3D, mask: tfjs.Tensor2D, weights: RecurrentWeights, options: RecurrentOptions = {}): tfjs.Tensor3D {
-  return recurrentLayer(tf, x, mask, weights, options, 4, createLstmKernel);
+  return recurrentLayer(tf, x, mask, weights, options, 'lstm');
 }
 
 /**
@@ -70,7 +34,20 @@ export function lstm(tf: Tf, x: tfjs.Tensor3D, mask: tfjs.Tensor2D, weights: Rec
  * PyTorch, without their second (recurrent) bias.
  */
 export function gru(tf: Tf, x: tfjs.Tensor3D, mask: tfjs.Tensor2D, weights: RecurrentWeights, options: RecurrentOptions = {}): tfjs.Tensor3D {
-  return recurrentLayer(tf, x, mask, weights, options, 3, createGruKernel);
+  return recurrentLayer(tf, x, mask, weights, options, 'gru');
+}
+
+/** Sizes of one recurrence; the kernels work on the padded ones. */
+interface Dims {
+  readonly cell: CellType;
+  readonly batch: number;
+  readonly time: number;
+  readonly hidden: number;
+  readonly gates: number;
+  /** `batch` rounded up to the matmul's row block. */
+  readonly paddedBatch: number;
+  /** `hidden` rounded up to the kernels' lane alignment; each gate block is this wide. */
+  readonly paddedHidden: number;
 }
 
 function recurrentLayer(
@@ -79,10 +56,10 @@ function recurrentLayer(
   mask: tfjs.Tensor2D,
   weights: RecurrentWeights,
   options: RecurrentOptions,
-  gates: number,
-  createKernel: CellFactory,
+  cell: CellType,
 ): tfjs.Tensor3D {
   const [batch, time] = x.shape;
+  const gates = GATES[cell];
   const hidden = weights.recurrentKernel.shape[0];
   const width = gates * hidden;
   if (weights.recurrentKernel.shape[1] !== width || weights.kernel.shape[1] !== width || weights.bias.shape[0] !== width) {
@@ -94,10 +71,20 @@ function recurrentLayer(
     );
   }
   const projected = dense(tf, x, weights.kernel as tfjs.Tensor2D, weights.bias as tfjs.Tensor1D);
-  const dims: Dims = { batch, time, hidden, gates };
+  const dims: Dims = {
+    cell,
+    batch,
+    time,
+    hidden,
+    gates,
+    paddedBatch: roundUp(batch, ROW_BLOCK),
+    paddedHidden: roundUp(hidden, HIDDEN_ALIGNMENT),
+  };
   const schedule = stepSchedule(mask.dataSync(), dims, options.reverse ?? false);
-  return recurrence(tf, projected, weights.recurrentKernel as tfjs.Tensor2D, dims, schedule, createKernel);
+  return recurrence(tf, projected, weights.recurrentKernel as tfjs.Tensor2D, dims, schedule);
 }
+
+const roundUp = (value: number, multiple: number): number => Math.ceil(value / multiple) * multiple;
 
 /** For each step in processing order: its time index and the rows with a real token there. */
 interface ScheduledStep {
@@ -116,216 +103,198 @@ function stepSchedule(mask: ArrayLike<number>, dims: Dims, reverse: boolean): Sc
   return steps;
 }
 
-/** The custom op: projected inputs z [batch, time, gates·hidden] and U → outputs. */
-function recurrence(
-  tf: Tf,
-  z: tfjs.Tensor3D,
-  recurrentKernel: tfjs.Tensor2D,
-  dims: Dims,
-  schedule: readonly ScheduledStep[],
-  createKernel: CellFactory,
-): tfjs.Tensor3D {
-  const { batch, time, hidden, gates } = dims;
-  return runCustomOp(tf, { z, recurrentKernel }, (save) => {
-    save([recurrentKernel]);
-    const cell = createKernel(dims, z.dataSync() as Float32Array);
-    const timesU = stepMatmul(tf, recurrentKernel, batch);
-    for (const { t, rows } of schedule) {
-      const rec = timesU(cell.h);
-      for (const row of rows) cell.forwardRow(row, t, rec);
+/**
+ * Byte addresses of one recurrence's arrays in its own kernel memory; `[B, T, ·]` arrays run
+ * over the padded batch so that the backward matmul may read whole row blocks.
+ */
+interface Workspace {
+  readonly kernels: RecurrentKernels;
+  readonly memory: WasmMemory;
+  /** U [hidden, gates·hidden] and Uᵀ, padded. */
+  readonly u: number;
+  readonly uTransposed: number;
+  /** Per step: h [batch, hidden], c (LSTM), dh, dc (LSTM), h·U [batch, gates·hidden]. */
+  readonly h: number;
+  readonly c: number;
+  readonly dh: number;
+  readonly dc: number;
+  readonly rec: number;
+  /** Per position [B, T, gates·hidden]: inputs z, activations, dz, d(h·U) (GRU; LSTM: dz). */
+  readonly z: number;
+  readonly act: number;
+  readonly dz: number;
+  readonly dRec: number;
+  /** Per position [B, T, hidden]: h_{t−1}, outputs, dL/d outputs, and the cell's saved values. */
+  readonly hPrev: number;
+  readonly out: number;
+  readonly dOut: number;
+  readonly savedA: number;
+  readonly savedB: number;
+}
+
+/**
+ * Lays the arrays out in a fresh memory (zero-filled, which the kernels rely on: padding lanes
+ * and rows, and positions no step visits, stay 0). Each recurrence gets its own memory, so a
+ * layer keeps what its backward pass needs while other layers run; the pages the OS has not yet
+ * touched (the backward arrays, in evaluation) cost nothing.
+ */
+function createWorkspace({ cell, time, gates, paddedBatch, paddedHidden }: Dims): Workspace {
+  const stateFloats = paddedBatch * paddedHidden;
+  const positionFloats = paddedBatch * time * paddedHidden;
+  const sizes = {
+    u: gates * paddedHidden * paddedHidden,
+    uTransposed: gates * paddedHidden * paddedHidden,
+    h: stateFloats,
+    c: cell === 'lstm' ? stateFloats : 0,
+    dh: stateFloats,
+    dc: cell === 'lstm' ? stateFloats : 0,
+    rec: gates * stateFloats,
+    z: gates * positionFloats,
+    act: gates * positionFloats,
+    dz: gates * positionFloats,
+    dRec: cell === 'gru' ? gates * positionFloats : 0,
+    hPrev: positionFloats,
+    out: positionFloats,
+    dOut: positionFloats,
+    savedA: positionFloats,
+    savedB: cell === 'lstm' ? positionFloats : 0,
+  };
+  const addresses: Record<string, number> = {};
+  let bytes = 0;
+  for (const [name, floats] of Object.entries(sizes)) {
+    addresses[name] = bytes;
+    bytes += roundUp(floats * 4, 16);
+  }
+  const memory = createMemory(bytes);
+  const kernels = instantiate<RecurrentKernels>(recurrentModule(cell, paddedHidden), memory);
+  const layout = addresses as Record<keyof typeof sizes, number>;
+  return { ...layout, dRec: cell === 'gru' ? layout.dRec : layout.dz, kernels, memory };
+}
+
+const floats = (workspace: Workspace, address: number, length: number): Float32Array => new Float32Array(workspace.memory.buffer, address, length);
+
+/**
+ * Copies `rows` rows of `groups` blocks from a layout `fromWidth` wide per block into one
+ * `toWidth` wide, the narrower width per block: the padding of the hidden units in and out.
+ */
+function copyBlocks(from: Float32Array, fromWidth: number, to: Float32Array, toWidth: number, rows: number, groups: number): void {
+  if (fromWidth === toWidth) {
+    to.set(from.subarray(0, rows * groups * fromWidth));
+    return;
+  }
+  const width = Math.min(fromWidth, toWidth);
+  for (let block = 0; block < rows * groups; block++) {
+    to.set(from.subarray(block * fromWidth, block * fromWidth + width), block * toWidth);
+  }
+}
+
+/** Writes U [hidden, gates·hidden] and its transpose into the workspace, padded. */
+function writeRecurrentKernel(workspace: Workspace, values: Float32Array, { hidden, gates, paddedHidden }: Dims): void {
+  const width = gates * paddedHidden;
+  const u = floats(workspace, workspace.u, paddedHidden * width);
+  const uTransposed = floats(workspace, workspace.uTransposed, width * paddedHidden);
+  for (let i = 0; i < hidden; i++) {
+    for (let gate = 0; gate < gates; gate++) {
+      for (let j = 0; j < hidden; j++) {
+        const value = values[i * gates * hidden + gate * hidden + j];
+        u[i * width + gate * paddedHidden + j] = value;
+        uTransposed[(gate * paddedHidden + j) * paddedHidden + i] = value;
+      }
     }
+  }
+}
+
+/** The custom op: projected inputs z [batch, time, gates·hidden] and U → outputs. */
+function recurrence(tf: Tf, z: tfjs.Tensor3D, recurrentKernel: tfjs.Tensor2D, dims: Dims, schedule: readonly ScheduledStep[]): tfjs.Tensor3D {
+  const { batch, time, hidden, gates, paddedHidden } = dims;
+  return runCustomOp(tf, { z, recurrentKernel }, () => {
+    const workspace = createWorkspace(dims);
+    writeRecurrentKernel(workspace, recurrentKernel.dataSync() as Float32Array, dims);
+    const positions = batch * time;
+    copyBlocks(z.dataSync() as Float32Array, hidden, floats(workspace, workspace.z, positions * gates * paddedHidden), paddedHidden, positions, gates);
+    runForward(workspace, dims, schedule);
+    const outputs = new Float32Array(positions * hidden);
+    copyBlocks(floats(workspace, workspace.out, positions * paddedHidden), paddedHidden, outputs, hidden, positions, 1);
     let backwardDone = false;
-    const runBackward = (dy: tfjs.Tensor, savedKernel: tfjs.Tensor) => {
-      if (!backwardDone) backpropagate(tf, cell, savedKernel as tfjs.Tensor2D, schedule, dy.dataSync(), batch);
+    const runBackward = (dy: tfjs.Tensor) => {
+      if (!backwardDone) {
+        copyBlocks(dy.dataSync() as Float32Array, hidden, floats(workspace, workspace.dOut, positions * paddedHidden), paddedHidden, positions, 1);
+        runBackwardSteps(workspace, dims, schedule);
+      }
       backwardDone = true;
     };
-    const gradient = (dy: tfjs.Tensor, [savedKernel]: readonly tfjs.Tensor[]) => ({
+    const gradient = (dy: tfjs.Tensor) => ({
       z: () => {
-        runBackward(dy, savedKernel);
-        return tf.tensor3d(cell.dInputs, [batch, time, gates * hidden]);
+        runBackward(dy);
+        const dz = new Float32Array(positions * gates * hidden);
+        copyBlocks(floats(workspace, workspace.dz, positions * gates * paddedHidden), paddedHidden, dz, hidden, positions, gates);
+        return tf.tensor3d(dz, [batch, time, gates * hidden]);
       },
       recurrentKernel: () => {
-        runBackward(dy, savedKernel);
-        const hPrevious = tf.tensor2d(cell.hPrevious, [batch * time, hidden]);
-        const dRecurrent = tf.tensor2d(cell.dRecurrent, [batch * time, gates * hidden]);
-        return tf.matMul(tf.transpose(hPrevious), dRecurrent);
+        runBackward(dy);
+        return recurrentKernelGradient(tf, workspace, dims);
       },
     });
-    return { value: tf.tensor3d(cell.outputs, [batch, time, hidden]), gradient };
+    return { value: tf.tensor3d(outputs, [batch, time, hidden]), gradient };
   });
 }
 
-function backpropagate(
-  tf: Tf,
-  cell: CellKernel,
-  recurrentKernel: tfjs.Tensor2D,
-  schedule: readonly ScheduledStep[],
-  dOutputs: ArrayLike<number>,
-  batch: number,
-): void {
-  const [hidden, width] = recurrentKernel.shape;
-  const transposed = tf.transpose(recurrentKernel);
-  const timesUTransposed = stepMatmul(tf, transposed, batch);
-  const dRec = new Float32Array(batch * width);
-  for (let index = schedule.length - 1; index >= 0; index--) {
-    const { t, rows } = schedule[index];
-    for (const row of rows) cell.backwardRow(row, t, dOutputs, dRec);
-    // Rows padded at this step carry dh through unchanged; their dRec rows are stale and unused.
-    const throughU = timesUTransposed(dRec);
+/** Byte address of position (row, t) in a [B, T, width] array at `base`. */
+const at = (base: number, row: number, t: number, time: number, width: number): number => base + 4 * (row * time + t) * width;
+
+function runForward(workspace: Workspace, { time, gates, paddedBatch, paddedHidden }: Dims, schedule: readonly ScheduledStep[]): void {
+  const { kernels } = workspace;
+  const width = gates * paddedHidden;
+  for (const { t, rows } of schedule) {
+    kernels.forwardMatmul(workspace.h, 4 * paddedHidden, workspace.u, workspace.rec, 4 * width, paddedBatch, 0);
     for (const row of rows) {
-      for (let j = row * hidden; j < (row + 1) * hidden; j++) cell.dh[j] += throughU[j];
+      kernels.forwardRow(
+        at(workspace.z, row, t, time, width),
+        workspace.rec + 4 * row * width,
+        at(workspace.act, row, t, time, width),
+        workspace.h + 4 * row * paddedHidden,
+        at(workspace.hPrev, row, t, time, paddedHidden),
+        at(workspace.out, row, t, time, paddedHidden),
+        workspace.c + 4 * row * paddedHidden,
+        at(workspace.savedA, row, t, time, paddedHidden),
+        at(workspace.savedB, row, t, time, paddedHidden),
+      );
     }
   }
-  transposed.dispose();
 }
 
-/** Multiplies a [rows, k] typed array by a fixed [k, n] tensor, returning a typed array. */
-function stepMatmul(tf: Tf, weights: tfjs.Tensor2D, rows: number): (left: Float32Array) => Float32Array {
-  const inner = weights.shape[0];
-  return (left) => {
-    // Not returned through tf.tidy: it would walk the typed array element by element.
-    const product = tf.tidy(() => tf.matMul(tf.tensor2d(left, [rows, inner]), weights));
-    const values = product.dataSync() as Float32Array;
-    product.dispose();
-    return values;
-  };
+function runBackwardSteps(workspace: Workspace, { time, gates, paddedBatch, paddedHidden }: Dims, schedule: readonly ScheduledStep[]): void {
+  const { kernels } = workspace;
+  const width = gates * paddedHidden;
+  for (let index = schedule.length - 1; index >= 0; index--) {
+    const { t, rows } = schedule[index];
+    for (const row of rows) {
+      kernels.backwardRow(
+        at(workspace.act, row, t, time, width),
+        at(workspace.hPrev, row, t, time, paddedHidden),
+        at(workspace.dOut, row, t, time, paddedHidden),
+        workspace.dh + 4 * row * paddedHidden,
+        at(workspace.dz, row, t, time, width),
+        at(workspace.dRec, row, t, time, width),
+        workspace.dc + 4 * row * paddedHidden,
+        at(workspace.savedA, row, t, time, paddedHidden),
+        at(workspace.savedB, row, t, time, paddedHidden),
+      );
+    }
+    // Rows padded at this step have d(h·U) = 0 there, so adding to every row carries their dh.
+    kernels.backwardMatmul(at(workspace.dRec, 0, t, time, width), 4 * time * width, workspace.uTransposed, workspace.dh, 4 * paddedHidden, paddedBatch, 1);
+  }
 }
 
-/** Storage every cell needs, sized from `dims`. */
-function cellStorage({ batch, time, hidden, gates }: Dims) {
-  return {
-    h: new Float32Array(batch * hidden),
-    outputs: new Float32Array(batch * time * hidden),
-    dh: new Float32Array(batch * hidden),
-    dInputs: new Float32Array(batch * time * gates * hidden),
-    hPrevious: new Float32Array(batch * time * hidden),
-  };
-}
-
-/**
- * LSTM: i, f, o = σ(·), g = tanh(·); c' = f⊙c + i⊙g; h' = o⊙tanh(c'). d(h·U) equals d z, so
- * `dRecurrent` is `dInputs`.
- */
-function createLstmKernel(dims: Dims, z: Float32Array): CellKernel {
-  const { time, hidden } = dims;
-  const width = 4 * hidden;
-  const storage = cellStorage(dims);
-  const { h, outputs, dh, dInputs, hPrevious } = storage;
-  const c = new Float32Array(dims.batch * hidden);
-  const dc = new Float32Array(dims.batch * hidden);
-  const cPrevious = new Float32Array(dims.batch * time * hidden);
-  const tanhC = new Float32Array(dims.batch * time * hidden);
-  const activations = new Float32Array(z.length);
-  return {
-    ...storage,
-    dRecurrent: dInputs,
-    forwardRow(row, t, rec) {
-      const position = row * time + t;
-      const gateBase = position * width;
-      const recBase = row * width;
-      for (let j = 0; j < hidden; j++) {
-        const state = row * hidden + j;
-        const cell = position * hidden + j;
-        const i = sigmoid(z[gateBase + j] + rec[recBase + j]);
-        const f = sigmoid(z[gateBase + hidden + j] + rec[recBase + hidden + j]);
-        const g = tanh(z[gateBase + 2 * hidden + j] + rec[recBase + 2 * hidden + j]);
-        const o = sigmoid(z[gateBase + 3 * hidden + j] + rec[recBase + 3 * hidden + j]);
-        activations[gateBase + j] = i;
-        activations[gateBase + hidden + j] = f;
-        activations[gateBase + 2 * hidden + j] = g;
-        activations[gateBase + 3 * hidden + j] = o;
-        cPrevious[cell] = c[state];
-        hPrevious[cell] = h[state];
-        c[state] = f * c[state] + i * g;
-        tanhC[cell] = tanh(c[state]);
-        h[state] = o * tanhC[cell];
-        outputs[cell] = h[state];
-      }
-    },
-    backwardRow(row, t, dOutputs, dRec) {
-      const position = row * time + t;
-      const gateBase = position * width;
-      const recBase = row * width;
-      for (let j = 0; j < hidden; j++) {
-        const state = row * hidden + j;
-        const cell = position * hidden + j;
-        const i = activations[gateBase + j];
-        const f = activations[gateBase + hidden + j];
-        const g = activations[gateBase + 2 * hidden + j];
-        const o = activations[gateBase + 3 * hidden + j];
-        const dhTotal = dh[state] + dOutputs[cell];
-        const tc = tanhC[cell];
-        const dcTotal = dc[state] + dhTotal * o * (1 - tc * tc);
-        const dzI = dcTotal * g * i * (1 - i);
-        const dzF = dcTotal * cPrevious[cell] * f * (1 - f);
-        const dzG = dcTotal * i * (1 - g * g);
-        const dzO = dhTotal * tc * o * (1 - o);
-        dInputs[gateBase + j] = dRec[recBase + j] = dzI;
-        dInputs[gateBase + hidden + j] = dRec[recBase + hidden + j] = dzF;
-        dInputs[gateBase + 2 * hidden + j] = dRec[recBase + 2 * hidden + j] = dzG;
-        dInputs[gateBase + 3 * hidden + j] = dRec[recBase + 3 * hidden + j] = dzO;
-        dc[state] = dcTotal * f;
-        dh[state] = 0;
-      }
-    },
-  };
-}
-
-/**
- * GRU: r, u = σ(·); n = tanh(z_n + r⊙a_n) with a = h·U; h' = (1−u)⊙n + u⊙h. a_n is kept
- * beside the activations since n's backward needs it.
- */
-function createGruKernel(dims: Dims, z: Float32Array): CellKernel {
-  const { time, hidden } = dims;
-  const width = 3 * hidden;
-  const storage = cellStorage(dims);
-  const { h, outputs, dh, dInputs, hPrevious } = storage;
-  const dRecurrent = new Float32Array(dims.batch * time * width);
-  const recurrentCandidate = new Float32Array(dims.batch * time * hidden);
-  const activations = new Float32Array(z.length);
-  return {
-    ...storage,
-    dRecurrent,
-    forwardRow(row, t, rec) {
-      const position = row * time + t;
-      const gateBase = position * width;
-      const recBase = row * width;
-      for (let j = 0; j < hidden; j++) {
-        const state = row * hidden + j;
-        const cell = position * hidden + j;
-        const r = sigmoid(z[gateBase + j] + rec[recBase + j]);
-        const u = sigmoid(z[gateBase + hidden + j] + rec[recBase + hidden + j]);
-        const aN = rec[recBase + 2 * hidden + j];
-        const n = tanh(z[gateBase + 2 * hidden + j] + r * aN);
-        activations[gateBase + j] = r;
-        activations[gateBase + hidden + j] = u;
-        activations[gateBase + 2 * hidden + j] = n;
-        recurrentCandidate[cell] = aN;
-        hPrevious[cell] = h[state];
-        h[state] = (1 - u) * n + u * h[state];
-        outputs[cell] = h[state];
-      }
-    },
-    backwardRow(row, t, dOutputs, dRec) {
-      const position = row * time + t;
-      const gateBase = position * width;
-      const recBase = row * width;
-      for (let j = 0; j < hidden; j++) {
-        const state = row * hidden + j;
-        const cell = position * hidden + j;
-        const r = activations[gateBase + j];
-        const u = activations[gateBase + hidden + j];
-        const n = activations[gateBase + 2 * hidden + j];
-        const dhTotal = dh[state] + dOutputs[cell];
-        const dPreN = dhTotal * (1 - u) * (1 - n * n);
-        const dPreR = dPreN * recurrentCandidate[cell] * r * (1 - r);
-        const dPreU = dhTotal * (hPrevious[cell] - n) * u * (1 - u);
-        dInputs[gateBase + j] = dRecurrent[gateBase + j] = dRec[recBase + j] = dPreR;
-        dInputs[gateBase + hidden + j] = dRecurrent[gateBase + hidden + j] = dRec[recBase + hidden + j] = dPreU;
-        dInputs[gateBase + 2 * hidden + j] = dPreN;
-        dRecurrent[gateBase + 2 * hidden + j] = dRec[recBase + 2 * hidden + j] = dPreN * r;
-        dh[state] = dhTotal * u;
-      }
-    },
-  };
+/** dL/dU = Σ_positions h_{t−1}ᵀ · d(h·U), as one tfjs matmul, cut back to [hidden, gates·hidden]. */
+function recurrentKernelGradient(tf: Tf, workspace: Workspace, { batch, time, hidden, gates, paddedHidden }: Dims): tfjs.Tensor2D {
+  const positions = batch * time;
+  const width = gates * paddedHidden;
+  return tf.tidy(() => {
+    const hPrevious = tf.tensor2d(floats(workspace, workspace.hPrev, positions * paddedHidden), [positions, paddedHidden]);
+    const dRecurrent = tf.tensor2d(floats(workspace, workspace.dRec, positions * width), [positions, width]);
+    const padded = tf.matMul(tf.transpose(hPrevious), dRecurrent) as tfjs.Tensor2D;
+    if (paddedHidden === hidden) return padded;
+    return tf.reshape<tfjs.Rank.R2>(tf.slice(tf.reshape(padded, [paddedHidden, gates, paddedHidden]), [0, 0, 0], [hidden, gates, hidden]), [hidden, gates * hidden]);
+  });
 }
