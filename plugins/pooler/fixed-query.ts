@@ -1,4 +1,4 @@
-import type { Tensor2D } from '@tensorflow/tfjs';
+import type { Tensor1D } from '@tensorflow/tfjs';
 import type { PluginDescriptor } from '../../src/plugin-api.js';
 
 const schema = {
@@ -20,8 +20,8 @@ export default {
     return {
       variables: [query],
       attend(h, mask) {
-        const scores = tf.squeeze(nn.dense(h, tf.div(query, params.temperature) as Tensor2D), [2]) as Tensor2D;
-        return nn.maskedSoftmax(scores, mask);
+        const scaled = tf.reshape(tf.div(query, params.temperature), [inputDim]) as Tensor1D;
+        return nn.maskedSoftmax(nn.tokenScores(h, scaled), mask);
       },
     };
   },

@@ -1,4 +1,4 @@
-import type { Tensor2D, Tensor3D } from '@tensorflow/tfjs';
+import type { Tensor2D } from '@tensorflow/tfjs';
 import type { PluginDescriptor } from '../../src/plugin-api.js';
 
 const schema = {
@@ -32,9 +32,7 @@ export default {
           query = nn.dense(query, kernel as Tensor2D, bias as never);
           if (index < weights.length - 1) query = activate(query);
         });
-        // q·h_i for each token, as a broadcast product: wasm's batched matmul backward is slow.
-        const scores = tf.sum(tf.mul(h, tf.expandDims(query, 1) as Tensor3D), 2) as Tensor2D;
-        return nn.maskedSoftmax(scores, mask);
+        return nn.maskedSoftmax(nn.tokenScores(h, query), mask);
       },
     };
   },

@@ -6,17 +6,18 @@
 import type * as tfjs from '@tensorflow/tfjs';
 import type { Tf } from '../plugin-api.js';
 import { runCustomOp } from './custom-op.js';
+import { rememberValues, valuesOf } from './values.js';
 
 /** scores [batch, time], mask [batch, time] → softmax over real tokens, exactly 0 on padding. */
 export function maskedSoftmax(tf: Tf, scores: tfjs.Tensor2D, mask: tfjs.Tensor2D): tfjs.Tensor2D {
   const [batch, time] = scores.shape;
   return runCustomOp(tf, { scores, mask }, () => {
-    const probabilities = softmaxRows(scores.dataSync(), mask.dataSync(), batch, time);
+    const probabilities = softmaxRows(valuesOf(scores), valuesOf(mask), batch, time);
     const gradient = (dy: tfjs.Tensor) => ({
-      scores: () => tf.tensor2d(softmaxBackward(probabilities, dy.dataSync(), batch, time), [batch, time]),
+      scores: () => tf.tensor2d(softmaxBackward(probabilities, valuesOf(dy), batch, time), [batch, time]),
       mask: () => tf.zeros([batch, time]),
     });
-    return { value: tf.tensor2d(probabilities, [batch, time]), gradient };
+    return { value: rememberValues(tf.tensor2d(probabilities, [batch, time]), probabilities), gradient };
   });
 }
 
@@ -51,7 +52,97 @@ function softmaxBackward(probabilities: Float32Array, dy: ArrayLike<number>, bat
   return grad;
 }
 
-/** weights [batch, time], values [batch, time, dim] → Σ_t weights·values: [batch, dim]. */
+/**
+ * weights [batch, time], values [batch, time, dim] → Σ_t weights·values: [batch, dim]. Broadcast
+ * mul + sum on wasm costs ~10 ms forward and more backward; these loops touch each value once,
+ * and d values (a [batch, time, dim] tensor) is built only when something trains through them.
+ */
 export function weightedSum(tf: Tf, weights: tfjs.Tensor2D, values: tfjs.Tensor3D): tfjs.Tensor2D {
-  return tf.sum(tf.mul(tf.expandDims(weights, 2), values), 1);
+  const [batch, time, dim] = values.shape;
+  return runCustomOp(tf, { weights, values }, () => {
+    const w = valuesOf(weights);
+    const v = valuesOf(values);
+    const pooled = rowWeightedSums(w, v, batch, time, dim);
+    const gradient = (dy: tfjs.Tensor) => ({
+      weights: () => tf.tensor2d(rowDots(v, valuesOf(dy), batch, time, dim), [batch, time]),
+      values: () => tf.tensor3d(outerRows(w, valuesOf(dy), batch, time, dim), [batch, time, dim]),
+    });
+    return { value: tf.tensor2d(pooled, [batch, dim]), gradient };
+  });
+}
+
+/**
+ * scores[b, t] = h[b, t]·q[b] for a query per review (q [batch, dim]) or one for all (q [dim]).
+ * tfjs would run a broadcast mul and a sum, or a [batch·time, dim]×[dim, 1] matmul whose
+ * gradient needs a transposed product, each ~5–30 ms on wasm for a [64, 230, 100] batch.
+ */
+export function tokenScores(tf: Tf, h: tfjs.Tensor3D, query: tfjs.Tensor1D | tfjs.Tensor2D): tfjs.Tensor2D {
+  const [batch, time, dim] = h.shape;
+  const shared = query.rank === 1;
+  return runCustomOp(tf, { h, query }, () => {
+    const values = valuesOf(h);
+    const q = valuesOf(query);
+    const queryOf = (position: number) => (shared ? 0 : Math.floor(position / time) * dim);
+    const scores = new Float32Array(batch * time);
+    for (let position = 0; position < batch * time; position++) {
+      const base = queryOf(position);
+      let dot = 0;
+      for (let k = 0; k < dim; k++) dot += values[position * dim + k] * q[base + k];
+      scores[position] = dot;
+    }
+    const gradient = (dy: tfjs.Tensor) => ({
+      h: () => {
+        const dScores = valuesOf(dy);
+        const dh = new Float32Array(batch * time * dim);
+        for (let position = 0; position < batch * time; position++) {
+          const base = queryOf(position);
+          for (let k = 0; k < dim; k++) dh[position * dim + k] = dScores[position] * q[base + k];
+        }
+        return tf.tensor3d(dh, [batch, time, dim]);
+      },
+      query: () => {
+        const perReview = rowWeightedSums(valuesOf(dy), values, batch, time, dim);
+        return shared ? tf.tensor1d(sumRows(perReview, batch, dim)) : tf.tensor2d(perReview, [batch, dim]);
+      },
+    });
+    return { value: tf.tensor2d(scores, [batch, time]), gradient };
+  });
+}
+
+/** out[b, t] = v[b, t]·u[b]: v [batch, time, dim], u [batch, dim]. */
+function rowDots(v: Float32Array, u: Float32Array, batch: number, time: number, dim: number): Float32Array {
+  const out = new Float32Array(batch * time);
+  for (let position = 0; position < batch * time; position++) {
+    const base = Math.floor(position / time) * dim;
+    let dot = 0;
+    for (let k = 0; k < dim; k++) dot += v[position * dim + k] * u[base + k];
+    out[position] = dot;
+  }
+  return out;
+}
+
+/** out[b, t] = w[b, t]·u[b]: w [batch, time], u [batch, dim] → [batch, time, dim]. */
+function outerRows(w: Float32Array, u: Float32Array, batch: number, time: number, dim: number): Float32Array {
+  const out = new Float32Array(batch * time * dim);
+  for (let position = 0; position < batch * time; position++) {
+    const base = Math.floor(position / time) * dim;
+    for (let k = 0; k < dim; k++) out[position * dim + k] = w[position] * u[base + k];
+  }
+  return out;
+}
+
+/** out[b] = Σ_t w[b, t]·v[b, t]: w [batch, time], v [batch, time, dim] → [batch, dim]. */
+function rowWeightedSums(w: Float32Array, v: Float32Array, batch: number, time: number, dim: number): Float32Array {
+  const out = new Float32Array(batch * dim);
+  for (let position = 0; position < batch * time; position++) {
+    const base = Math.floor(position / time) * dim;
+    for (let k = 0; k < dim; k++) out[base + k] += w[position] * v[position * dim + k];
+  }
+  return out;
+}
+
+function sumRows(values: Float32Array, rows: number, dim: number): Float32Array {
+  const out = new Float32Array(dim);
+  for (let row = 0; row < rows; row++) for (let k = 0; k < dim; k++) out[k] += values[row * dim + k];
+  return out;
 }

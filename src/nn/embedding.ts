@@ -7,6 +7,7 @@
 import type * as tfjs from '@tensorflow/tfjs';
 import type { Tf } from '../plugin-api.js';
 import { runCustomOp } from './custom-op.js';
+import { rememberValues } from './values.js';
 
 /** Frozen tables already read back from the backend, so that each is read once per run. */
 const frozenTables = new WeakMap<tfjs.Tensor, Float32Array>();
@@ -18,7 +19,10 @@ export function embed(tf: Tf, ids: tfjs.Tensor2D, table: tfjs.Tensor2D | tfjs.Va
   const trainable = table instanceof tf.Variable && table.trainable;
   const rows = () => (trainable ? (table.dataSync() as Float32Array) : readFrozenTable(table));
   const lookup = () => gatherRows(rows(), ids.dataSync(), dim);
-  if (!trainable) return tf.tensor3d(lookup(), [batch, time, dim]);
+  if (!trainable) {
+    const values = lookup();
+    return rememberValues(tf.tensor3d(values, [batch, time, dim]), values);
+  }
   return runCustomOp(tf, { table, ids }, () => {
     const indices = ids.dataSync();
     const gradient = (dy: tfjs.Tensor) => ({

@@ -4,7 +4,7 @@
  */
 import type * as tfjs from '@tensorflow/tfjs';
 import type { Tf } from '../plugin-api.js';
-import { maskedSoftmax, weightedSum } from './attention.js';
+import { maskedSoftmax, tokenScores, weightedSum } from './attention.js';
 import { dense } from './dense.js';
 import { embed } from './embedding.js';
 import { createDropout, glorot, zeros } from './init.js';
@@ -36,6 +36,11 @@ export interface NnOps {
   maskedSoftmax(scores: tfjs.Tensor2D, mask: tfjs.Tensor2D): tfjs.Tensor2D;
   /** weights [batch, time], values [batch, time, dim] → Σ_t weights·values: [batch, dim]. */
   weightedSum(weights: tfjs.Tensor2D, values: tfjs.Tensor3D): tfjs.Tensor2D;
+  /**
+   * h [batch, time, dim], query [dim] (one for all reviews) or [batch, dim] (one per review) →
+   * scores [batch, time]: h[b, t]·q.
+   */
+  tokenScores(h: tfjs.Tensor3D, query: tfjs.Tensor1D | tfjs.Tensor2D): tfjs.Tensor2D;
   /** x [..., in] · kernel [in, out] + bias [out] → [..., out]; its backward avoids wasm's slow transposed matmuls. */
   dense<T extends tfjs.Tensor>(x: T, kernel: tfjs.Tensor2D, bias?: tfjs.Tensor1D): T;
   /** LSTM over x [batch, time, in] (gates i, f, g, o) → states [batch, time, hidden], 0 on padding. */
@@ -59,6 +64,7 @@ export function createNnOps(tf: Tf): NnOps {
     embed: (ids, table) => embed(tf, ids, table),
     maskedSoftmax: (scores, mask) => maskedSoftmax(tf, scores, mask),
     weightedSum: (weights, values) => weightedSum(tf, weights, values),
+    tokenScores: (h, query) => tokenScores(tf, h, query),
     dense: (x, kernel, bias) => dense(tf, x, kernel, bias),
     lstm: (x, mask, weights, options) => lstm(tf, x, mask, weights, options),
     gru: (x, mask, weights, options) => gru(tf, x, mask, weights, options),

@@ -149,3 +149,36 @@ test('dropout: identity at rate 0; masks reproducible per seed and call, differe
   // Inverted dropout: kept units are scaled by 1/(1−rate).
   t.true(a1.every((value) => value === 0 || value === 2));
 });
+
+test('weightedSum: gradients of weights and values match finite differences', (t) => {
+  const weights = Float32Array.from([0.2, 0.5, 0.3, 0, 0.6, 0.4]);
+  const values = Float32Array.from([1, -2, 0.5, 3, -1, 2, 0.7, 0.1, -0.4, 1.5, 2.2, -0.3]);
+  const lossWeights = tf.tensor2d([[1, -2], [0.5, 3]]);
+  const loss = (w: tfjs.Tensor2D, v: tfjs.Tensor3D) => tf.sum(tf.mul(nn.weightedSum(w, v), lossWeights)) as tfjs.Scalar;
+  const [dw, dv] = tf.grads((w, v) => loss(w as tfjs.Tensor2D, v as tfjs.Tensor3D))([tf.tensor2d(weights, [2, 3]), tf.tensor3d(values, [2, 3, 2])]);
+  const numeric = () => loss(tf.tensor2d(weights, [2, 3]), tf.tensor3d(values, [2, 3, 2])).dataSync()[0];
+  assertClose(t, dw.dataSync(), numericGradient(weights, numeric), 1e-3);
+  assertClose(t, dv.dataSync(), numericGradient(values, numeric), 1e-3);
+});
+
+for (const [label, queryShape] of [['one query for all reviews', [3]], ['a query per review', [2, 3]]] as const) {
+  test(`tokenScores with ${label}: forward by hand, gradients by finite differences`, (t) => {
+    const h = Float32Array.from([1, 2, -1, 0.5, 0, 3, -2, 1, 1, 0.3, -0.7, 2]);
+    const query = Float32Array.from([0.5, -1, 2, 0.1, 0.3, -0.2].slice(0, queryShape.length === 1 ? 3 : 6));
+    const queryTensor = () => (queryShape.length === 1 ? tf.tensor1d(query) : tf.tensor2d(query, [2, 3]));
+    const scores = nn.tokenScores(tf.tensor3d(h, [2, 2, 3]), queryTensor()).dataSync();
+    const queryRow = (row: number) => (queryShape.length === 1 ? 0 : 3 * row);
+    const expected = [0, 1, 2, 3].map((position) => {
+      const q = queryRow(Math.floor(position / 2));
+      return h[3 * position] * query[q] + h[3 * position + 1] * query[q + 1] + h[3 * position + 2] * query[q + 2];
+    });
+    assertClose(t, scores, expected, 1e-6);
+    const lossWeights = tf.tensor2d([[1, -2], [0.5, 3]]);
+    const loss = (hs: tfjs.Tensor3D, q: tfjs.Tensor1D | tfjs.Tensor2D) => tf.sum(tf.mul(nn.tokenScores(hs, q), lossWeights)) as tfjs.Scalar;
+    const [dh, dq] = tf.grads((hs, q) => loss(hs as tfjs.Tensor3D, q as tfjs.Tensor2D))([tf.tensor3d(h, [2, 2, 3]), queryTensor()]);
+    const numeric = () => loss(tf.tensor3d(h, [2, 2, 3]), queryTensor()).dataSync()[0];
+    assertClose(t, dh.dataSync(), numericGradient(h, numeric), 1e-3);
+    assertClose(t, dq.dataSync(), numericGradient(query, numeric), 1e-3);
+    t.deepEqual(dq.shape, [...queryShape]);
+  });
+}
