@@ -13,9 +13,9 @@ import type { Override } from '../config/load.js';
 import { cacheDirectory } from '../data/cache.js';
 import { prepareData } from '../data/prepare.js';
 import { selectBackend } from '../nn/backend.js';
-import { createNnOps } from '../nn/ops.js';
-import type { Model, ProgressReporter, Regularizer, Tf } from '../plugin-api.js';
+import type { Model, ProgressReporter, Tf } from '../plugin-api.js';
 import { buildPlugin } from '../plugins/container.js';
+import { buildModel, type BuiltModel } from './build.js';
 import { installSignalHandlers, standardTags, flattenParams } from '../tracking/run-record.js';
 import { openTracker, type Tracker } from '../tracking/tracker.js';
 import { checkpointFiles } from '../train/checkpoint.js';
@@ -91,14 +91,23 @@ async function trainAndTest(
   await tracker.logArtifact('config.yaml', stringify(config));
   const data = await loadData(config, container, configDir, options);
   await tracker.logMetrics({ oov_rate: data.oovRate, vocabulary_size: data.vocabulary.length }, 0);
-  const nn = createNnOps(tf);
-  const embeddingMatrix = tf.tensor2d(data.embeddings, [data.vocabulary.length, data.dim]);
-  const embeddings = data.trainable ? tf.variable(embeddingMatrix, true, 'embeddings') : embeddingMatrix;
-  const context = { tf, nn, seed: config.seed };
-  const model = await buildPlugin(container, 'model', config.model, { ...context, embeddings, numClasses: data.labels.length });
-  const regularizers: Regularizer[] = [];
-  for (const block of Object.values(config.regularizers)) regularizers.push(await buildPlugin(container, 'regularizer', block, context));
-  const optimizer = await buildPlugin(container, 'optimizer', config.train.optimizer, { ...context, learningRate: config.train.lr });
+  const built = await buildModel(tf, config, container, { vectors: data.embeddings, dim: data.dim, trainable: data.trainable }, data.labels.length);
+  try {
+    return await trainBuilt(tf, backend, config, data, built, tracker, options);
+  } finally {
+    built.dispose();
+  }
+}
+
+async function trainBuilt(
+  tf: Tf,
+  backend: string,
+  config: ResolvedConfig,
+  data: LoadedData,
+  { model, optimizer, regularizers, embeddings }: BuiltModel,
+  tracker: Tracker,
+  options: RunOptions,
+): Promise<RunResult> {
   const reporter = new RunReporter(config, data, tracker);
   const trained = await train({
     tf,
@@ -134,11 +143,16 @@ async function trainAndTest(
   };
 }
 
-interface LoadedData extends ReportedData {
+export interface LoadedData extends ReportedData {
   readonly trainable: boolean;
 }
 
-async function loadData(config: ResolvedConfig, container: Container, configDir: string, options: RunOptions): Promise<LoadedData> {
+export async function loadData(
+  config: ResolvedConfig,
+  container: Container,
+  configDir: string,
+  options: Pick<RunOptions, 'progress' | 'log'>,
+): Promise<LoadedData> {
   const dataContext = { cacheDir: cacheDirectory(), progress: options.progress, seed: config.seed, configDir };
   const dataset = await buildPlugin(container, 'dataset', config.data, dataContext);
   const embeddings = await buildPlugin(container, 'embeddings', config.embeddings, dataContext);

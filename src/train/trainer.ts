@@ -45,13 +45,16 @@ export interface TrainResult {
 export async function train(options: TrainOptions): Promise<TrainResult> {
   const { tf, model, settings } = options;
   const epochs: EpochResult[] = [];
-  let best: { epoch: number; accuracy: number; values: Float32Array[] } | undefined;
+  let best: { epoch: number; accuracy: number; loss: number; values: Float32Array[] } | undefined;
   let stoppedEarly = false;
   for (let epoch = 1; epoch <= settings.epochs; epoch++) {
     const pass = await trainOneEpoch(options, epoch);
     const validation = evaluate(tf, model, options.validation, { batchSize: settings.eval_batch_size, maxLength: settings.max_length });
-    const improved = !best || validation.accuracy > best.accuracy;
-    if (improved) best = { epoch, accuracy: validation.accuracy, values: model.variables.map((variable) => variable.dataSync().slice() as Float32Array) };
+    // Ties in accuracy (common once validation saturates) go to the lower validation loss.
+    const improved = !best || validation.accuracy > best.accuracy || (validation.accuracy === best.accuracy && validation.loss < best.loss);
+    if (improved) {
+      best = { epoch, accuracy: validation.accuracy, loss: validation.loss, values: model.variables.map((variable) => variable.dataSync().slice() as Float32Array) };
+    }
     const result: EpochResult = { ...pass, epoch, validation, improved };
     epochs.push(result);
     await options.onEpoch?.(result);

@@ -1,0 +1,50 @@
+/** Builds what a run computes with from a resolved config: the model and its training parts. */
+import type * as tfjs from '@tensorflow/tfjs';
+import type { Container } from 'inversify';
+import type { ResolvedConfig } from '../config/types.js';
+import { createNnOps } from '../nn/ops.js';
+import type { Model, Regularizer, Tf } from '../plugin-api.js';
+import { buildPlugin } from '../plugins/container.js';
+
+export interface EmbeddingSource {
+  /** Row-major float32 [vocabulary, dim]. */
+  readonly vectors: Float32Array;
+  readonly dim: number;
+  readonly trainable: boolean;
+}
+
+export interface BuiltModel {
+  readonly model: Model;
+  readonly embeddings: tfjs.Tensor2D | tfjs.Variable;
+  readonly regularizers: readonly Regularizer[];
+  readonly optimizer: tfjs.Optimizer;
+  /** Frees the model's tensors, and with them its variable names. */
+  dispose(): void;
+}
+
+export async function buildModel(
+  tf: Tf,
+  config: ResolvedConfig,
+  container: Container,
+  source: EmbeddingSource,
+  numClasses: number,
+): Promise<BuiltModel> {
+  const matrix = tf.tensor2d(source.vectors, [source.vectors.length / source.dim, source.dim]);
+  const embeddings = source.trainable ? tf.variable(matrix, true, 'embeddings') : matrix;
+  if (source.trainable) matrix.dispose();
+  const context = { tf, nn: createNnOps(tf), seed: config.seed };
+  const model = await buildPlugin(container, 'model', config.model, { ...context, embeddings, numClasses });
+  const regularizers: Regularizer[] = [];
+  for (const block of Object.values(config.regularizers)) regularizers.push(await buildPlugin(container, 'regularizer', block, context));
+  const optimizer = await buildPlugin(container, 'optimizer', config.train.optimizer, { ...context, learningRate: config.train.lr });
+  return {
+    model,
+    embeddings,
+    regularizers,
+    optimizer,
+    dispose: () => {
+      optimizer.dispose();
+      tf.dispose([...model.variables, embeddings]);
+    },
+  };
+}
