@@ -134,9 +134,15 @@ function outerRows(w: Float32Array, u: Float32Array, batch: number, time: number
 /** out[b] = Σ_t w[b, t]·v[b, t]: w [batch, time], v [batch, time, dim] → [batch, dim]. */
 function rowWeightedSums(w: Float32Array, v: Float32Array, batch: number, time: number, dim: number): Float32Array {
   const out = new Float32Array(batch * dim);
-  for (let position = 0; position < batch * time; position++) {
-    const base = Math.floor(position / time) * dim;
-    for (let k = 0; k < dim; k++) out[base + k] += w[position] * v[position * dim + k];
+  for (let row = 0; row < batch; row++) {
+    const accumulator = out.subarray(row * dim, (row + 1) * dim);
+    for (let position = row * time; position < (row + 1) * time; position++) {
+      const weight = w[position];
+      // Padding has weight 0: most of a batch's tail costs nothing.
+      if (weight === 0) continue;
+      const base = position * dim;
+      for (let k = 0; k < dim; k++) accumulator[k] += weight * v[base + k];
+    }
   }
   return out;
 }

@@ -1,0 +1,65 @@
+/**
+ * `npm run bench`: the data benchmark, per-op compute costs, then each shipped config's epoch
+ * time on the real plugins with its phases, beside the targets; with $ATTNLAB_IMDB set, also one
+ * measured epoch on real IMDB for the attention-only configs.
+ *
+ * Timings are noisy (other processes share the cores): each figure is a median over steps, and
+ * the table gives the ratio to the target, which is what to compare between runs.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseOverrides } from '../src/config/load.js';
+import { IMDB_ENV } from '../src/data/imdb.js';
+import { selectBackend } from '../src/nn/backend.js';
+import { silentProgress } from '../src/progress.js';
+import { runExperiment } from '../src/run/experiment.js';
+import { benchCompute } from './compute.js';
+import { benchData } from './data.js';
+import { epochSeconds, mixTimes, MODEL_BENCHES, PHASES, TRAIN_REVIEWS, type PhaseTimes } from './train-step.js';
+
+const REPEATS = 3;
+
+const total = (times: PhaseTimes): number => PHASES.reduce((sum, phase) => sum + times[phase], 0);
+
+async function benchModels(): Promise<void> {
+  const { tf, backend } = await selectBackend('auto');
+  console.log(`\nper-epoch training time over ${TRAIN_REVIEWS} reviews (batch 64, max_length 400, bucketed length mix), ${backend} backend:`);
+  console.log(`  ${'model'.padEnd(24)} ${'epoch'.padStart(8)} ${'target'.padStart(8)} ${'ratio'.padStart(6)} ${'PyTorch'.padStart(8)}   phases per epoch (s)`);
+  for (const bench of MODEL_BENCHES) {
+    const times = await mixTimes(tf, bench.config, REPEATS);
+    const seconds = epochSeconds(total(times));
+    const phases = PHASES.map((phase) => `${phase} ${epochSeconds(times[phase]).toFixed(1)}`).join(', ');
+    const pytorch = bench.pytorchSeconds === undefined ? '–' : `${bench.pytorchSeconds.toFixed(1)} s`;
+    console.log(
+      `  ${bench.label.padEnd(24)} ${`${seconds.toFixed(1)} s`.padStart(8)} ${`${bench.targetSeconds} s`.padStart(8)} ` +
+        `${(seconds / bench.targetSeconds).toFixed(2).padStart(6)} ${pytorch.padStart(8)}   ${phases}`,
+    );
+  }
+}
+
+/** One real epoch of each attention-only config on IMDB, as `attnlab run` trains it. */
+async function benchImdbEpochs(): Promise<void> {
+  if (!process.env[IMDB_ENV]) {
+    console.log(`\nmeasured IMDB epochs: skipped (set ${IMDB_ENV} to aclImdb_v1.tar.gz)`);
+    return;
+  }
+  console.log('\nmeasured epoch on real IMDB (22,500 train reviews after the validation split):');
+  const runs = mkdtempSync(join(tmpdir(), 'attnlab-bench-runs-'));
+  try {
+    for (const bench of MODEL_BENCHES.filter(({ config }) => !config.includes('q4'))) {
+      const overrides = parseOverrides(['train.epochs=1', `tracking.uri=${runs}`]);
+      const result = await runExperiment(bench.config, overrides, { progress: silentProgress, log: () => {} });
+      const [epoch] = result.epochs;
+      const perFullEpoch = TRAIN_REVIEWS / epoch.itemsPerSecond;
+      console.log(`  ${bench.label.padEnd(24)} ${epoch.seconds.toFixed(1)} s (${Math.round(epoch.itemsPerSecond)} reviews/s → ${perFullEpoch.toFixed(1)} s per ${TRAIN_REVIEWS})`);
+    }
+  } finally {
+    rmSync(runs, { recursive: true, force: true });
+  }
+}
+
+await benchData();
+await benchCompute();
+await benchModels();
+await benchImdbEpochs();

@@ -1,0 +1,131 @@
+/**
+ * Training-step benchmark on the real plugins: each shipped config's model is built through the
+ * container (random embeddings in place of GloVe, same shape) and trained as `src/train/trainer.ts`
+ * does, one phase at a time, on batches whose lengths follow IMDB's bucketed mix. Extrapolated to
+ * one epoch of 25,000 reviews.
+ */
+import type * as tfjs from '@tensorflow/tfjs';
+import type { Batch } from '../src/data/batches.js';
+import { mulberry32 } from '../src/data/random.js';
+import { resolveConfigFile } from '../src/config/validate.js';
+import { createNnOps } from '../src/nn/ops.js';
+import type { Tf } from '../src/plugin-api.js';
+import { buildModel } from '../src/run/build.js';
+import { batchTensors } from '../src/train/evaluate.js';
+import { clipByGlobalNorm, totalLoss } from '../src/train/loss.js';
+
+export const TRAIN_REVIEWS = 25_000;
+const BATCH = 64;
+const VOCAB = 20_000;
+const EMBEDDING_DIM = 100;
+/** Bucketed batch lengths approximating IMDB under max_length 400 (median ~230 tokens). */
+export const LENGTH_MIX: readonly (readonly [length: number, share: number])[] = [
+  [100, 0.15],
+  [160, 0.25],
+  [230, 0.25],
+  [320, 0.15],
+  [400, 0.2],
+];
+
+export const PHASES = ['data', 'forward', 'backward', 'optimizer', 'readback'] as const;
+export type Phase = (typeof PHASES)[number];
+export type PhaseTimes = Record<Phase, number>;
+
+export interface ModelBench {
+  readonly label: string;
+  readonly config: string;
+  /** PyTorch's per-epoch seconds here (2 threads), when measured. */
+  readonly pytorchSeconds?: number;
+  /** The issue's per-epoch target in seconds. */
+  readonly targetSeconds: number;
+}
+
+export const MODEL_BENCHES: readonly ModelBench[] = [
+  { label: 'q1 mean', config: 'configs/q1-mean.yaml', pytorchSeconds: 1.8, targetSeconds: 1.8 },
+  { label: 'q2 attention', config: 'configs/q2-attention.yaml', pytorchSeconds: 3.3, targetSeconds: 3.3 },
+  { label: 'q3 query + value', config: 'configs/q3-query-value.yaml', pytorchSeconds: 10.1, targetSeconds: 10.1 },
+  { label: 'q4 lstm 64 + attention', config: 'configs/q4-lstm-attention.yaml', pytorchSeconds: 85.5, targetSeconds: 120 },
+  { label: 'q4 gru 64 + attention', config: 'configs/q4-gru-attention.yaml', targetSeconds: 120 },
+];
+
+/** A bucketed batch: `time` tokens in the longest row, the others a little shorter. */
+function syntheticBatch(time: number, random: () => number): Batch {
+  const ids = new Int32Array(BATCH * time);
+  const mask = new Float32Array(BATCH * time);
+  const lengths = Int32Array.from({ length: BATCH }, (_, row) => (row === 0 ? time : Math.max(1, Math.round(time * (0.85 + 0.15 * random())))));
+  for (let row = 0; row < BATCH; row++) {
+    for (let t = 0; t < lengths[row]; t++) {
+      ids[row * time + t] = 2 + Math.floor(random() * (VOCAB - 2));
+      mask[row * time + t] = 1;
+    }
+  }
+  const labels = Int32Array.from({ length: BATCH }, () => (random() < 0.5 ? 0 : 1));
+  return { ids, mask, lengths, labels, size: BATCH, time, indices: Int32Array.from({ length: BATCH }, (_, row) => row) };
+}
+
+function median(values: number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.floor(sorted.length / 2)];
+}
+
+/**
+ * Times one training step phase by phase, as the trainer runs it: batch tensors and embedding
+ * lookup (data), forward and loss, backward, clipping and the optimizer update, and reading the
+ * loss and probabilities back. Medians over `repeats` steps after one warm-up.
+ */
+export async function stepTimes(tf: Tf, configFile: string, time: number, repeats: number): Promise<PhaseTimes> {
+  const { config, container } = await resolveConfigFile(configFile);
+  const random = mulberry32(7);
+  const vectors = Float32Array.from({ length: VOCAB * EMBEDDING_DIM }, () => random() - 0.5);
+  const built = await buildModel(tf, config, container, { vectors, dim: EMBEDDING_DIM, trainable: false }, 2);
+  const nn = createNnOps(tf);
+  const { model, optimizer, regularizers } = built;
+  const samples: Record<Phase, number[]> = { data: [], forward: [], backward: [], optimizer: [], readback: [] };
+  for (let step = 0; step <= repeats; step++) {
+    const batch = syntheticBatch(time, random);
+    const times = tf.tidy(() => {
+      let start = performance.now();
+      const { ids, mask, labels } = batchTensors(tf, batch);
+      nn.embed(ids, built.embeddings).dataSync();
+      const data = performance.now() - start;
+      start = performance.now();
+      totalLoss(tf, model.forward(ids, mask, true), labels, regularizers, model.variables).loss.dataSync();
+      const forward = performance.now() - start - data;
+      start = performance.now();
+      let logits: tfjs.Tensor2D | undefined;
+      const { value, grads } = tf.variableGrads(() => {
+        const output = model.forward(ids, mask, true);
+        logits = tf.keep(output.logits);
+        return totalLoss(tf, output, labels, regularizers, model.variables).loss;
+      }, [...model.variables]);
+      for (const gradient of Object.values(grads)) gradient.dataSync();
+      const backward = performance.now() - start - forward - data;
+      start = performance.now();
+      optimizer.applyGradients(clipByGlobalNorm(tf, grads, config.train.clip_norm));
+      for (const variable of model.variables) variable.dataSync();
+      const optimizerMs = performance.now() - start;
+      start = performance.now();
+      value.dataSync();
+      tf.softmax(logits as tfjs.Tensor2D).dataSync();
+      return { data, forward, backward, optimizer: optimizerMs, readback: performance.now() - start };
+    });
+    if (step > 0) for (const phase of PHASES) samples[phase].push(times[phase]);
+  }
+  built.dispose();
+  return Object.fromEntries(PHASES.map((phase) => [phase, median(samples[phase])])) as PhaseTimes;
+}
+
+/** Per-batch phase times averaged over the length mix, in ms. */
+export async function mixTimes(tf: Tf, configFile: string, repeats: number): Promise<PhaseTimes> {
+  const mix = Object.fromEntries(PHASES.map((phase) => [phase, 0])) as PhaseTimes;
+  for (const [length, share] of LENGTH_MIX) {
+    const times = await stepTimes(tf, configFile, length, repeats);
+    for (const phase of PHASES) mix[phase] += share * times[phase];
+  }
+  return mix;
+}
+
+/** Seconds per epoch of {@link TRAIN_REVIEWS} reviews for `msPerBatch`. */
+export function epochSeconds(msPerBatch: number): number {
+  return (msPerBatch * Math.ceil(TRAIN_REVIEWS / BATCH)) / 1000;
+}
