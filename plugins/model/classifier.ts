@@ -1,5 +1,5 @@
 import type { Tensor2D, Tensor3D } from '@tensorflow/tfjs';
-import type { PluginDescriptor } from '../../src/plugin-api.js';
+import type { ForwardOutput, PluginDescriptor } from '../../src/plugin-api.js';
 
 const schema = {
   type: 'object',
@@ -47,20 +47,28 @@ export default {
     const heads = pooler.heads ?? 1;
     const head = await ctx.build('head', params.head, { inputDim: heads * value.outputDim, numClasses: ctx.numClasses });
     const trainableEmbeddings = ctx.embeddings instanceof tf.Variable ? [ctx.embeddings] : [];
+    /** Pools the values under the attention; several heads pool separately and are concatenated. */
+    const pool = (weights: Tensor2D | Tensor3D, values: Tensor3D): Tensor2D =>
+      weights.rank === 2
+        ? nn.weightedSum(weights as Tensor2D, values)
+        : (tf.reshape(tf.matMul(weights as Tensor3D, values), [values.shape[0], heads * value.outputDim]) as Tensor2D);
+    const forwardEmbedded = (x: Tensor3D, mask: Tensor2D, training: boolean): ForwardOutput => {
+      const h = encoder.apply(x, mask, training);
+      const weights = pooler.attend(h, mask, training);
+      const logits = head.apply(pool(weights, value.apply(h, training)), training);
+      if (weights.rank === 2) return { logits, attention: weights as Tensor2D, mask };
+      return { logits, attention: tf.mean(weights, 1) as Tensor2D, headAttention: weights as Tensor3D, mask };
+    };
     return {
       variables: [...trainableEmbeddings, ...encoder.variables, ...pooler.variables, ...value.variables, ...head.variables],
-      forward(ids, mask, training) {
-        const h = encoder.apply(nn.embed(ids, ctx.embeddings), mask, training);
-        const weights = pooler.attend(h, mask, training);
-        const values = value.apply(h, training);
-        if (weights.rank === 2) {
-          const attention = weights as Tensor2D;
-          return { logits: head.apply(nn.weightedSum(attention, values), training), attention, mask };
-        }
-        // Several heads: each pools the values under its own weights; the pooled vectors are concatenated.
-        const headAttention = weights as Tensor3D;
-        const pooled = tf.reshape(tf.matMul(headAttention, values), [values.shape[0], heads * value.outputDim]) as Tensor2D;
-        return { logits: head.apply(pooled, training), attention: tf.mean(headAttention, 1) as Tensor2D, headAttention, mask };
+      embed: (ids) => nn.embed(ids, ctx.embeddings),
+      forwardEmbedded,
+      forward: (ids, mask, training) => forwardEmbedded(nn.embed(ids, ctx.embeddings), mask, training),
+      forwardWithAttention(ids, mask, attention) {
+        const h = encoder.apply(nn.embed(ids, ctx.embeddings), mask, false);
+        const values = value.apply(h, false);
+        const weights = heads > 1 ? (tf.tile(tf.expandDims(attention, 1), [1, heads, 1]) as Tensor3D) : attention;
+        return head.apply(pool(weights, values), false);
       },
     };
   },

@@ -138,3 +138,20 @@ function grow(array: Int32Array, fill = 0): Int32Array {
   grown.set(array);
   return grown;
 }
+
+/** Encodes examples with a trained model's fixed vocabulary; tokens outside it become UNK. */
+export function encodeWithVocabulary(examples: readonly Example[], vocabulary: readonly string[], maxLength: number): EncodedSplit {
+  const idOf = new Map(vocabulary.map((token, id) => [token, id]));
+  const offsets = new Int32Array(examples.length + 1);
+  const labels = new Int32Array(examples.length);
+  const ids: number[] = [];
+  examples.forEach((example, index) => {
+    let length = 0;
+    forEachToken(example.text, (source, start, end) => {
+      if (length++ < maxLength) ids.push(idOf.get(source.slice(start, end)) ?? UNK_ID);
+    });
+    offsets[index + 1] = ids.length;
+    labels[index] = example.label;
+  });
+  return { ids: Int32Array.from(ids), offsets, labels, size: examples.length };
+}
