@@ -14,6 +14,7 @@ const COMMANDS: Record<string, string> = {
   plugins: 'list the registered plugins with their parameters',
   schema: 'print the JSON Schema of a config (for editors)',
   eval: 'evaluate a trained run’s checkpoint on the test split',
+  explain: 'show where a trained model’s attention goes, and whether it explains',
   runs: 'list recent runs from the tracking store',
   sync: 'send pending tracking journals to the MLflow server',
   new: 'write a skeleton plugin file and its test',

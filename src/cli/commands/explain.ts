@@ -1,0 +1,60 @@
+import { UsageError } from '../../errors.js';
+import { jsonOption, stringList, type CommandModule } from '../command.js';
+
+const command: CommandModule = {
+  usage: 'explain <run-id | run folder> [--text "…" ...] [--file reviews.txt] [--examples N] [--html out.html] [--json]',
+  help: `Shows where a trained model's attention goes. For each review: the prediction and its
+probability, the most attended words with their weights, and the review with each word shaded
+by its weight (plain weights with NO_COLOR or off a terminal). Then, "is attention explanation?"
+(Jain & Wallace 2019): Kendall τ between the attention and a gradient × input importance, and
+how much the prediction moves when the attention is randomly permuted.
+
+  --text "…"          a review to explain (repeatable)
+  --file reviews.txt  reviews to explain, one per line
+  --examples N        without --text/--file: N reviews from the test split (default 5)
+  --top K             most attended words listed (default 5)
+  --permutations K    random permutations per review (default 100)
+  --html out.html     also write the reviews as a self-contained HTML page
+  --json              print the explanations as JSON`,
+  options: {
+    ...jsonOption,
+    text: { type: 'string', multiple: true },
+    file: { type: 'string' },
+    examples: { type: 'string', default: '5' },
+    top: { type: 'string', default: '5' },
+    permutations: { type: 'string', default: '100' },
+    html: { type: 'string' },
+  },
+  async run({ positionals, values }) {
+    if (positionals.length !== 1) throw new UsageError('explain takes one run: attnlab explain <run-id | run folder> --text "…"');
+    const count = (name: string): number => {
+      const value = Number(values[name]);
+      if (!Number.isInteger(value) || value < 1) throw new UsageError(`--${name} takes a positive whole number, found "${String(values[name])}"`);
+      return value;
+    };
+    const { readFile, writeFile } = await import('node:fs/promises');
+    const texts = stringList(values.text);
+    if (typeof values.file === 'string') texts.push(...(await readFile(values.file, 'utf8')).split('\n').filter((line) => line.trim() !== ''));
+    const { explainRun } = await import('../../run/explain.js');
+    const explanation = await explainRun(positionals[0], {
+      texts: texts.length ? texts : undefined,
+      examples: count('examples'),
+      permutations: count('permutations'),
+    });
+    if (typeof values.html === 'string') {
+      const { renderAttentionHtml } = await import('../../report/html.js');
+      const section = { id: 'reviews', title: 'Reviews', description: `Attention of ${explanation.name}`, examples: explanation.examples };
+      await writeFile(values.html, renderAttentionHtml([section], { title: `Attention of ${explanation.name}`, faithfulness: explanation.faithfulness }));
+    }
+    if (values.json) {
+      process.stdout.write(`${JSON.stringify(explanation, (_, value: unknown) => (ArrayBuffer.isView(value) ? Array.from(value as Float32Array) : value), 2)}\n`);
+      return 0;
+    }
+    const { formatExplanation, formatFaithfulnessSummary, useColor } = await import('../../report/terminal.js');
+    const options = { color: useColor(process.stdout), topK: count('top'), width: process.stdout.columns ?? 100 };
+    for (const example of explanation.examples) process.stdout.write(`${formatExplanation(example, options)}\n\n`);
+    process.stdout.write(`${formatFaithfulnessSummary(explanation.faithfulness)}\n`);
+    return 0;
+  },
+};
+export default command;

@@ -1,0 +1,146 @@
+/**
+ * `attnlab explain`: where a trained model's attention goes on given reviews, and whether it
+ * explains the prediction (Jain & Wallace 2019): Kendall τ between attention and gradient ×
+ * input, and how much the prediction moves when the attention is randomly permuted.
+ */
+import type * as tfjs from '@tensorflow/tfjs';
+import { encodeWithVocabulary } from '../data/prepare.js';
+import { iterateBatches, type EncodedSplit } from '../data/batches.js';
+import { tokenize } from '../data/tokenize.js';
+import type { Example, Model, Tf } from '../plugin-api.js';
+import type { AttentionExample } from '../report/examples.js';
+import { gradientTimesInput, kendallTauB, permutationSensitivity, summarizeFaithfulness, type FaithfulnessSummary, type ReviewFaithfulness } from '../report/faithfulness.js';
+import { argMax, batchTensors } from '../train/evaluate.js';
+import { loadCorpus } from './evaluate-run.js';
+import { restoreRun } from './restore.js';
+
+export interface ExplainOptions {
+  /** Reviews to explain; when absent, test reviews are chosen. */
+  readonly texts?: readonly string[];
+  /** How many test reviews to show when no text is given. */
+  readonly examples: number;
+  /** Random permutations of the attention per review. */
+  readonly permutations: number;
+}
+
+export interface Explanation {
+  readonly name: string;
+  readonly labels: readonly string[];
+  readonly examples: readonly AttentionExample[];
+  readonly faithfulness: FaithfulnessSummary;
+}
+
+export async function explainRun(reference: string, options: ExplainOptions): Promise<Explanation> {
+  const run = await restoreRun(reference);
+  try {
+    const { tf, config, checkpoint } = run;
+    const labels = checkpoint.manifest.labels;
+    const reviews = options.texts
+      ? options.texts.map((text, index): Example => ({ id: `text-${index + 1}`, text, label: -1 }))
+      : chooseTestReviews(await loadCorpus(run).then((corpus) => corpus.test), options.examples, config.seed);
+    const encoded = encodeWithVocabulary(reviews, checkpoint.vocabulary, config.train.max_length);
+    const scored = scoreReviews(tf, run.built.model, encoded);
+    const examples: AttentionExample[] = [];
+    const checks: ReviewFaithfulness[] = [];
+    for (const [index, review] of reviews.entries()) {
+      const { probabilities, attention, headAttention, importance } = scored[index];
+      const predicted = argMax(probabilities);
+      const faithfulness: ReviewFaithfulness = {
+        id: review.id,
+        kendallTau: kendallTauB(attention, importance),
+        permutation: await permutationSensitivity({
+          weights: attention,
+          probability: probabilities[predicted],
+          permutations: options.permutations,
+          seed: config.seed + index,
+          predict: (weightSets) => predictWithAttention(tf, run.built.model, encoded, index, weightSets, predicted),
+        }),
+      };
+      checks.push(faithfulness);
+      examples.push({
+        id: review.id,
+        tokens: tokenize(review.text).slice(0, attention.length),
+        weights: attention,
+        heads: headAttention,
+        predicted: labels[predicted],
+        probability: probabilities[predicted],
+        label: review.label >= 0 ? labels[review.label] : undefined,
+        faithfulness,
+      });
+    }
+    return { name: config.name, labels, examples, faithfulness: summarizeFaithfulness(checks) };
+  } finally {
+    run.built.dispose();
+  }
+}
+
+/** A seeded, label-balanced handful of test reviews. */
+function chooseTestReviews(test: readonly Example[], count: number, seed: number): Example[] {
+  const step = Math.max(1, Math.floor(test.length / Math.max(1, count)));
+  const offset = seed % step;
+  return Array.from({ length: Math.min(count, test.length) }, (_, index) => test[(offset + index * step) % test.length]);
+}
+
+interface ScoredReview {
+  readonly probabilities: Float32Array;
+  /** Over the review's real tokens. */
+  readonly attention: Float32Array;
+  readonly headAttention?: Float32Array[];
+  /** |gradient · input| of the predicted class's logit, per token. */
+  readonly importance: Float64Array;
+}
+
+function scoreReviews(tf: Tf, model: Model, split: EncodedSplit): ScoredReview[] {
+  const scored: ScoredReview[] = new Array(split.size);
+  for (const batch of iterateBatches(split, { batchSize: 32, maxLength: Number.MAX_SAFE_INTEGER, shuffle: false, seed: 0, bucketByLength: false })) {
+    const values = tf.tidy(() => {
+      const { ids, mask } = batchTensors(tf, batch);
+      const x = model.embed(ids);
+      const output = model.forwardEmbedded(x, mask, false);
+      const predicted = tf.argMax(output.logits, 1);
+      // d(logit of the predicted class)/dx, one backward pass for the whole batch.
+      const gradient = tf.grad((input) => {
+        const logits = model.forwardEmbedded(input as tfjs.Tensor3D, mask, false).logits;
+        return tf.sum(tf.mul(logits, tf.oneHot(predicted, logits.shape[1])));
+      })(x);
+      return {
+        probabilities: tf.softmax(output.logits).dataSync() as Float32Array,
+        attention: output.attention.dataSync() as Float32Array,
+        heads: output.headAttention?.dataSync() as Float32Array | undefined,
+        gradient: gradient.dataSync() as Float32Array,
+        input: x.dataSync() as Float32Array,
+        dim: x.shape[2],
+        classes: output.logits.shape[1],
+        headCount: output.headAttention?.shape[1] ?? 0,
+      };
+    });
+    const { time } = batch;
+    const { dim, classes, headCount, heads } = values;
+    for (let row = 0; row < batch.size; row++) {
+      const length = batch.lengths[row];
+      const tokens = [row * time * dim, (row * time + length) * dim] as const;
+      scored[batch.indices[row]] = {
+        probabilities: values.probabilities.slice(row * classes, (row + 1) * classes),
+        attention: values.attention.slice(row * time, row * time + length),
+        headAttention: heads && Array.from({ length: headCount }, (_, head) => heads.slice((row * headCount + head) * time, (row * headCount + head) * time + length)),
+        importance: gradientTimesInput(values.gradient.subarray(...tokens), values.input.subarray(...tokens), dim),
+      };
+    }
+  }
+  return scored;
+}
+
+/** The predicted class's probability for review `index` under each replacement attention. */
+function predictWithAttention(tf: Tf, model: Model, split: EncodedSplit, index: number, weightSets: readonly Float32Array[], predicted: number): Float32Array {
+  const start = split.offsets[index];
+  const length = split.offsets[index + 1] - start;
+  const count = weightSets.length;
+  return tf.tidy(() => {
+    const ids = tf.tensor2d(new Int32Array(count * length).map((_, position) => split.ids[start + (position % length)]), [count, length], 'int32');
+    const mask = tf.ones([count, length]) as tfjs.Tensor2D;
+    const attention = tf.tensor2d(Float32Array.from(weightSets.flatMap((weights) => Array.from(weights))), [count, length]);
+    const probabilities = tf.softmax(model.forwardWithAttention(ids, mask, attention));
+    return tf.squeeze(tf.slice(probabilities, [0, predicted], [count, 1]), [1]).dataSync() as Float32Array;
+  });
+}
+
