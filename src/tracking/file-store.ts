@@ -17,12 +17,12 @@ import { copyFile, mkdir, readdir, readFile, rename, stat, writeFile, appendFile
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parse, stringify } from 'yaml';
-import { errorTagValue } from './tracker.js';
 import type { EndStatus, RunStatus, Tracker } from './tracker.js';
 import {
   MLFLOW_LIMITS,
   TrackingError,
   checkParamsUnchanged,
+  errorTagValue,
   normaliseParams,
   validateArtifactPath,
   validateMetrics,
@@ -41,6 +41,8 @@ export const RUN_STATUS_CODES: Readonly<Record<RunStatus, number>> = {
 const SOURCE_TYPE_LOCAL = 4;
 const DEFAULT_EXPERIMENT_ID = '0';
 const TRASH_FOLDER = '.trash';
+/** Folders of an experiment that are not runs. */
+const EXPERIMENT_FOLDERS = new Set(['tags', 'datasets', 'traces']);
 
 export interface ExperimentMeta {
   readonly artifact_location: string;
@@ -216,7 +218,7 @@ export class FileStore {
     const entries = await readdir(join(this.root, experimentId), { withFileTypes: true }).catch(() => []);
     const runs: RunMeta[] = [];
     for (const entry of entries) {
-      if (!entry.isDirectory() || entry.name === 'tags') continue;
+      if (!entry.isDirectory() || EXPERIMENT_FOLDERS.has(entry.name)) continue;
       const meta = await this.readRun(experimentId, entry.name);
       if (meta?.lifecycle_stage === 'active') runs.push(meta);
     }
@@ -249,13 +251,6 @@ export class FileStore {
 
   async setTags(experimentId: string, runId: string, tags: Readonly<Record<string, string>>): Promise<void> {
     await this.writeValues(experimentId, runId, 'tags', tags);
-  }
-
-  async readValues(experimentId: string, runId: string, folder: 'params' | 'tags'): Promise<Record<string, string>> {
-    const base = join(this.runDir(experimentId, runId), folder);
-    const values: Record<string, string> = {};
-    for (const key of await listFilesRecursively(base)) values[key] = await readFile(join(base, key), 'utf8');
-    return values;
   }
 
   /** The last point of each metric, as MLflow's run view shows it. */

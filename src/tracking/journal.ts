@@ -23,17 +23,23 @@ import { join, resolve } from 'node:path';
 import { currentUser } from './run-record.js';
 import { MlflowApiError, MlflowRestClient, encodeMetricValue, planLogBatches, toKeyValues } from './rest.js';
 import type { KeyValue, LogBatch, WireMetric } from './rest.js';
-import { DEFAULT_JOURNAL_DIR, errorTagValue } from './tracker.js';
 import type { EndStatus, Tracker } from './tracker.js';
 import {
   MLFLOW_LIMITS,
   TrackingError,
   checkParamsUnchanged,
+  errorTagValue,
   normaliseParams,
   validateArtifactPath,
   validateMetrics,
   validateTags,
 } from './validation.js';
+
+/**
+ * Journals live outside the file store: MLflow treats every folder of its root as an experiment
+ * and refuses one whose name is not a valid experiment id, which would break `mlflow ui`.
+ */
+export const DEFAULT_JOURNAL_DIR = '.attnlab/journal';
 
 /** Tag that lets a resent `runs/create` find the run it created before. */
 export const TAG_JOURNAL_KEY = 'attnlab.journal';

@@ -6,7 +6,7 @@
 import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { openFileTracker } from './file-store.js';
-import { openJournalTracker } from './journal.js';
+import { DEFAULT_JOURNAL_DIR, openJournalTracker } from './journal.js';
 import { currentUser } from './run-record.js';
 import type { RetryPolicy } from './journal.js';
 import { TrackingError } from './validation.js';
@@ -65,11 +65,7 @@ export interface OpenTrackerOptions {
   readonly retry?: RetryPolicy;
 }
 
-/**
- * Journals live outside the file store: MLflow treats every folder of its root as an experiment
- * and refuses one whose name is not a valid experiment id, which would break `mlflow ui`.
- */
-export const DEFAULT_JOURNAL_DIR = '.attnlab/journal';
+export { DEFAULT_JOURNAL_DIR };
 export const DEFAULT_FILE_STORE = './runs';
 export const DEFAULT_EXPERIMENT = 'Default';
 
@@ -127,10 +123,4 @@ export async function openTracker(options: OpenTrackerOptions): Promise<Tracker>
 
 function parentTag(parentRunId: string | undefined): Record<string, string> {
   return parentRunId === undefined ? {} : { 'mlflow.parentRunId': parentRunId };
-}
-
-/** The message recorded for a failed run, cut to fit a tag. */
-export function errorTagValue(error: unknown, limit: number): string {
-  const text = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-  return text.length <= limit ? text : `${text.slice(0, limit - 1)}…`;
 }

@@ -157,3 +157,9 @@ export function validateMetrics(metrics: Readonly<Record<string, number>>, step:
     validateMetricValue(key, value);
   }
 }
+
+/** The message recorded for a failed run, cut to fit a tag. */
+export function errorTagValue(error: unknown, limit: number): string {
+  const text = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+  return text.length <= limit ? text : `${text.slice(0, limit - 1)}…`;
+}
