@@ -76,9 +76,26 @@ export const f32x4 = {
   div: (a: Code, b: Code): Code => seq(a, b, simd(0xe7)),
   min: (a: Code, b: Code): Code => seq(a, b, simd(0xe8)),
   max: (a: Code, b: Code): Code => seq(a, b, simd(0xe9)),
+  /**
+   * `b < a ? b : a` and `a < b ? b : a`: one x86 instruction each, where `min`/`max` take several
+   * for their NaN and −0 rules, which clamping finite values does not need.
+   */
+  pmin: (a: Code, b: Code): Code => seq(a, b, simd(0xea)),
+  pmax: (a: Code, b: Code): Code => seq(a, b, simd(0xeb)),
+  /** All-ones lanes where a > b, else all-zeros (as a mask for `v128.and`, `v128.bitselect`). */
+  gt: (a: Code, b: Code): Code => seq(a, b, simd(0x44)),
+  /** The float at `address + offset` in all four lanes. */
+  loadSplat: (address: Code, offset = 0): Code => seq(address, simd(0x09), [2, ...unsignedLeb(offset)]),
   nearest: (a: Code): Code => seq(a, simd(0x6a)),
   /** Lanes truncated to int32 (saturating), as i32x4. */
   truncToInt: (a: Code): Code => seq(a, simd(0xf8)),
+};
+
+/** Lane-agnostic bitwise operations. */
+export const v128 = {
+  and: (a: Code, b: Code): Code => seq(a, b, simd(0x4e)),
+  /** Bits of `a` where `mask` is 1, of `b` where it is 0. */
+  bitselect: (a: Code, b: Code, mask: Code): Code => seq(a, b, mask, simd(0x52)),
 };
 
 export const i32x4 = {

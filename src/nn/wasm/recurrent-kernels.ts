@@ -5,13 +5,11 @@
  * over one linear memory, without leaving WebAssembly between rows.
  *
  * Layout (floats, row-major): a gate row is `gates` blocks of `paddedHidden` lanes; every
- * pointer is a byte address in the instance's memory. The activations are
- * σ(x) = 1 / (1 + e^−x) and tanh(x) = 1 − 2 / (1 + e^2x), with e^x from Cephes' expf:
- * x = k·ln2 + r, |r| ≤ ln2/2, e^r by a degree-5 minimax polynomial (error ~1 ulp), 2^k by
- * building the float's exponent bits.
+ * pointer is a byte address in the instance's memory. The activations come from `simd-math.ts`.
  */
 import { compileModule, type WasmModule } from './runtime.js';
-import { encodeModule, f32, f32x4, forRange, FunctionWriter, get, i32, i32x4, ifElse, set, type Code, type Local } from './emitter.js';
+import { encodeModule, f32x4, forRange, FunctionWriter, get, i32, ifElse, set, type Code, type Local } from './emitter.js';
+import { sigmoid, tanh, type ExpScratch } from './simd-math.js';
 
 export type CellType = 'lstm' | 'gru';
 export const GATES: Record<CellType, number> = { lstm: 4, gru: 3 };
@@ -90,7 +88,7 @@ function matmul(name: string, inner: number, columns: number) {
       ...forRange(p, i32.const(0), i32.const(inner), 1, [
         ...bVectors.flatMap((vector, half) => set(vector, f32x4.load(get(bPointer), 16 * half))),
         ...aPointers.flatMap((pointer, r) => [
-          ...set(scalar, f32x4.splat(f32.load(get(pointer)))),
+          ...set(scalar, f32x4.loadSplat(get(pointer))),
           ...accumulators[r].flatMap((acc, half) => set(acc, f32x4.add(get(acc), f32x4.mul(get(scalar), get(bVectors[half]))))),
           ...set(pointer, i32.add(get(pointer), i32.const(4))),
         ]),
@@ -104,38 +102,7 @@ function matmul(name: string, inner: number, columns: number) {
   return { writer, body };
 }
 
-/** Scratch registers of the exponential. */
-interface ExpScratch {
-  readonly x: Local;
-  readonly k: Local;
-}
-
 const v = f32x4.constant;
-
-/** target = e^x on each lane, x clamped to [−87, 88] so that 2^k stays a normal float. */
-function exp(target: Local, x: Code, scratch: ExpScratch): Code {
-  const r = get(scratch.x);
-  const polynomial = [1.3981999507e-3, 8.3334519073e-3, 4.1665795894e-2, 1.6666665459e-1, 5.0000001201e-1].reduce<Code>(
-    (acc, coefficient) => f32x4.add(f32x4.mul(acc, r), v(coefficient)),
-    v(1.9875691500e-4),
-  );
-  const twoToK = i32x4.shl(i32x4.add(f32x4.truncToInt(get(scratch.k)), i32x4.splat(i32.const(127))), i32.const(23));
-  return [
-    ...set(scratch.x, f32x4.min(f32x4.max(x, v(-87)), v(88))),
-    ...set(scratch.k, f32x4.nearest(f32x4.mul(get(scratch.x), v(Math.LOG2E)))),
-    // ln 2 in two parts, so that r keeps float32 precision.
-    ...set(scratch.x, f32x4.sub(f32x4.sub(get(scratch.x), f32x4.mul(get(scratch.k), v(0.693359375))), f32x4.mul(get(scratch.k), v(-2.12194440e-4)))),
-    ...set(target, f32x4.mul(f32x4.add(f32x4.add(f32x4.mul(polynomial, f32x4.mul(r, r)), r), v(1)), twoToK)),
-  ];
-}
-
-function sigmoid(target: Local, x: Code, scratch: ExpScratch): Code {
-  return [...exp(target, f32x4.mul(x, v(-1)), scratch), ...set(target, f32x4.div(v(1), f32x4.add(v(1), get(target))))];
-}
-
-function tanh(target: Local, x: Code, scratch: ExpScratch): Code {
-  return [...exp(target, f32x4.mul(x, v(2)), scratch), ...set(target, f32x4.sub(v(1), f32x4.div(v(2), f32x4.add(v(1), get(target)))))];
-}
 
 /** A row kernel's frame: its pointer parameters, a lane offset walking the hidden units, and helpers. */
 function rowKernel(name: string, paramCount: number, hidden: number) {
