@@ -1,7 +1,24 @@
-/** Validation of any attnlab file a user can name: run configs (and, through them, their extends). */
+/** Validation of any attnlab file a user can name: run configs and sweep files. */
+import { readFileSync } from 'node:fs';
+import { parse } from 'yaml';
 import type { Override } from './load.js';
 import { resolveConfigFile } from './validate.js';
 
 export async function validateFile(file: string, overrides: readonly Override[]): Promise<void> {
-  await resolveConfigFile(file, overrides);
+  const { looksLikeSweep, readSweepFile } = await import('../sweep/sweep-file.js');
+  if (looksLikeSweep(parseQuietly(file))) {
+    const { planSweep } = await import('../sweep/plan.js');
+    await planSweep(readSweepFile(file), overrides);
+  } else {
+    await resolveConfigFile(file, overrides);
+  }
+}
+
+/** The file's data, or undefined when it cannot be read; the validator then reports why. */
+function parseQuietly(file: string): unknown {
+  try {
+    return parse(readFileSync(file, 'utf8'));
+  } catch {
+    return undefined;
+  }
 }

@@ -30,6 +30,8 @@ export interface RunOptions {
   /** Tags added to the run, e.g. a sweep's trial identity. */
   readonly tags?: Readonly<Record<string, string>>;
   readonly parentRunId?: string;
+  /** Called once the run exists in the tracking store, before any training. */
+  readonly onRunStarted?: (runId: string) => void | Promise<void>;
 }
 
 export interface RunResult {
@@ -65,6 +67,7 @@ export async function runResolved(config: ResolvedConfig, container: Container, 
     tags: { ...(await standardTags({ runName: config.name, configHash: configHash(config), backend })), ...options.tags },
   });
   options.log(`run ${tracker.runId}${tracker.artifactDir ? ` → ${tracker.artifactDir}` : ''}`);
+  await options.onRunStarted?.(tracker.runId);
   const disposeSignals = installSignalHandlers(tracker);
   try {
     const result = await trainAndTest(tf, backend, config, container, configDir, tracker, options);
@@ -126,7 +129,7 @@ async function trainBuilt(
   });
   const test = evaluate(tf, model, data.test, { batchSize: config.train.eval_batch_size, maxLength: config.train.max_length });
   const best = trained.epochs[trained.bestEpoch - 1];
-  await tracker.logMetrics({ test_accuracy: test.accuracy, test_loss: test.loss, best_epoch: trained.bestEpoch, best_val_accuracy: best?.validation.accuracy ?? Number.NaN }, trained.bestEpoch);
+  await tracker.logMetrics({ test_accuracy: test.accuracy, test_loss: test.loss, best_epoch: trained.bestEpoch, best_val_accuracy: best?.validation.accuracy ?? Number.NaN, train_seconds: trained.epochs.reduce((sum, epoch) => sum + epoch.seconds, 0) }, trained.bestEpoch);
   options.log(`test accuracy ${(100 * test.accuracy).toFixed(2)}% (best epoch ${trained.bestEpoch} on validation)`);
   await saveCheckpoint(tracker, model, data, embeddings);
   await reporter.writeReport(test);

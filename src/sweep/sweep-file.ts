@@ -15,6 +15,11 @@ export const sweepSchema = {
   properties: {
     name: { type: 'string', description: 'The sweep’s name (its MLflow parent run); default: the file name.' },
     base: { type: 'string', description: 'The run config every trial starts from, relative to this file.' },
+    set: {
+      type: 'object',
+      default: {},
+      description: 'Dotted config keys set the same in every trial (like --set), e.g. data.train_limit: 5000.',
+    },
     grid: {
       type: 'object',
       default: {},
@@ -40,6 +45,8 @@ export interface SweepFile {
   readonly name: string;
   /** Absolute path of the base run config. */
   readonly base: string;
+  /** Fixed settings of every trial. */
+  readonly set: Readonly<Record<string, unknown>>;
   readonly grid: Readonly<Record<string, readonly unknown[]>>;
   readonly zip: readonly Readonly<Record<string, readonly unknown[]>>[];
   readonly seeds?: readonly number[];

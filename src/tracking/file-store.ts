@@ -232,6 +232,13 @@ export class FileStore {
     await writeAtomically(join(this.runDir(experimentId, runId), 'meta.yaml'), dumpYaml(ended));
   }
 
+  /** Marks the run deleted, as MLflow's `delete_run` does: it stays on disk, hidden from listings. */
+  async deleteRun(experimentId: string, runId: string): Promise<void> {
+    const meta = await this.readRun(experimentId, runId);
+    if (!meta) throw new TrackingError('tracking/no-run', `run ${runId} does not exist in ${this.root}/${experimentId}.`);
+    await writeAtomically(join(this.runDir(experimentId, runId), 'meta.yaml'), dumpYaml({ ...meta, lifecycle_stage: 'deleted' }));
+  }
+
   async logMetric(experimentId: string, runId: string, point: MetricPoint): Promise<void> {
     const path = join(this.runDir(experimentId, runId), 'metrics', point.key);
     await mkdir(dirname(path), { recursive: true });
@@ -251,6 +258,14 @@ export class FileStore {
 
   async setTags(experimentId: string, runId: string, tags: Readonly<Record<string, string>>): Promise<void> {
     await this.writeValues(experimentId, runId, 'tags', tags);
+  }
+
+  /** A run's params or tags, key → raw value. */
+  async readValues(experimentId: string, runId: string, folder: 'params' | 'tags'): Promise<Record<string, string>> {
+    const base = join(this.runDir(experimentId, runId), folder);
+    const values: Record<string, string> = {};
+    for (const key of await listFilesRecursively(base)) values[key] = await readFile(join(base, key), 'utf8');
+    return values;
   }
 
   /** The last point of each metric, as MLflow's run view shows it. */

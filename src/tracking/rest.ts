@@ -185,6 +185,10 @@ export class MlflowRestClient {
     return answer.run_info;
   }
 
+  async deleteRun(runId: string): Promise<void> {
+    await this.call('POST', 'runs/delete', { run_id: runId });
+  }
+
   async setTag(runId: string, key: string, value: string): Promise<void> {
     await this.call('POST', 'runs/set-tag', { run_id: runId, key, value });
   }

@@ -1,0 +1,61 @@
+/**
+ * A sweep trial in its own process, so that a crash (even a native abort or `process.exit` in a
+ * plugin) cannot take the sweep down. Receives one {@link TrialRequest}, reports {@link WorkerMessage}s.
+ */
+import { createContainer } from '../plugins/container.js';
+import { silentProgress } from '../progress.js';
+import { runResolved } from '../run/experiment.js';
+import type { ResolvedConfig } from '../config/types.js';
+
+export interface TrialRequest {
+  readonly config: ResolvedConfig;
+  readonly configDir: string;
+  readonly parentRunId: string;
+  readonly tags: Readonly<Record<string, string>>;
+}
+
+export type WorkerMessage =
+  | { readonly type: 'started'; readonly runId: string }
+  | { readonly type: 'log'; readonly message: string }
+  | { readonly type: 'finished'; readonly metrics: Readonly<Record<string, number>> }
+  | { readonly type: 'failed'; readonly error: string };
+
+function send(message: WorkerMessage): Promise<void> {
+  return new Promise((resolve) => process.send?.(message, () => resolve()) ?? resolve());
+}
+
+async function runTrial(request: TrialRequest): Promise<void> {
+  try {
+    const container = await createContainer(request.config.plugins);
+    const result = await runResolved(request.config, container, request.configDir, {
+      progress: silentProgress,
+      log: (message) => void send({ type: 'log', message }),
+      tags: request.tags,
+      parentRunId: request.parentRunId,
+      onRunStarted: (runId) => send({ type: 'started', runId }),
+    });
+    const best = result.epochs[result.bestEpoch - 1];
+    await send({
+      type: 'finished',
+      metrics: {
+        val_accuracy: best?.validation.accuracy ?? Number.NaN,
+        val_loss: best?.validation.loss ?? Number.NaN,
+        test_accuracy: result.testAccuracy,
+        epochs: result.epochs.length,
+        seconds: result.epochs.reduce((sum, epoch) => sum + epoch.seconds, 0),
+      },
+    });
+  } catch (error) {
+    await send({ type: 'failed', error: error instanceof Error ? error.message : String(error) });
+  }
+  reported = true;
+  process.disconnect?.();
+}
+
+let reported = false;
+process.once('message', (request: TrialRequest) => void runTrial(request));
+// The sweep died (even by SIGKILL): stop too, through the run's own SIGTERM handling, which
+// records the run as KILLED, so that a rerun of the sweep runs this trial again.
+process.on('disconnect', () => {
+  if (!reported) process.kill(process.pid, 'SIGTERM');
+});
