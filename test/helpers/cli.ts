@@ -4,6 +4,8 @@ import { fileURLToPath } from 'node:url';
 
 export const ENTRY = fileURLToPath(new URL('../../src/cli/entry.ts', import.meta.url));
 export const REPO = fileURLToPath(new URL('../../', import.meta.url));
+/** tsx by absolute URL, so that the CLI runs from any working directory. */
+const TSX = import.meta.resolve('tsx');
 
 export interface CliResult {
   readonly code: number;
@@ -15,7 +17,7 @@ export function runCli(args: readonly string[], options: { cwd?: string; env?: N
   return new Promise((resolve) => {
     execFile(
       process.execPath,
-      ['--import=tsx', ENTRY, ...args],
+      [`--import=${TSX}`, ENTRY, ...args],
       { cwd: options.cwd ?? REPO, env: { ...process.env, NO_COLOR: '1', ...options.env }, maxBuffer: 64 * 1024 * 1024 },
       (error, stdout, stderr) => {
         const code = error ? (typeof error.code === 'number' ? error.code : 1) : 0;
