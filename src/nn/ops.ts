@@ -5,10 +5,12 @@
 import type * as tfjs from '@tensorflow/tfjs';
 import type { Tf } from '../plugin-api.js';
 import { maskedSoftmax, tokenScores, weightedSum } from './attention.js';
-import { dense } from './dense.js';
+import { dense, type DenseActivation } from './dense.js';
 import { embed } from './embedding.js';
 import { createDropout, glorot, zeros } from './init.js';
 import { gru, lstm } from './recurrent.js';
+
+export type { DenseActivation };
 
 /** Weights of one direction of one recurrent layer; gates stacked along the last axis. */
 export interface RecurrentWeights {
@@ -41,8 +43,11 @@ export interface NnOps {
    * scores [batch, time]: h[b, t]·q.
    */
   tokenScores(h: tfjs.Tensor3D, query: tfjs.Tensor1D | tfjs.Tensor2D): tfjs.Tensor2D;
-  /** x [..., in] · kernel [in, out] + bias [out] → [..., out]; its backward avoids wasm's slow transposed matmuls. */
-  dense<T extends tfjs.Tensor>(x: T, kernel: tfjs.Tensor2D, bias?: tfjs.Tensor1D): T;
+  /**
+   * activation(x [..., in] · kernel [in, out] + bias [out]) → [..., out], `linear` by default; its
+   * backward avoids wasm's slow transposed matmuls, and the activation runs fused in a SIMD kernel.
+   */
+  dense<T extends tfjs.Tensor>(x: T, kernel: tfjs.Tensor2D, bias?: tfjs.Tensor1D, activation?: DenseActivation): T;
   /** LSTM over x [batch, time, in] (gates i, f, g, o) → states [batch, time, hidden], 0 on padding. */
   lstm(x: tfjs.Tensor3D, mask: tfjs.Tensor2D, weights: RecurrentWeights, options?: RecurrentOptions): tfjs.Tensor3D;
   /** GRU over x [batch, time, in] (gates r, z, n; reset applied after h·U) → states [batch, time, hidden], 0 on padding. */
@@ -65,7 +70,7 @@ export function createNnOps(tf: Tf): NnOps {
     maskedSoftmax: (scores, mask) => maskedSoftmax(tf, scores, mask),
     weightedSum: (weights, values) => weightedSum(tf, weights, values),
     tokenScores: (h, query) => tokenScores(tf, h, query),
-    dense: (x, kernel, bias) => dense(tf, x, kernel, bias),
+    dense: (x, kernel, bias, activation) => dense(tf, x, kernel, bias, activation),
     lstm: (x, mask, weights, options) => lstm(tf, x, mask, weights, options),
     gru: (x, mask, weights, options) => gru(tf, x, mask, weights, options),
     glorot: (name, shape, seed) => glorot(tf, name, shape, seed),
