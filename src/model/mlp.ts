@@ -33,20 +33,19 @@ export function createMlp(
   ctx: LayerContext,
   outputActivation: Activation = 'linear',
 ): ValueTransform {
-  const { tf, nn } = ctx;
+  const { nn } = ctx;
   const layers = sizes.slice(1).map((size, index) => ({
     kernel: nn.glorot(`${prefix}/dense_${index}/kernel`, [sizes[index], size], ctx.seed + index),
     bias: nn.zeros(`${prefix}/dense_${index}/bias`, [size]),
   }));
-  const activate = <T extends Tensor>(x: T, kind: Activation): T => (kind === 'linear' ? x : (tf[kind](x) as T));
   return {
     outputDim: sizes[sizes.length - 1],
     variables: layers.flatMap(({ kernel, bias }) => [kernel, bias]),
     apply<T extends Tensor>(x: T): T {
-      return layers.reduce((current, { kernel, bias }, index) => {
-        const projected = nn.dense(current, kernel as never, bias as never);
-        return activate(projected, index < layers.length - 1 ? activation : outputActivation);
-      }, x);
+      return layers.reduce(
+        (current, { kernel, bias }, index) => nn.dense(current, kernel as never, bias as never, index < layers.length - 1 ? activation : outputActivation),
+        x,
+      );
     },
   };
 }
