@@ -132,7 +132,7 @@ async function trainBuilt(
   await tracker.logMetrics({ test_accuracy: test.accuracy, test_loss: test.loss, best_epoch: trained.bestEpoch, best_val_accuracy: best?.validation.accuracy ?? Number.NaN, train_seconds: trained.epochs.reduce((sum, epoch) => sum + epoch.seconds, 0) }, trained.bestEpoch);
   options.log(`test accuracy ${(100 * test.accuracy).toFixed(2)}% (best epoch ${trained.bestEpoch} on validation)`);
   await saveCheckpoint(tracker, model, data, embeddings);
-  await reporter.writeReport(test);
+  await reporter.writeReport(test, tf, model);
   return {
     runId: tracker.runId,
     experimentId: tracker.experimentId,

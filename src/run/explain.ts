@@ -33,45 +33,69 @@ export interface Explanation {
 export async function explainRun(reference: string, options: ExplainOptions): Promise<Explanation> {
   const run = await restoreRun(reference);
   try {
-    const { tf, config, checkpoint } = run;
-    const labels = checkpoint.manifest.labels;
+    const { config, checkpoint } = run;
     const reviews = options.texts
       ? options.texts.map((text, index): Example => ({ id: `text-${index + 1}`, text, label: -1 }))
       : chooseTestReviews(await loadCorpus(run).then((corpus) => corpus.test), options.examples, config.seed);
-    const encoded = encodeWithVocabulary(reviews, checkpoint.vocabulary, config.train.max_length);
-    const scored = scoreReviews(tf, run.built.model, encoded);
-    const examples: AttentionExample[] = [];
-    const checks: ReviewFaithfulness[] = [];
-    for (const [index, review] of reviews.entries()) {
-      const { probabilities, attention, headAttention, importance } = scored[index];
-      const predicted = argMax(probabilities);
-      const faithfulness: ReviewFaithfulness = {
-        id: review.id,
-        kendallTau: kendallTauB(attention, importance),
-        permutation: await permutationSensitivity({
-          weights: attention,
-          probability: probabilities[predicted],
-          permutations: options.permutations,
-          seed: config.seed + index,
-          predict: (weightSets) => predictWithAttention(tf, run.built.model, encoded, index, weightSets, predicted),
-        }),
-      };
-      checks.push(faithfulness);
-      examples.push({
-        id: review.id,
-        tokens: tokenize(review.text).slice(0, attention.length),
-        weights: attention,
-        heads: headAttention,
-        predicted: labels[predicted],
-        probability: probabilities[predicted],
-        label: review.label >= 0 ? labels[review.label] : undefined,
-        faithfulness,
-      });
-    }
-    return { name: config.name, labels, examples, faithfulness: summarizeFaithfulness(checks) };
+    const explained = await explainReviews(run.tf, run.built.model, reviews, {
+      vocabulary: checkpoint.vocabulary,
+      labels: checkpoint.manifest.labels,
+      maxLength: config.train.max_length,
+      permutations: options.permutations,
+      seed: config.seed,
+    });
+    return { name: config.name, labels: checkpoint.manifest.labels, ...explained };
   } finally {
     run.built.dispose();
   }
+}
+
+export interface ExplainSettings {
+  readonly vocabulary: readonly string[];
+  readonly labels: readonly string[];
+  readonly maxLength: number;
+  readonly permutations: number;
+  readonly seed: number;
+}
+
+/** Each review's attention and prediction, with both faithfulness checks (label −1: unknown). */
+export async function explainReviews(
+  tf: Tf,
+  model: Model,
+  reviews: readonly Example[],
+  settings: ExplainSettings,
+): Promise<{ examples: AttentionExample[]; faithfulness: FaithfulnessSummary }> {
+  const encoded = encodeWithVocabulary(reviews, settings.vocabulary, settings.maxLength);
+  const scored = scoreReviews(tf, model, encoded);
+  const examples: AttentionExample[] = [];
+  const checks: ReviewFaithfulness[] = [];
+  for (const [index, review] of reviews.entries()) {
+    const { probabilities, attention, headAttention, importance } = scored[index];
+    const predicted = argMax(probabilities);
+    const faithfulness: ReviewFaithfulness = {
+      id: review.id,
+      kendallTau: kendallTauB(attention, importance),
+      permutation: await permutationSensitivity({
+        weights: attention,
+        probability: probabilities[predicted],
+        permutations: settings.permutations,
+        seed: settings.seed + index,
+        predict: (weightSets) => predictWithAttention(tf, model, encoded, index, weightSets, predicted),
+      }),
+    };
+    checks.push(faithfulness);
+    examples.push({
+      id: review.id,
+      tokens: tokenize(review.text).slice(0, attention.length),
+      weights: attention,
+      heads: headAttention,
+      predicted: settings.labels[predicted],
+      probability: probabilities[predicted],
+      label: review.label >= 0 ? settings.labels[review.label] : undefined,
+      faithfulness,
+    });
+  }
+  return { examples, faithfulness: summarizeFaithfulness(checks) };
 }
 
 /** A seeded, label-balanced handful of test reviews. */

@@ -6,14 +6,18 @@ import { stringify } from 'yaml';
 import type { ResolvedConfig } from '../config/types.js';
 import type { PreparedData } from '../data/prepare.js';
 import { tokenize } from '../data/tokenize.js';
-import type { Example } from '../plugin-api.js';
+import type { Example, Model, Tf } from '../plugin-api.js';
 import { entropyAcrossEpochsSvg, entropyHistogramSvg, type EpochMetrics } from '../report/charts.js';
 import { entropyMetrics, reviewEntropies, summarizeEpochEntropy, type EpochEntropy } from '../report/entropy.js';
 import { selectExamples, type AttentionExample } from '../report/examples.js';
 import { renderAttentionHtml, renderRunReport } from '../report/html.js';
 import type { Tracker } from '../tracking/tracker.js';
+import { explainReviews } from './explain.js';
 import { argMax, type Evaluation } from '../train/evaluate.js';
 import type { EpochResult } from '../train/trainer.js';
+
+/** Random permutations of the attention per shown review, for the report's faithfulness check. */
+const REPORT_PERMUTATIONS = 50;
 
 export interface ReportedData extends PreparedData {
   readonly corpus: { readonly test: readonly Example[] };
@@ -58,19 +62,37 @@ export class RunReporter {
     return summary;
   }
 
-  /** Logs the combined entropy figure, `attention.html` and `report.html`. */
-  async writeReport(test: Evaluation): Promise<void> {
-    const sections = selectExamples(this.testExamples(test));
+  /**
+   * Logs the combined entropy figure, `attention.html` and `report.html`, with the faithfulness
+   * checks (gradient × input, permutations) measured on the reviews shown.
+   */
+  async writeReport(test: Evaluation, tf: Tf, model: Model): Promise<void> {
+    const selected = selectExamples(this.testExamples(test));
+    const shownIds = new Set(selected.flatMap((section) => section.examples.map((example) => example.id)));
+    const explained = await explainReviews(
+      tf,
+      model,
+      this.data.corpus.test.filter((example) => shownIds.has(example.id)),
+      { vocabulary: this.data.vocabulary, labels: this.data.labels, maxLength: this.config.train.max_length, permutations: REPORT_PERMUTATIONS, seed: this.config.seed },
+    );
+    const byId = new Map(explained.examples.map((example) => [example.id, example]));
+    const sections = selected.map((section) => ({ ...section, examples: section.examples.map((example) => byId.get(example.id) ?? example) }));
+    const { faithfulness } = explained;
     await this.tracker.logArtifact('attention/entropy-by-epoch.svg', await entropyAcrossEpochsSvg(this.entropyByEpoch));
-    await this.tracker.logArtifact('attention.html', renderAttentionHtml(sections, { title: `Attention of ${this.config.name} on test reviews` }));
+    await this.tracker.logArtifact('attention.html', renderAttentionHtml(sections, { title: `Attention of ${this.config.name} on test reviews`, faithfulness }));
     const report = await renderRunReport({
       runName: this.config.name,
       config: stringify(this.config),
       history: this.history,
       entropyByEpoch: this.entropyByEpoch,
       examples: sections,
+      faithfulness,
     });
     await this.tracker.logArtifact('report.html', report);
+    await this.tracker.logMetrics(
+      { faithfulness_kendall_tau_median: faithfulness.kendallTau.p50, faithfulness_permutation_delta_median: faithfulness.medianDelta.p50 },
+      this.history.length,
+    );
   }
 
   private testExamples(test: Evaluation): AttentionExample[] {
