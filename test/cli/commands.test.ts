@@ -70,7 +70,11 @@ test('the shipped schema is the one `attnlab schema` prints, and the shipped con
   t.is(readFileSync(join(REPO, 'configs', 'attnlab.schema.json'), 'utf8'), result.stdout, 'run: npx attnlab schema > configs/attnlab.schema.json');
   const schema = JSON.parse(result.stdout) as { definitions: Record<string, { properties: { type: { enum: string[] } } }> };
   t.true(schema.definitions.pooler.properties.type.enum.includes('fixed-query'));
+  const sweepSchema = await runCli(['schema', '--sweep']);
+  t.is(readFileSync(join(REPO, 'configs', 'attnlab-sweep.schema.json'), 'utf8'), sweepSchema.stdout, 'run: npx attnlab schema --sweep > configs/attnlab-sweep.schema.json');
   for (const file of readdirSync(join(REPO, 'configs')).filter((name) => name.endsWith('.yaml'))) {
-    t.regex(readFileSync(join(REPO, 'configs', file), 'utf8'), /^# yaml-language-server: \$schema=\.\/attnlab\.schema\.json$/m, file);
+    const text = readFileSync(join(REPO, 'configs', file), 'utf8');
+    const expected = /^base:/m.test(text) ? 'attnlab-sweep' : 'attnlab';
+    t.regex(text, new RegExp(`^# yaml-language-server: \\$schema=\\./${expected}\\.schema\\.json$`, 'm'), file);
   }
 });
