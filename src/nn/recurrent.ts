@@ -3,23 +3,26 @@
  *
  * A step-by-step tfjs graph is hopeless there: every small op costs 65–270 µs and slicing one
  * step out of a [time, batch, 4·hidden] tensor costs milliseconds, so a 64×256 batch takes ~9 s.
- * Instead:
- * - the inputs of all steps are projected with one matmul (`dense`, its own backward);
- * - the recurrence is one custom op running in a WebAssembly SIMD kernel generated for the
- *   hidden size (`wasm/recurrent-kernels.ts`): per step one h·U over the batch, then the gates
- *   row by row, keeping their activations for the backward pass;
- * - the backward pass (BPTT) runs the same way, one dz·Uᵀ per step, and the recurrent kernel's
- *   gradient is one [hidden, batch·time]×[batch·time, gates·hidden] tfjs matmul at the end.
- * Padded steps carry the state through and output 0, so padding never changes a sequence's
- * outputs; `reverse` walks time right to left, which visits each sequence's real tokens in
- * reverse whatever the padding.
+ * Instead the whole layer is one custom op running in WebAssembly SIMD kernels generated for its
+ * sizes (`wasm/recurrent-kernels.ts`), over one linear memory holding everything it needs:
+ * - forward, per step: x_t·W + b and h·U over the batch, then the gates row by row, keeping
+ *   their activations for the backward pass;
+ * - backward (BPTT), per step: the gates' derivatives row by row, dz·Uᵀ into dh, and the
+ *   weights' gradients accumulated from the step's rows (x_tᵀ·dz, h_{t−1}ᵀ·d(h·U), Σ dz) while
+ *   they are in cache. Only the inputs' gradient (for stacked layers or trained embeddings)
+ *   leaves the kernels, as one tfjs matmul.
+ * Projecting inside the kernels saves the [batch, time, gates·hidden] pre-activations' trips
+ * between tfjs and the kernels' memory (~15 MB each way per batch) and tfjs's transposed
+ * products for the weight gradients. Padded steps carry the state through and output 0, so
+ * padding never changes a sequence's outputs; `reverse` walks time right to left, which visits
+ * each sequence's real tokens in reverse whatever the padding.
  */
 import type * as tfjs from '@tensorflow/tfjs';
 import { AttnlabError } from '../errors.js';
 import type { Tf } from '../plugin-api.js';
 import { runCustomOp } from './custom-op.js';
-import { dense } from './dense.js';
 import type { RecurrentOptions, RecurrentWeights } from './ops.js';
+import { rememberValues, valuesOf } from './values.js';
 import { createMemory, instantiate, type WasmMemory } from './wasm/runtime.js';
 import { GATES, HIDDEN_ALIGNMENT, recurrentModule, ROW_BLOCK, type CellType, type RecurrentKernels } from './wasm/recurrent-kernels.js';
 
@@ -42,10 +45,13 @@ interface Dims {
   readonly cell: CellType;
   readonly batch: number;
   readonly time: number;
+  readonly input: number;
   readonly hidden: number;
   readonly gates: number;
   /** `batch` rounded up to the matmul's row block. */
   readonly paddedBatch: number;
+  /** `input` rounded up to the gradient matmul's row block. */
+  readonly paddedInput: number;
   /** `hidden` rounded up to the kernels' lane alignment; each gate block is this wide. */
   readonly paddedHidden: number;
 }
@@ -58,30 +64,31 @@ function recurrentLayer(
   options: RecurrentOptions,
   cell: CellType,
 ): tfjs.Tensor3D {
-  const [batch, time] = x.shape;
+  const [batch, time, input] = x.shape;
   const gates = GATES[cell];
   const hidden = weights.recurrentKernel.shape[0];
   const width = gates * hidden;
-  if (weights.recurrentKernel.shape[1] !== width || weights.kernel.shape[1] !== width || weights.bias.shape[0] !== width) {
+  if (weights.recurrentKernel.shape[1] !== width || weights.kernel.shape[1] !== width || weights.kernel.shape[0] !== input || weights.bias.shape[0] !== width) {
     throw new AttnlabError(
       'recurrent-weights-shape',
       `recurrent weights have kernel [${weights.kernel.shape}], recurrent kernel [${weights.recurrentKernel.shape}] ` +
-        `and bias [${weights.bias.shape}]; with hidden ${hidden} and ${gates} gates they must be ` +
-        `[${x.shape[2]},${width}], [${hidden},${width}] and [${width}]`,
+        `and bias [${weights.bias.shape}]; with inputs of size ${input}, hidden ${hidden} and ${gates} gates they must be ` +
+        `[${input},${width}], [${hidden},${width}] and [${width}]`,
     );
   }
-  const projected = dense(tf, x, weights.kernel as tfjs.Tensor2D, weights.bias as tfjs.Tensor1D);
   const dims: Dims = {
     cell,
     batch,
     time,
+    input,
     hidden,
     gates,
     paddedBatch: roundUp(batch, ROW_BLOCK),
+    paddedInput: roundUp(input, ROW_BLOCK),
     paddedHidden: roundUp(hidden, HIDDEN_ALIGNMENT),
   };
-  const schedule = stepSchedule(mask.dataSync(), dims, options.reverse ?? false);
-  return recurrence(tf, projected, weights.recurrentKernel as tfjs.Tensor2D, dims, schedule);
+  const schedule = stepSchedule(valuesOf(mask), dims, options.reverse ?? false);
+  return recurrence(tf, x, weights, dims, schedule);
 }
 
 const roundUp = (value: number, multiple: number): number => Math.ceil(value / multiple) * multiple;
@@ -105,22 +112,27 @@ function stepSchedule(mask: ArrayLike<number>, dims: Dims, reverse: boolean): Sc
 
 /**
  * Byte addresses of one recurrence's arrays in its own kernel memory; `[B, T, ·]` arrays run
- * over the padded batch so that the backward matmul may read whole row blocks.
+ * over the padded batch so that the matmuls may read whole row blocks.
  */
 interface Workspace {
   readonly kernels: RecurrentKernels;
   readonly memory: WasmMemory;
-  /** U [hidden, gates·hidden] and Uᵀ, padded. */
+  /** W [input, gates·hidden], U [hidden, gates·hidden] and Uᵀ, padded. */
+  readonly w: number;
   readonly u: number;
   readonly uTransposed: number;
-  /** Per step: h [batch, hidden], c (LSTM), dh, dc (LSTM), h·U [batch, gates·hidden]. */
+  /** The bias repeated on every row [batch, gates·hidden]: each step's z starts from it. */
+  readonly biasRows: number;
+  /** Per step: z = x_t·W + b and h·U [batch, gates·hidden], h [batch, hidden], c (LSTM), dh, dc (LSTM). */
+  readonly z: number;
+  readonly rec: number;
   readonly h: number;
   readonly c: number;
   readonly dh: number;
   readonly dc: number;
-  readonly rec: number;
-  /** Per position [B, T, gates·hidden]: inputs z, activations, dz, d(h·U) (GRU; LSTM: dz). */
-  readonly z: number;
+  /** The inputs, time-major [T, B, input], so that a step's rows are one block. */
+  readonly x: number;
+  /** Per position [B, T, gates·hidden]: activations, dz, d(h·U) (GRU; LSTM: dz). */
   readonly act: number;
   readonly dz: number;
   readonly dRec: number;
@@ -130,6 +142,10 @@ interface Workspace {
   readonly dOut: number;
   readonly savedA: number;
   readonly savedB: number;
+  /** Accumulated gradients of W, U and b, padded like them. */
+  readonly dW: number;
+  readonly dU: number;
+  readonly dBias: number;
 }
 
 /**
@@ -138,18 +154,22 @@ interface Workspace {
  * layer keeps what its backward pass needs while other layers run; the pages the OS has not yet
  * touched (the backward arrays, in evaluation) cost nothing.
  */
-function createWorkspace({ cell, time, gates, paddedBatch, paddedHidden }: Dims): Workspace {
+function createWorkspace({ cell, time, gates, paddedBatch, paddedInput, paddedHidden }: Dims): Workspace {
+  const width = gates * paddedHidden;
   const stateFloats = paddedBatch * paddedHidden;
   const positionFloats = paddedBatch * time * paddedHidden;
   const sizes = {
-    u: gates * paddedHidden * paddedHidden,
-    uTransposed: gates * paddedHidden * paddedHidden,
+    w: paddedInput * width,
+    u: paddedHidden * width,
+    uTransposed: paddedHidden * width,
+    biasRows: paddedBatch * width,
+    z: paddedBatch * width,
+    rec: paddedBatch * width,
     h: stateFloats,
     c: cell === 'lstm' ? stateFloats : 0,
     dh: stateFloats,
     dc: cell === 'lstm' ? stateFloats : 0,
-    rec: gates * stateFloats,
-    z: gates * positionFloats,
+    x: time * paddedBatch * paddedInput,
     act: gates * positionFloats,
     dz: gates * positionFloats,
     dRec: cell === 'gru' ? gates * positionFloats : 0,
@@ -158,6 +178,9 @@ function createWorkspace({ cell, time, gates, paddedBatch, paddedHidden }: Dims)
     dOut: positionFloats,
     savedA: positionFloats,
     savedB: cell === 'lstm' ? positionFloats : 0,
+    dW: paddedInput * width,
+    dU: paddedHidden * width,
+    dBias: width,
   };
   const addresses: Record<string, number> = {};
   let bytes = 0;
@@ -166,7 +189,7 @@ function createWorkspace({ cell, time, gates, paddedBatch, paddedHidden }: Dims)
     bytes += roundUp(floats * 4, 16);
   }
   const memory = createMemory(bytes);
-  const kernels = instantiate<RecurrentKernels>(recurrentModule(cell, paddedHidden), memory);
+  const kernels = instantiate<RecurrentKernels>(recurrentModule(cell, paddedHidden, paddedInput), memory);
   const layout = addresses as Record<keyof typeof sizes, number>;
   return { ...layout, dRec: cell === 'gru' ? layout.dRec : layout.dz, kernels, memory };
 }
@@ -188,68 +211,100 @@ function copyBlocks(from: Float32Array, fromWidth: number, to: Float32Array, toW
   }
 }
 
-/** Writes U [hidden, gates·hidden] and its transpose into the workspace, padded. */
-function writeRecurrentKernel(workspace: Workspace, values: Float32Array, { hidden, gates, paddedHidden }: Dims): void {
+/** Writes a [rows, gates·hidden] weight matrix into the workspace with padded gate blocks (and its transpose). */
+function writeGateMatrix(workspace: Workspace, values: Float32Array, rows: number, target: number, { hidden, gates, paddedHidden }: Dims, transposed?: number): void {
   const width = gates * paddedHidden;
-  const u = floats(workspace, workspace.u, paddedHidden * width);
-  const uTransposed = floats(workspace, workspace.uTransposed, width * paddedHidden);
-  for (let i = 0; i < hidden; i++) {
-    for (let gate = 0; gate < gates; gate++) {
-      for (let j = 0; j < hidden; j++) {
-        const value = values[i * gates * hidden + gate * hidden + j];
-        u[i * width + gate * paddedHidden + j] = value;
-        uTransposed[(gate * paddedHidden + j) * paddedHidden + i] = value;
-      }
+  const padded = floats(workspace, target, rows * width);
+  copyBlocks(values, hidden, padded, paddedHidden, rows, gates);
+  if (transposed === undefined) return;
+  const transpose = floats(workspace, transposed, width * paddedHidden);
+  for (let i = 0; i < rows; i++) for (let column = 0; column < width; column++) transpose[column * paddedHidden + i] = padded[i * width + column];
+}
+
+/** Reads a padded [rows, gates·paddedHidden] matrix back as [rows, gates·hidden]. */
+function readGateMatrix(workspace: Workspace, address: number, rows: number, { hidden, gates, paddedHidden }: Dims): Float32Array {
+  const values = new Float32Array(rows * gates * hidden);
+  copyBlocks(floats(workspace, address, rows * gates * paddedHidden), paddedHidden, values, hidden, rows, gates);
+  return values;
+}
+
+/** Copies x [B, T, input] into the workspace time-major, rows padded to `paddedInput`. */
+function writeInputs(workspace: Workspace, values: Float32Array, { batch, time, input, paddedBatch, paddedInput }: Dims): void {
+  const target = floats(workspace, workspace.x, time * paddedBatch * paddedInput);
+  for (let row = 0; row < batch; row++) {
+    for (let t = 0; t < time; t++) {
+      const from = (row * time + t) * input;
+      target.set(values.subarray(from, from + input), (t * paddedBatch + row) * paddedInput);
     }
   }
 }
 
-/** The custom op: projected inputs z [batch, time, gates·hidden] and U → outputs. */
-function recurrence(tf: Tf, z: tfjs.Tensor3D, recurrentKernel: tfjs.Tensor2D, dims: Dims, schedule: readonly ScheduledStep[]): tfjs.Tensor3D {
-  const { batch, time, hidden, gates, paddedHidden } = dims;
-  return runCustomOp(tf, { z, recurrentKernel }, () => {
+/** The custom op: x, W, b and U → outputs [batch, time, hidden]. */
+function recurrence(tf: Tf, x: tfjs.Tensor3D, weights: RecurrentWeights, dims: Dims, schedule: readonly ScheduledStep[]): tfjs.Tensor3D {
+  const { batch, time, input, hidden, gates, paddedBatch, paddedHidden } = dims;
+  const { kernel, recurrentKernel, bias } = weights;
+  return runCustomOp(tf, { x, kernel, recurrentKernel, bias }, () => {
     const workspace = createWorkspace(dims);
-    writeRecurrentKernel(workspace, recurrentKernel.dataSync() as Float32Array, dims);
-    const positions = batch * time;
-    copyBlocks(z.dataSync() as Float32Array, hidden, floats(workspace, workspace.z, positions * gates * paddedHidden), paddedHidden, positions, gates);
+    const kernelValues = kernel.dataSync() as Float32Array;
+    writeGateMatrix(workspace, kernelValues, input, workspace.w, dims);
+    writeGateMatrix(workspace, recurrentKernel.dataSync() as Float32Array, hidden, workspace.u, dims, workspace.uTransposed);
+    writeGateMatrix(workspace, bias.dataSync() as Float32Array, 1, workspace.biasRows, dims);
+    const width = gates * paddedHidden;
+    const biasRows = floats(workspace, workspace.biasRows, paddedBatch * width);
+    for (let row = 1; row < paddedBatch; row++) biasRows.copyWithin(row * width, 0, width);
+    writeInputs(workspace, valuesOf(x), dims);
     runForward(workspace, dims, schedule);
+    const positions = batch * time;
     const outputs = new Float32Array(positions * hidden);
     copyBlocks(floats(workspace, workspace.out, positions * paddedHidden), paddedHidden, outputs, hidden, positions, 1);
     let backwardDone = false;
     const runBackward = (dy: tfjs.Tensor) => {
       if (!backwardDone) {
-        copyBlocks(dy.dataSync() as Float32Array, hidden, floats(workspace, workspace.dOut, positions * paddedHidden), paddedHidden, positions, 1);
+        copyBlocks(valuesOf(dy), hidden, floats(workspace, workspace.dOut, positions * paddedHidden), paddedHidden, positions, 1);
         runBackwardSteps(workspace, dims, schedule);
       }
       backwardDone = true;
     };
     const gradient = (dy: tfjs.Tensor) => ({
-      z: () => {
+      x: () => {
         runBackward(dy);
         const dz = new Float32Array(positions * gates * hidden);
         copyBlocks(floats(workspace, workspace.dz, positions * gates * paddedHidden), paddedHidden, dz, hidden, positions, gates);
-        return tf.tensor3d(dz, [batch, time, gates * hidden]);
+        const dzMatrix = tf.tensor2d(dz, [positions, gates * hidden]);
+        return tf.reshape(tf.matMul(dzMatrix, tf.transpose(tf.tensor2d(kernelValues, [input, gates * hidden]))), [batch, time, input]);
+      },
+      kernel: () => {
+        runBackward(dy);
+        return tf.tensor2d(readGateMatrix(workspace, workspace.dW, input, dims), [input, gates * hidden]);
       },
       recurrentKernel: () => {
         runBackward(dy);
-        return recurrentKernelGradient(tf, workspace, dims);
+        return tf.tensor2d(readGateMatrix(workspace, workspace.dU, hidden, dims), [hidden, gates * hidden]);
+      },
+      bias: () => {
+        runBackward(dy);
+        return tf.tensor1d(readGateMatrix(workspace, workspace.dBias, 1, dims));
       },
     });
-    return { value: tf.tensor3d(outputs, [batch, time, hidden]), gradient };
+    return { value: rememberValues(tf.tensor3d(outputs, [batch, time, hidden]), outputs), gradient };
   });
 }
 
 /** Byte address of position (row, t) in a [B, T, width] array at `base`. */
 const at = (base: number, row: number, t: number, time: number, width: number): number => base + 4 * (row * time + t) * width;
 
-function runForward(workspace: Workspace, { time, gates, paddedBatch, paddedHidden }: Dims, schedule: readonly ScheduledStep[]): void {
+function runForward(workspace: Workspace, { time, gates, paddedBatch, paddedInput, paddedHidden }: Dims, schedule: readonly ScheduledStep[]): void {
   const { kernels } = workspace;
   const width = gates * paddedHidden;
+  const z = floats(workspace, workspace.z, paddedBatch * width);
+  const biasRows = floats(workspace, workspace.biasRows, paddedBatch * width);
   for (const { t, rows } of schedule) {
+    z.set(biasRows);
+    kernels.inputMatmul(workspace.x + 4 * t * paddedBatch * paddedInput, 4 * paddedInput, workspace.w, workspace.z, 4 * width, paddedBatch, 1);
     kernels.forwardMatmul(workspace.h, 4 * paddedHidden, workspace.u, workspace.rec, 4 * width, paddedBatch, 0);
     for (const row of rows) {
       kernels.forwardRow(
-        at(workspace.z, row, t, time, width),
+        workspace.z + 4 * row * width,
         workspace.rec + 4 * row * width,
         at(workspace.act, row, t, time, width),
         workspace.h + 4 * row * paddedHidden,
@@ -263,7 +318,7 @@ function runForward(workspace: Workspace, { time, gates, paddedBatch, paddedHidd
   }
 }
 
-function runBackwardSteps(workspace: Workspace, { time, gates, paddedBatch, paddedHidden }: Dims, schedule: readonly ScheduledStep[]): void {
+function runBackwardSteps(workspace: Workspace, { batch, time, gates, paddedBatch, paddedInput, paddedHidden }: Dims, schedule: readonly ScheduledStep[]): void {
   const { kernels } = workspace;
   const width = gates * paddedHidden;
   for (let index = schedule.length - 1; index >= 0; index--) {
@@ -281,20 +336,13 @@ function runBackwardSteps(workspace: Workspace, { time, gates, paddedBatch, padd
         at(workspace.savedB, row, t, time, paddedHidden),
       );
     }
-    // Rows padded at this step have d(h·U) = 0 there, so adding to every row carries their dh.
-    kernels.backwardMatmul(at(workspace.dRec, 0, t, time, width), 4 * time * width, workspace.uTransposed, workspace.dh, 4 * paddedHidden, paddedBatch, 1);
+    // Rows padded at this step have dz = d(h·U) = 0 and h_{t−1} = 0 there, so running over
+    // every row carries their dh and adds nothing to the weights' gradients.
+    const positionStride = 4 * time * width;
+    kernels.backwardMatmul(at(workspace.dRec, 0, t, time, width), positionStride, workspace.uTransposed, workspace.dh, 4 * paddedHidden, paddedBatch, 1);
+    const dz = at(workspace.dz, 0, t, time, width);
+    kernels.inputGradientMatmul(workspace.x + 4 * t * paddedBatch * paddedInput, 4 * paddedInput, dz, positionStride, workspace.dW, batch);
+    kernels.recurrentGradientMatmul(at(workspace.hPrev, 0, t, time, paddedHidden), 4 * time * paddedHidden, at(workspace.dRec, 0, t, time, width), positionStride, workspace.dU, batch);
+    kernels.columnSums(dz, positionStride, workspace.dBias, batch);
   }
-}
-
-/** dL/dU = Σ_positions h_{t−1}ᵀ · d(h·U), as one tfjs matmul, cut back to [hidden, gates·hidden]. */
-function recurrentKernelGradient(tf: Tf, workspace: Workspace, { batch, time, hidden, gates, paddedHidden }: Dims): tfjs.Tensor2D {
-  const positions = batch * time;
-  const width = gates * paddedHidden;
-  return tf.tidy(() => {
-    const hPrevious = tf.tensor2d(floats(workspace, workspace.hPrev, positions * paddedHidden), [positions, paddedHidden]);
-    const dRecurrent = tf.tensor2d(floats(workspace, workspace.dRec, positions * width), [positions, width]);
-    const padded = tf.matMul(tf.transpose(hPrevious), dRecurrent) as tfjs.Tensor2D;
-    if (paddedHidden === hidden) return padded;
-    return tf.reshape<tfjs.Rank.R2>(tf.slice(tf.reshape(padded, [paddedHidden, gates, paddedHidden]), [0, 0, 0], [hidden, gates, hidden]), [hidden, gates * hidden]);
-  });
 }

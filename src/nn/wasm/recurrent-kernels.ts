@@ -35,28 +35,46 @@ export interface RecurrentKernels {
    * the d(h·U) row `dRec` (LSTM: the same as dz, so `dRec` is unused), then updates dh, dc.
    */
   backwardRow(act: number, hPrev: number, dOut: number, dh: number, dz: number, dRec: number, dc: number, savedA: number, savedB: number): void;
+  /** c[m, gates·hidden] (+)= a[m, paddedInput] · W, the inputs' projection (`forwardMatmul`'s contract). */
+  inputMatmul(a: number, lda: number, w: number, c: number, ldc: number, m: number, accumulate: number): void;
+  /**
+   * c[paddedInput, gates·hidden] += Σ_{p < inner} a[p]ᵀ b[p]: the input kernel's gradient from one
+   * step, a[p] the p-th row's input (`aStride` bytes apart), b[p] its dz (`bStride` bytes apart).
+   */
+  inputGradientMatmul(a: number, aStride: number, b: number, bStride: number, c: number, inner: number): void;
+  /** The same for the recurrent kernel: c[paddedHidden, gates·hidden] += Σ_p h_{t−1}[p]ᵀ d(h·U)[p]. */
+  recurrentGradientMatmul(a: number, aStride: number, b: number, bStride: number, c: number, inner: number): void;
+  /** c[gates·hidden] += Σ_{p < inner} b[p] (`bStride` bytes apart): the bias's gradient from one step. */
+  columnSums(b: number, bStride: number, c: number, inner: number): void;
 }
 
 const compiled = new Map<string, WasmModule>();
 
-/** The compiled module for `cell` at `paddedHidden` (a multiple of {@link HIDDEN_ALIGNMENT}). */
-export function recurrentModule(cell: CellType, paddedHidden: number): WasmModule {
-  const key = `${cell}:${paddedHidden}`;
+/**
+ * The compiled module for `cell` at `paddedHidden` (a multiple of {@link HIDDEN_ALIGNMENT}) and
+ * `paddedInput` (a multiple of {@link ROW_BLOCK}).
+ */
+export function recurrentModule(cell: CellType, paddedHidden: number, paddedInput: number): WasmModule {
+  const key = `${cell}:${paddedHidden}:${paddedInput}`;
   let module = compiled.get(key);
   if (module === undefined) {
-    module = compileModule(recurrentModuleBytes(cell, paddedHidden));
+    module = compileModule(recurrentModuleBytes(cell, paddedHidden, paddedInput));
     compiled.set(key, module);
   }
   return module;
 }
 
-export function recurrentModuleBytes(cell: CellType, paddedHidden: number): Uint8Array<ArrayBuffer> {
+export function recurrentModuleBytes(cell: CellType, paddedHidden: number, paddedInput: number): Uint8Array<ArrayBuffer> {
   const width = GATES[cell] * paddedHidden;
   return encodeModule([
     matmul('forwardMatmul', paddedHidden, width),
     matmul('backwardMatmul', width, paddedHidden),
     cell === 'lstm' ? lstmForwardRow(paddedHidden) : gruForwardRow(paddedHidden),
     cell === 'lstm' ? lstmBackwardRow(paddedHidden) : gruBackwardRow(paddedHidden),
+    matmul('inputMatmul', paddedInput, width),
+    gradientMatmul('inputGradientMatmul', paddedInput, width),
+    gradientMatmul('recurrentGradientMatmul', paddedHidden, width),
+    columnSums(width),
   ]);
 }
 
@@ -98,6 +116,59 @@ function matmul(name: string, inner: number, columns: number) {
       ...aPointers.flatMap((pointer) => set(pointer, i32.add(get(pointer), i32.const(-inner * 4)))),
       ...accumulators.flatMap((pair, r) => pair.flatMap((acc, half) => f32x4.store(cAddress(r), get(acc), 16 * half))),
     ]),
+  ]);
+  return { writer, body };
+}
+
+/**
+ * c[rows, columns] += Σ_p a[p]ᵀ b[p] for a[p] a row of `rows` floats and b[p] one of `columns`,
+ * both strided by runtime byte strides: a weight gradient accumulated step by step, which keeps
+ * the step's rows in cache instead of streaming all positions once per column block.
+ */
+function gradientMatmul(name: string, rows: number, columns: number) {
+  const writer = new FunctionWriter(name, I32_PARAMS(6));
+  const [a, aStride, b, bStride, c, inner] = writer.params;
+  const [row, column, p, aPointer, bPointer, cPointer] = Array.from({ length: 6 }, () => writer.local('i32'));
+  const scalar = writer.local('v128');
+  const accumulators = Array.from({ length: ROW_BLOCK }, () => [writer.local('v128'), writer.local('v128')]);
+  const bVectors = [writer.local('v128'), writer.local('v128')];
+  const cOffset = (r: number, half: number) => r * columns * 4 + 16 * half;
+  // `row` counts bytes of a's row (4 per float), so c's row r starts at c + row·columns.
+  const body = forRange(row, i32.const(0), i32.const(rows * 4), ROW_BLOCK * 4, [
+    ...forRange(column, i32.const(0), i32.const(columns * 4), 32, [
+      ...set(cPointer, i32.add(i32.add(get(c), i32.mul(get(row), i32.const(columns))), get(column))),
+      ...accumulators.flatMap((pair, r) => pair.flatMap((acc, half) => set(acc, f32x4.load(get(cPointer), cOffset(r, half))))),
+      ...set(aPointer, i32.add(get(a), get(row))),
+      ...set(bPointer, i32.add(get(b), get(column))),
+      ...forRange(p, i32.const(0), get(inner), 1, [
+        ...bVectors.flatMap((vector, half) => set(vector, f32x4.load(get(bPointer), 16 * half))),
+        ...accumulators.flatMap((pair, r) => [
+          ...set(scalar, f32x4.loadSplat(get(aPointer), 4 * r)),
+          ...pair.flatMap((acc, half) => set(acc, f32x4.add(get(acc), f32x4.mul(get(scalar), get(bVectors[half]))))),
+        ]),
+        ...set(aPointer, i32.add(get(aPointer), get(aStride))),
+        ...set(bPointer, i32.add(get(bPointer), get(bStride))),
+      ]),
+      ...accumulators.flatMap((pair, r) => pair.flatMap((acc, half) => f32x4.store(get(cPointer), get(acc), cOffset(r, half)))),
+    ]),
+  ]);
+  return { writer, body };
+}
+
+/** c[columns] += Σ_p b[p], b's rows `bStride` bytes apart. */
+function columnSums(columns: number) {
+  const writer = new FunctionWriter('columnSums', I32_PARAMS(4));
+  const [b, bStride, c, inner] = writer.params;
+  const [column, p, bPointer] = [writer.local('i32'), writer.local('i32'), writer.local('i32')];
+  const sum = writer.local('v128');
+  const body = forRange(column, i32.const(0), i32.const(columns * 4), 16, [
+    ...set(sum, f32x4.load(i32.add(get(c), get(column)))),
+    ...set(bPointer, i32.add(get(b), get(column))),
+    ...forRange(p, i32.const(0), get(inner), 1, [
+      ...set(sum, f32x4.add(get(sum), f32x4.load(get(bPointer)))),
+      ...set(bPointer, i32.add(get(bPointer), get(bStride))),
+    ]),
+    ...f32x4.store(i32.add(get(c), get(column)), get(sum)),
   ]);
   return { writer, body };
 }

@@ -5,7 +5,7 @@ import { createMemory, instantiate } from '../../../src/nn/wasm/runtime.js';
 /** A kernel instance over a fresh memory, with float views at byte addresses. */
 function kernels(cell: 'lstm' | 'gru', paddedHidden: number) {
   const memory = createMemory(1 << 20);
-  const exports = instantiate<RecurrentKernels>(recurrentModule(cell, paddedHidden), memory);
+  const exports = instantiate<RecurrentKernels>(recurrentModule(cell, paddedHidden, 8), memory);
   const view = (address: number, length: number) => new Float32Array(memory.buffer, address, length);
   return { exports, view };
 }
@@ -56,4 +56,38 @@ test('gates: σ and tanh within 2e-7 of float64 over [−30, 30], saturating wit
       t.true(Math.abs(act[2 * hidden + j] - Math.tanh(x)) < 2e-7, `tanh(${x}) = ${act[2 * hidden + j]}, not ${Math.tanh(x)}`);
     });
   }
+});
+
+test('gradient matmuls: c += Σ_p a[p]ᵀ b[p] over strided rows; columnSums: c += Σ_p b[p]', (t) => {
+  const hidden = 8;
+  const width = 4 * hidden;
+  const input = 12; // the module's padded input size, three row blocks
+  const inner = 5; // rows of a step, not a multiple of the row block
+  const [aStride, bStride] = [input + 4, width + 8]; // floats between successive rows
+  const memory = createMemory(1 << 20);
+  const exports = instantiate<RecurrentKernels>(recurrentModule('gru', hidden, input), memory);
+  const view = (address: number, length: number) => new Float32Array(memory.buffer, address, length);
+  const [aAt, bAt, cAt, sumAt] = [0, 8192, 32768, 65536];
+  const a = pseudoRandom(inner * aStride, 5);
+  const b = pseudoRandom(inner * bStride, 6);
+  const start = pseudoRandom(input * width, 7);
+  view(aAt, a.length).set(a);
+  view(bAt, b.length).set(b);
+  view(cAt, start.length).set(start);
+  exports.inputGradientMatmul(aAt, 4 * aStride, bAt, 4 * bStride, cAt, inner);
+  const c = view(cAt, input * width);
+  for (let i = 0; i < input; i++) {
+    for (let j = 0; j < width; j++) {
+      let expected = start[i * width + j];
+      for (let p = 0; p < inner; p++) expected += a[p * aStride + i] * b[p * bStride + j];
+      t.true(Math.abs(c[i * width + j] - expected) < 1e-5, `c[${i}, ${j}] ${c[i * width + j]} vs ${expected}`);
+    }
+  }
+  exports.columnSums(bAt, 4 * bStride, sumAt, inner);
+  exports.columnSums(bAt, 4 * bStride, sumAt, inner);
+  view(sumAt, width).forEach((value, j) => {
+    let expected = 0;
+    for (let p = 0; p < inner; p++) expected += 2 * b[p * bStride + j];
+    t.true(Math.abs(value - expected) < 1e-5, `sum[${j}] ${value} vs ${expected}`);
+  });
 });
