@@ -60,7 +60,7 @@ test('gates: σ and tanh within 2e-7 of float64 over [−30, 30], saturating wit
 
 test('gradient matmuls: c += Σ_p a[p]ᵀ b[p] over strided rows; columnSums: c += Σ_p b[p]', (t) => {
   const hidden = 8;
-  const width = 4 * hidden;
+  const width = 3 * hidden; // a GRU's three gates
   const input = 12; // the module's padded input size, three row blocks
   const inner = 5; // rows of a step, not a multiple of the row block
   const [aStride, bStride] = [input + 4, width + 8]; // floats between successive rows
