@@ -115,3 +115,38 @@ test('a bad value on an axis is reported at its line in the sweep file, before a
   t.is(run.code, 2);
   t.deepEqual(await childRuns(folder).catch(() => []), []);
 });
+
+test.serial('Ctrl-C stops the workers, marks their runs KILLED, and the sweep resumes', async (t) => {
+  const folder = sweepFolder('[0.01, 0.02]');
+  const sweep = spawn(process.execPath, [`--import=${import.meta.resolve('tsx')}`, ENTRY, 'sweep', 'grid.yaml'], { cwd: folder, stdio: 'ignore' });
+  const exited = new Promise<number | null>((resolve) => sweep.on('exit', (code) => resolve(code)));
+  const deadline = Date.now() + 120_000;
+  while ((await childRuns(folder).catch(() => [])).filter((run) => run.status === 1).length < 1) {
+    if (Date.now() > deadline) t.fail('no trial started in time');
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  sweep.kill('SIGINT');
+  t.is(await exited, 130);
+  const interrupted = await childRuns(folder);
+  t.true(interrupted.some((run) => run.status === 5), JSON.stringify(interrupted));
+  t.false(interrupted.some((run) => run.status === 1), 'no run left RUNNING');
+  const rerun = await runCli(['sweep', 'grid.yaml'], { cwd: folder });
+  t.is(rerun.code, 0, rerun.stderr);
+  const runs = await childRuns(folder);
+  t.is(runs.length, 4);
+  t.true(runs.every((run) => run.status === FINISHED));
+});
+
+test.serial('on_failure: stop ends the sweep at the first failure', async (t) => {
+  const folder = sweepFolder('[0.01]', 'plugins: [./thrower.ts]\n');
+  writeFileSync(
+    join(folder, 'thrower.ts'),
+    "export default { kind: 'pooler', name: 'thrower', description: 'fails', schema: { type: 'object', properties: {} }, create() { throw new Error('no'); } };\n",
+  );
+  writeFileSync(join(folder, 'grid.yaml'), 'base: ./base.yaml\ngrid:\n  model.pooler.type: [thrower, mean, fixed-query]\nparallel: 1\non_failure: stop\n');
+  const result = await runCli(['sweep', 'grid.yaml'], { cwd: folder });
+  t.is(result.code, 1);
+  t.regex(result.stderr, /trial 0 .*FAILED/);
+  t.deepEqual(await childRuns(folder).then((runs) => runs.filter((run) => run.status === FINISHED)), []);
+  t.regex(result.stdout, /pending/);
+});
