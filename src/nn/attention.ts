@@ -7,6 +7,7 @@ import type * as tfjs from '@tensorflow/tfjs';
 import type { Tf } from '../plugin-api.js';
 import { runCustomOp } from './custom-op.js';
 import { rememberValues, valuesOf } from './values.js';
+import * as kernels from './wasm/attention-kernels.js';
 
 /** scores [batch, time], mask [batch, time] → softmax over real tokens, exactly 0 on padding. */
 export function maskedSoftmax(tf: Tf, scores: tfjs.Tensor2D, mask: tfjs.Tensor2D): tfjs.Tensor2D {
@@ -65,7 +66,7 @@ export function weightedSum(tf: Tf, weights: tfjs.Tensor2D, values: tfjs.Tensor3
     const pooled = rowWeightedSums(w, v, batch, time, dim);
     const gradient = (dy: tfjs.Tensor) => ({
       weights: () => tf.tensor2d(rowDots(v, valuesOf(dy), batch, time, dim), [batch, time]),
-      values: () => tf.tensor3d(outerRows(w, valuesOf(dy), batch, time, dim), [batch, time, dim]),
+      values: () => tensorOf(tf, outerRows(w, valuesOf(dy), batch, time, dim), [batch, time, dim]),
     });
     return { value: tf.tensor2d(pooled, [batch, dim]), gradient };
   });
@@ -82,38 +83,32 @@ export function tokenScores(tf: Tf, h: tfjs.Tensor3D, query: tfjs.Tensor1D | tfj
   return runCustomOp(tf, { h, query }, () => {
     const values = valuesOf(h);
     const q = valuesOf(query);
-    const queryOf = (position: number) => (shared ? 0 : Math.floor(position / time) * dim);
-    const scores = new Float32Array(batch * time);
-    for (let position = 0; position < batch * time; position++) {
-      const base = queryOf(position);
-      let dot = 0;
-      for (let k = 0; k < dim; k++) dot += values[position * dim + k] * q[base + k];
-      scores[position] = dot;
-    }
     const gradient = (dy: tfjs.Tensor) => ({
-      h: () => {
-        const dScores = valuesOf(dy);
-        const dh = new Float32Array(batch * time * dim);
-        for (let position = 0; position < batch * time; position++) {
-          const base = queryOf(position);
-          for (let k = 0; k < dim; k++) dh[position * dim + k] = dScores[position] * q[base + k];
-        }
-        return tf.tensor3d(dh, [batch, time, dim]);
-      },
+      h: () => tensorOf(tf, outerRows(valuesOf(dy), q, batch, time, dim), [batch, time, dim]),
       query: () => {
         const perReview = rowWeightedSums(valuesOf(dy), values, batch, time, dim);
         return shared ? tf.tensor1d(sumRows(perReview, batch, dim)) : tf.tensor2d(perReview, [batch, dim]);
       },
     });
-    return { value: tf.tensor2d(scores, [batch, time]), gradient };
+    return { value: tf.tensor2d(rowDots(values, q, batch, time, dim), [batch, time]), gradient };
   });
 }
 
-/** out[b, t] = v[b, t]·u[b]: v [batch, time, dim], u [batch, dim]. */
+/** A tensor of `values`, which are kept with it for the typed-array ops downstream. */
+const tensorOf = (tf: Tf, values: Float32Array, shape: [number, number, number]): tfjs.Tensor3D => rememberValues(tf.tensor3d(values, shape), values);
+
+/*
+ * The row loops run in SIMD kernels when rows are whole vectors (dim a multiple of 4), in plain
+ * JS otherwise. In each, u is [batch, dim], one row per review, or [dim], shared by all.
+ */
+
+/** out[b, t] = v[b, t]·u[b]: v [batch, time, dim] → [batch, time]. */
 function rowDots(v: Float32Array, u: Float32Array, batch: number, time: number, dim: number): Float32Array {
+  if (kernels.fitsKernels(dim)) return kernels.rowDots(v, u, batch, time, dim);
+  const shared = u.length === dim;
   const out = new Float32Array(batch * time);
   for (let position = 0; position < batch * time; position++) {
-    const base = Math.floor(position / time) * dim;
+    const base = shared ? 0 : Math.floor(position / time) * dim;
     let dot = 0;
     for (let k = 0; k < dim; k++) dot += v[position * dim + k] * u[base + k];
     out[position] = dot;
@@ -121,11 +116,13 @@ function rowDots(v: Float32Array, u: Float32Array, batch: number, time: number, 
   return out;
 }
 
-/** out[b, t] = w[b, t]·u[b]: w [batch, time], u [batch, dim] → [batch, time, dim]. */
+/** out[b, t] = w[b, t]·u[b]: w [batch, time] → [batch, time, dim]. */
 function outerRows(w: Float32Array, u: Float32Array, batch: number, time: number, dim: number): Float32Array {
+  if (kernels.fitsKernels(dim)) return kernels.outerRows(w, u, batch, time, dim);
+  const shared = u.length === dim;
   const out = new Float32Array(batch * time * dim);
   for (let position = 0; position < batch * time; position++) {
-    const base = Math.floor(position / time) * dim;
+    const base = shared ? 0 : Math.floor(position / time) * dim;
     for (let k = 0; k < dim; k++) out[position * dim + k] = w[position] * u[base + k];
   }
   return out;
@@ -133,6 +130,7 @@ function outerRows(w: Float32Array, u: Float32Array, batch: number, time: number
 
 /** out[b] = Σ_t w[b, t]·v[b, t]: w [batch, time], v [batch, time, dim] → [batch, dim]. */
 function rowWeightedSums(w: Float32Array, v: Float32Array, batch: number, time: number, dim: number): Float32Array {
+  if (kernels.fitsKernels(dim)) return kernels.weightedRowSums(w, v, batch, time, dim);
   const out = new Float32Array(batch * dim);
   for (let row = 0; row < batch; row++) {
     const accumulator = out.subarray(row * dim, (row + 1) * dim);

@@ -62,6 +62,8 @@ export const f32 = {
   },
   /** Loads the float at byte address `address + offset`. */
   load: (address: Code, offset = 0): Code => seq(address, [0x2a, 2, ...unsignedLeb(offset)]),
+  store: (address: Code, value: Code, offset = 0): Code => seq(address, value, [0x38, 2, ...unsignedLeb(offset)]),
+  add: (a: Code, b: Code): Code => seq(a, b, [0x92]),
 };
 
 /** Four float32 lanes. Addresses are bytes; `offset` is a constant added to the address. */
@@ -84,6 +86,8 @@ export const f32x4 = {
   pmax: (a: Code, b: Code): Code => seq(a, b, simd(0xeb)),
   /** All-ones lanes where a > b, else all-zeros (as a mask for `v128.and`, `v128.bitselect`). */
   gt: (a: Code, b: Code): Code => seq(a, b, simd(0x44)),
+  /** Lane `lane` (0–3) as an f32. */
+  extractLane: (a: Code, lane: number): Code => seq(a, simd(0x1f), [lane]),
   /** The float at `address + offset` in all four lanes. */
   loadSplat: (address: Code, offset = 0): Code => seq(address, simd(0x09), [2, ...unsignedLeb(offset)]),
   nearest: (a: Code): Code => seq(a, simd(0x6a)),

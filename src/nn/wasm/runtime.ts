@@ -4,6 +4,8 @@
  */
 export interface WasmMemory {
   readonly buffer: ArrayBuffer;
+  /** Adds `pages` 64 KiB pages, keeping the contents (views on the old buffer are detached). */
+  grow(pages: number): number;
 }
 
 /** A compiled module, opaque. */

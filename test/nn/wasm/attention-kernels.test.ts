@@ -1,0 +1,66 @@
+import test from 'ava';
+import { outerRows, rowDots, weightedRowSums } from '../../../src/nn/wasm/attention-kernels.js';
+
+function pseudoRandom(length: number, seed: number): Float32Array {
+  let state = seed;
+  return Float32Array.from({ length }, () => {
+    state = (Math.imul(state, 1103515245) + 12345) >>> 0;
+    return state / 2 ** 32 - 0.5;
+  });
+}
+
+const close = (a: number, b: number) => Math.abs(a - b) <= 1e-5 * Math.max(1, Math.abs(b));
+
+function check(batch: number, time: number, dim: number, seed: number) {
+  return (t: import('ava').ExecutionContext) => {
+    const v = pseudoRandom(batch * time * dim, seed);
+    const w = pseudoRandom(batch * time, seed + 1);
+    const perRow = pseudoRandom(batch * dim, seed + 2);
+    const shared = pseudoRandom(dim, seed + 3);
+    const sums = weightedRowSums(w, v, batch, time, dim);
+    const dots = rowDots(v, perRow, batch, time, dim);
+    const sharedDots = rowDots(v, shared, batch, time, dim);
+    const outer = outerRows(w, perRow, batch, time, dim);
+    const sharedOuter = outerRows(w, shared, batch, time, dim);
+    for (let b = 0; b < batch; b++) {
+      for (let k = 0; k < dim; k++) {
+        let expected = 0;
+        for (let step = 0; step < time; step++) expected += w[b * time + step] * v[(b * time + step) * dim + k];
+        t.true(close(sums[b * dim + k], expected), `Σ_t w·v [${b}, ${k}]`);
+      }
+      for (let step = 0; step < time; step++) {
+        const position = b * time + step;
+        let dot = 0;
+        let sharedDot = 0;
+        for (let k = 0; k < dim; k++) {
+          dot += v[position * dim + k] * perRow[b * dim + k];
+          sharedDot += v[position * dim + k] * shared[k];
+          t.true(close(outer[position * dim + k], w[position] * perRow[b * dim + k]), `w·u [${position}, ${k}]`);
+          t.true(close(sharedOuter[position * dim + k], w[position] * shared[k]), `w·q [${position}, ${k}]`);
+        }
+        t.true(close(dots[position], dot), `v·u [${position}]`);
+        t.true(close(sharedDots[position], sharedDot), `v·q [${position}]`);
+      }
+    }
+  };
+}
+
+test('small batch: every kernel matches its float64 definition', check(3, 5, 8, 1));
+// Bigger arrays grow the memory and the cached slots; the earlier arrays are then copied again.
+test('larger batch after a small one, then a small one again', (t) => {
+  check(4, 37, 12, 2)(t);
+  check(2, 3, 4, 3)(t);
+});
+
+test('a cached array read again gives the same results; a new array with other values is not confused with it', (t) => {
+  const [batch, time, dim] = [2, 4, 8];
+  const w = pseudoRandom(batch * time, 9);
+  const first = pseudoRandom(batch * time * dim, 10);
+  const second = pseudoRandom(batch * time * dim, 11);
+  const once = weightedRowSums(w, first, batch, time, dim);
+  t.deepEqual(weightedRowSums(w, first, batch, time, dim), once);
+  t.notDeepEqual(weightedRowSums(w, second, batch, time, dim), once);
+  const third = pseudoRandom(batch * time * dim, 12);
+  weightedRowSums(w, third, batch, time, dim);
+  t.deepEqual(weightedRowSums(w, first, batch, time, dim), once);
+});
