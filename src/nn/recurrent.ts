@@ -130,7 +130,7 @@ interface Workspace {
   readonly c: number;
   readonly dh: number;
   readonly dc: number;
-  /** The inputs, time-major [T, B, input], so that a step's rows are one block. */
+  /** The inputs [B, T, input], padded. */
   readonly x: number;
   /** Per position [B, T, gates·hidden]: activations, dz, d(h·U) (GRU; LSTM: dz). */
   readonly act: number;
@@ -169,7 +169,7 @@ function createWorkspace({ cell, time, gates, paddedBatch, paddedInput, paddedHi
     c: cell === 'lstm' ? stateFloats : 0,
     dh: stateFloats,
     dc: cell === 'lstm' ? stateFloats : 0,
-    x: time * paddedBatch * paddedInput,
+    x: paddedBatch * time * paddedInput,
     act: gates * positionFloats,
     dz: gates * positionFloats,
     dRec: cell === 'gru' ? gates * positionFloats : 0,
@@ -228,20 +228,10 @@ function readGateMatrix(workspace: Workspace, address: number, rows: number, { h
   return values;
 }
 
-/** Copies x [B, T, input] into the workspace time-major, rows padded to `paddedInput`. */
-function writeInputs(workspace: Workspace, values: Float32Array, { batch, time, input, paddedBatch, paddedInput }: Dims): void {
-  const target = floats(workspace, workspace.x, time * paddedBatch * paddedInput);
-  for (let row = 0; row < batch; row++) {
-    for (let t = 0; t < time; t++) {
-      const from = (row * time + t) * input;
-      target.set(values.subarray(from, from + input), (t * paddedBatch + row) * paddedInput);
-    }
-  }
-}
 
 /** The custom op: x, W, b and U → outputs [batch, time, hidden]. */
 function recurrence(tf: Tf, x: tfjs.Tensor3D, weights: RecurrentWeights, dims: Dims, schedule: readonly ScheduledStep[]): tfjs.Tensor3D {
-  const { batch, time, input, hidden, gates, paddedBatch, paddedHidden } = dims;
+  const { batch, time, input, hidden, gates, paddedBatch, paddedInput, paddedHidden } = dims;
   const { kernel, recurrentKernel, bias } = weights;
   return runCustomOp(tf, { x, kernel, recurrentKernel, bias }, () => {
     const workspace = createWorkspace(dims);
@@ -252,7 +242,7 @@ function recurrence(tf: Tf, x: tfjs.Tensor3D, weights: RecurrentWeights, dims: D
     const width = gates * paddedHidden;
     const biasRows = floats(workspace, workspace.biasRows, paddedBatch * width);
     for (let row = 1; row < paddedBatch; row++) biasRows.copyWithin(row * width, 0, width);
-    writeInputs(workspace, valuesOf(x), dims);
+    copyBlocks(valuesOf(x), input, floats(workspace, workspace.x, batch * time * paddedInput), paddedInput, batch * time, 1);
     runForward(workspace, dims, schedule);
     const positions = batch * time;
     const outputs = new Float32Array(positions * hidden);
@@ -300,7 +290,7 @@ function runForward(workspace: Workspace, { time, gates, paddedBatch, paddedInpu
   const biasRows = floats(workspace, workspace.biasRows, paddedBatch * width);
   for (const { t, rows } of schedule) {
     z.set(biasRows);
-    kernels.inputMatmul(workspace.x + 4 * t * paddedBatch * paddedInput, 4 * paddedInput, workspace.w, workspace.z, 4 * width, paddedBatch, 1);
+    kernels.inputMatmul(at(workspace.x, 0, t, time, paddedInput), 4 * time * paddedInput, workspace.w, workspace.z, 4 * width, paddedBatch, 1);
     kernels.forwardMatmul(workspace.h, 4 * paddedHidden, workspace.u, workspace.rec, 4 * width, paddedBatch, 0);
     for (const row of rows) {
       kernels.forwardRow(
@@ -341,7 +331,7 @@ function runBackwardSteps(workspace: Workspace, { batch, time, gates, paddedBatc
     const positionStride = 4 * time * width;
     kernels.backwardMatmul(at(workspace.dRec, 0, t, time, width), positionStride, workspace.uTransposed, workspace.dh, 4 * paddedHidden, paddedBatch, 1);
     const dz = at(workspace.dz, 0, t, time, width);
-    kernels.inputGradientMatmul(workspace.x + 4 * t * paddedBatch * paddedInput, 4 * paddedInput, dz, positionStride, workspace.dW, batch);
+    kernels.inputGradientMatmul(at(workspace.x, 0, t, time, paddedInput), 4 * time * paddedInput, dz, positionStride, workspace.dW, batch);
     kernels.recurrentGradientMatmul(at(workspace.hPrev, 0, t, time, paddedHidden), 4 * time * paddedHidden, at(workspace.dRec, 0, t, time, width), positionStride, workspace.dU, batch);
     kernels.columnSums(dz, positionStride, workspace.dBias, batch);
   }
