@@ -71,10 +71,14 @@ function opCosts(tf: Tf, nn: NnOps): void {
   op('nn.weightedSum [64,230]·[64,230,100]', () => nn.weightedSum(scores, values), 10);
   op('tf.sum(tf.mul) weighted sum, the same', () => tf.sum(tf.mul(tf.expandDims(scores, 2), values), 1), 10);
   op('nn.tokenScores [64,230,100]·[100]', () => nn.tokenScores(values, tf.ones([EMBEDDING_DIM]) as tfjs.Tensor1D), 10);
+  const valueKernel = tf.randomNormal([EMBEDDING_DIM, EMBEDDING_DIM]) as tfjs.Tensor2D;
+  const valueBias = tf.zeros([EMBEDDING_DIM]) as tfjs.Tensor1D;
+  op('tf.tanh(nn.dense) value transform [64,230,100]', () => tf.tanh(nn.dense(values, valueKernel, valueBias)), 5);
+  op('nn.dense with tanh fused, the same', () => nn.dense(values, valueKernel, valueBias, 'tanh'), 5);
   op('nn.lstm hidden 64 over [64,230,100] inputs (forward)', () => nn.lstm(values, mask, lstmWeights), 3);
   op('nn.gru hidden 64 over [64,230,100] inputs (forward)', () => nn.gru(values, mask, gruWeights), 3);
   op('tf.sum over time [64,230,100]', () => tf.sum(values, 1), 10);
-  tf.dispose([h, u, scores, mask, x, kernel, dz, table, ids, values, ...Object.values(lstmWeights), ...Object.values(gruWeights)]);
+  tf.dispose([h, u, scores, mask, x, kernel, dz, table, ids, values, valueKernel, valueBias, ...Object.values(lstmWeights), ...Object.values(gruWeights)]);
 }
 
 export async function benchCompute(choice: BackendChoice = 'auto'): Promise<void> {
