@@ -2,6 +2,7 @@
  * Progress of long work, drawn for people: a one-line bar on a TTY (label, percent, count, rate,
  * ETA and an optional status such as the current loss), occasional plain lines otherwise.
  */
+import { useColor } from './report/terminal.js';
 import type { ProgressReporter, ProgressTask } from './plugin-api.js';
 
 export interface ProgressBar extends ProgressTask {
@@ -32,7 +33,7 @@ export class TerminalProgress implements ProgressReporter {
   constructor(options: ProgressOptions = {}) {
     this.stream = options.stream ?? process.stderr;
     this.tty = this.stream.isTTY === true;
-    this.color = this.tty && !process.env.NO_COLOR;
+    this.color = useColor(this.stream);
     this.plainLines = options.plainLines ?? true;
     this.now = options.now ?? (() => performance.now());
   }

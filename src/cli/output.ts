@@ -1,13 +1,14 @@
 /** Terminal output that follows the conventions: NO_COLOR, FORCE_COLOR, colour only on a TTY. */
 import { AttnlabError, ConfigError } from '../errors.js';
+import { useColor } from '../report/terminal.js';
 
-export function useColor(stream: NodeJS.WriteStream = process.stderr): boolean {
-  if (process.env.NO_COLOR !== undefined && process.env.NO_COLOR !== '') return false;
-  if (process.env.FORCE_COLOR !== undefined && process.env.FORCE_COLOR !== '0') return true;
-  return Boolean(stream.isTTY);
+/** Colour as `NO_COLOR` and the terminal allow, or forced on with `FORCE_COLOR`. */
+function colorOn(stream: NodeJS.WriteStream = process.stderr): boolean {
+  const forced = process.env.FORCE_COLOR !== undefined && process.env.FORCE_COLOR !== '0';
+  return forced ? process.env.NO_COLOR === undefined || process.env.NO_COLOR === '' : useColor(stream);
 }
 
-const paint = (code: number) => (text: string, stream?: NodeJS.WriteStream) => (useColor(stream) ? `\x1b[${code}m${text}\x1b[0m` : text);
+const paint = (code: number) => (text: string, stream?: NodeJS.WriteStream) => (colorOn(stream) ? `\x1b[${code}m${text}\x1b[0m` : text);
 export const red = paint(31);
 export const bold = paint(1);
 export const dim = paint(2);

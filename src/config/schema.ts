@@ -5,6 +5,7 @@
  */
 import { SLOT_KEYWORD, type PluginKind } from '../plugin-api.js';
 import type { PluginRegistry } from '../plugins/registry.js';
+import { BACKEND_CHOICES } from '../nn/backend.js';
 
 export type JsonSchema = Record<string, unknown>;
 
@@ -22,8 +23,6 @@ export function slot(kind: PluginKind, description: string, defaultType?: string
   };
 }
 
-export const BACKENDS = ['auto', 'tensorflow', 'wasm', 'cpu'] as const;
-
 export const configSchema = {
   type: 'object',
   additionalProperties: false,
@@ -32,7 +31,7 @@ export const configSchema = {
     description: { type: 'string', description: 'Free text, logged as the run description.' },
     seed: { type: 'integer', minimum: 0, default: 0, description: 'Seed of every random choice: splits, initialisation, shuffling, dropout.' },
     backend: {
-      enum: [...BACKENDS],
+      enum: [...BACKEND_CHOICES],
       default: 'auto',
       description: 'Compute backend; auto takes the fastest that loads (tensorflow, then wasm, then cpu).',
     },

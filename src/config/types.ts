@@ -1,8 +1,6 @@
 /** The resolved config: validated, defaults filled, frozen. Core code takes only this type. */
 import type { PluginBlock } from '../plugin-api.js';
-import type { BACKENDS } from './schema.js';
-
-export type BackendChoice = (typeof BACKENDS)[number];
+import type { BackendChoice } from '../nn/backend.js';
 
 export interface TrainSettings {
   readonly epochs: number;
