@@ -64,3 +64,15 @@ test('shows paths relative to the working directory', async (t) => {
   const result = await runCli(['validate', 'test/config/broken/unknown-key.yaml']);
   t.regex(result.stdout, /^ {2}test\/config\/broken\/unknown-key\.yaml:3:3: train\.learning_rate: /m);
 });
+
+test('run with a broken config exits 2 and writes nothing', async (t) => {
+  const { mkdtempSync, existsSync, copyFileSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const folder = mkdtempSync(join(tmpdir(), 'attnlab-broken-'));
+  copyFileSync(join(BROKEN, 'unknown-plugin.yaml'), join(folder, 'config.yaml'));
+  const result = await runCli(['run', 'config.yaml'], { cwd: folder });
+  t.is(result.code, 2);
+  t.regex(result.stderr, /config\.yaml:3:11: model\.pooler\.type: unknown pooler "fixd-query"/);
+  t.false(existsSync(join(folder, 'runs')));
+  t.false(existsSync(join(folder, '.attnlab')));
+});
