@@ -8,7 +8,7 @@ import { displayPath, type Override } from '../config/load.js';
 import { flattenParams } from '../tracking/run-record.js';
 import { openSweepLedger, type RunRecord, type SweepLedger } from './ledger.js';
 import { planSweep, type PlannedTrial, type SweepPlan } from './plan.js';
-import { runTrials, type TrialOutcome } from './runner.js';
+import { runTrials } from './runner.js';
 import { readSweepFile } from './sweep-file.js';
 import { SweepDisplay } from './display.js';
 
@@ -186,5 +186,3 @@ function shellWord(word: string): string {
 function format(value: number | undefined, digits = 4): string {
   return value === undefined || Number.isNaN(value) ? '–' : value.toFixed(digits);
 }
-
-export type { TrialOutcome };
