@@ -2,12 +2,12 @@
  * One experiment, end to end: resolved config → container → data → model → training → test
  * evaluation → tracking and report. `attnlab run` is a thin layer over `runExperiment`.
  */
-import { createHash } from 'node:crypto';
 import { dirname } from 'node:path';
 import type * as tfjs from '@tensorflow/tfjs';
 import type { Container } from 'inversify';
 import { stringify } from 'yaml';
 import type { ResolvedConfig } from '../config/types.js';
+import { configHash } from '../config/hash.js';
 import { resolveConfigFile } from '../config/validate.js';
 import type { Override } from '../config/load.js';
 import { cacheDirectory } from '../data/cache.js';
@@ -50,10 +50,6 @@ export interface RunResult {
 export async function runExperiment(file: string, overrides: readonly Override[], options: RunOptions): Promise<RunResult> {
   const { config, container, file: configFile } = await resolveConfigFile(file, overrides);
   return runResolved(config, container, dirname(configFile), options);
-}
-
-export function configHash(config: ResolvedConfig): string {
-  return createHash('sha256').update(JSON.stringify(config)).digest('hex');
 }
 
 export async function runResolved(config: ResolvedConfig, container: Container, configDir: string, options: RunOptions): Promise<RunResult> {

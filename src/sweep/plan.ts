@@ -2,12 +2,12 @@
  * A sweep's plan: every trial's resolved config, validated before anything runs, with its
  * identity (a hash of the resolved config and the code's commit) and what sets it apart.
  */
-import { createHash } from 'node:crypto';
 import type { Container } from 'inversify';
 import { ConfigError, Problem } from '../errors.js';
 import type { Override } from '../config/load.js';
 import type { ResolvedConfig } from '../config/types.js';
 import { resolveConfigFile } from '../config/validate.js';
+import { configHash } from '../config/hash.js';
 import { gitCommit } from '../tracking/run-record.js';
 import { expandTrials } from './expand.js';
 import type { SweepFile } from './sweep-file.js';
@@ -72,17 +72,8 @@ function varyingKeys(sweep: SweepFile): string[] {
   return [...Object.keys(sweep.grid), ...sweep.zip.flatMap((group) => Object.keys(group)), ...(sweep.seeds ? ['seed'] : [])];
 }
 
+/** The trial's identity across reruns: its resolved config (whatever its name) and the code's commit. */
 export function trialHash(config: ResolvedConfig, commit: string | undefined): string {
   const { name: _name, ...identity } = config;
-  return createHash('sha256').update(canonicalJson(identity)).update(commit ?? '').digest('hex');
-}
-
-/** JSON with keys sorted, so that the same config always hashes the same. */
-function canonicalJson(value: unknown): string {
-  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
-  if (value !== null && typeof value === 'object') {
-    const entries = Object.entries(value).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
-    return `{${entries.map(([key, inner]) => `${JSON.stringify(key)}:${canonicalJson(inner)}`).join(',')}}`;
-  }
-  return JSON.stringify(value);
+  return configHash(identity, commit);
 }
