@@ -15,7 +15,7 @@ export const KERNEL_ACTIVATIONS = ['tanh', 'sigmoid', 'relu', 'elu'] as const;
 export type KernelActivation = (typeof KERNEL_ACTIVATIONS)[number];
 
 /** One function per activation and direction; addresses in bytes, `count` a multiple of 4. */
-type ActivationExports = Record<`${KernelActivation}Forward`, (values: number, count: number) => void> &
+export type ActivationExports = Record<`${KernelActivation}Forward`, (values: number, count: number) => void> &
   Record<`${KernelActivation}Backward`, (gradients: number, outputs: number, count: number) => void>;
 
 /** The operation's body on one vector: `target` from `x` (forward) or from dy and y (backward). */
@@ -67,8 +67,11 @@ function backwardFunction(activation: KernelActivation) {
   return { writer, body };
 }
 
+/** The in-place forward and backward functions of `activation`, for modules that embed them. */
+export const activationFunctions = (activation: KernelActivation) => [forwardFunction(activation), backwardFunction(activation)];
+
 export function activationModuleBytes(): Uint8Array<ArrayBuffer> {
-  return encodeModule(KERNEL_ACTIVATIONS.flatMap((activation) => [forwardFunction(activation), backwardFunction(activation)]));
+  return encodeModule(KERNEL_ACTIVATIONS.flatMap(activationFunctions));
 }
 
 let compiled: WasmModule | undefined;
