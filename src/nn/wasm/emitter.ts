@@ -53,7 +53,12 @@ export const i32 = {
   add: (a: Code, b: Code): Code => seq(a, b, [0x6a]),
   mul: (a: Code, b: Code): Code => seq(a, b, [0x6c]),
   geU: (a: Code, b: Code): Code => seq(a, b, [0x4f]),
+  /** Loads the int at byte address `address + offset`. */
+  load: (address: Code, offset = 0): Code => seq(address, [0x28, 2, ...unsignedLeb(offset)]),
 };
+
+/** Copies `bytes` bytes from `source` to `target` (bulk memory: one memmove in the engine). */
+export const memoryCopy = (target: Code, source: Code, bytes: Code): Code => seq(target, source, bytes, [0xfc, 0x0a, 0x00, 0x00]);
 
 export const f32 = {
   const: (value: number): Code => {
