@@ -1,26 +1,27 @@
 /**
  * Embedding lookup on typed arrays. tfjs `gather` of 64×230 rows from a [20000, 100] matrix
  * takes ~60–120 ms on wasm, and its gradient needs `UnsortedSegmentSum`, which the wasm backend
- * does not implement; copying rows takes a few ms, and a trainable table's gradient is a
+ * does not implement. A frozen table is copied once into a gather kernel's memory, which copies
+ * a batch's rows in a few ms; a trainable table's rows are copied in JS, and its gradient is a
  * scatter-add of the rows' gradients.
  */
 import type * as tfjs from '@tensorflow/tfjs';
 import type { Tf } from '../plugin-api.js';
 import { runCustomOp } from './custom-op.js';
 import { rememberValues } from './values.js';
+import { RowGatherer } from './wasm/gather-kernel.js';
 
-/** Frozen tables already read back from the backend, so that each is read once per run. */
-const frozenTables = new WeakMap<tfjs.Tensor, Float32Array>();
+/** Frozen tables already copied into a gather kernel's memory, so that each is read once per run. */
+const frozenTables = new WeakMap<tfjs.Tensor, RowGatherer>();
 
 /** ids [batch, time] int32, table [vocab, dim] → [batch, time, dim]; trainable tables get gradients. */
 export function embed(tf: Tf, ids: tfjs.Tensor2D, table: tfjs.Tensor2D | tfjs.Variable): tfjs.Tensor3D {
   const [batch, time] = ids.shape;
   const [vocab, dim] = table.shape;
   const trainable = table instanceof tf.Variable && table.trainable;
-  const rows = () => (trainable ? (table.dataSync() as Float32Array) : readFrozenTable(table));
-  const lookup = () => gatherRows(rows(), ids.dataSync(), dim);
   if (!trainable) {
-    const values = lookup();
+    const indices = ids.dataSync();
+    const values = frozenGatherer(table, dim).gather(indices instanceof Int32Array ? indices : Int32Array.from(indices));
     return rememberValues(tf.tensor3d(values, [batch, time, dim]), values);
   }
   return runCustomOp(tf, { table, ids }, () => {
@@ -29,7 +30,7 @@ export function embed(tf: Tf, ids: tfjs.Tensor2D, table: tfjs.Tensor2D | tfjs.Va
       table: () => tf.tensor2d(scatterAddRows(dy.dataSync(), indices, vocab, dim), [vocab, dim]),
       ids: () => tf.zeros([batch, time]),
     });
-    return { value: tf.tensor3d(lookup(), [batch, time, dim]), gradient };
+    return { value: tf.tensor3d(gatherRows(table.dataSync() as Float32Array, indices, dim), [batch, time, dim]), gradient };
   });
 }
 
@@ -51,11 +52,11 @@ function scatterAddRows(rowGradients: ArrayLike<number>, indices: ArrayLike<numb
   return grad;
 }
 
-function readFrozenTable(table: tfjs.Tensor): Float32Array {
-  let rows = frozenTables.get(table);
-  if (rows === undefined) {
-    rows = table.dataSync() as Float32Array;
-    frozenTables.set(table, rows);
+function frozenGatherer(table: tfjs.Tensor, dim: number): RowGatherer {
+  let gatherer = frozenTables.get(table);
+  if (gatherer === undefined) {
+    gatherer = new RowGatherer(table.dataSync() as Float32Array, dim);
+    frozenTables.set(table, gatherer);
   }
-  return rows;
+  return gatherer;
 }
