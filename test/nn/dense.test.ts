@@ -3,29 +3,10 @@ import type * as tfjs from '@tensorflow/tfjs';
 import { selectBackend } from '../../src/nn/backend.js';
 import { createNnOps } from '../../src/nn/ops.js';
 import { KERNEL_ACTIVATIONS } from '../../src/nn/wasm/activation-kernels.js';
+import { pseudoRandom, numericGradient } from '../helpers/numeric.js';
 
 const { tf } = await selectBackend('wasm');
 const nn = createNnOps(tf);
-
-function pseudoRandom(length: number, seed: number, scale: number): Float32Array {
-  let state = seed;
-  return Float32Array.from({ length }, () => {
-    state = (Math.imul(state, 1103515245) + 12345) >>> 0;
-    return (state / 2 ** 32 - 0.5) * 2 * scale;
-  });
-}
-
-/** Central differences of `loss` with respect to each entry of `values`, in float64 steps. */
-function numericGradient(values: Float32Array, loss: () => number, step = 1e-2): Float32Array {
-  return values.map((original, index) => {
-    values[index] = original + step;
-    const up = loss();
-    values[index] = original - step;
-    const down = loss();
-    values[index] = original;
-    return (up - down) / (2 * step);
-  });
-}
 
 // [2, 3, 4] inputs into 5 units: rows and columns not multiples of the kernels' four lanes.
 const x = pseudoRandom(24, 1, 1.5);

@@ -2,6 +2,7 @@ import test from 'ava';
 import type * as tfjs from '@tensorflow/tfjs';
 import { selectBackend } from '../../src/nn/backend.js';
 import { createNnOps } from '../../src/nn/ops.js';
+import { numericGradient } from '../helpers/numeric.js';
 
 const { tf, backend } = await selectBackend('wasm');
 const nn = createNnOps(tf);
@@ -37,18 +38,6 @@ test('maskedSoftmax: exactly 0 on padding, rows sum to 1, stable for large score
   const total = expected.reduce((a, b) => a + b);
   p[1].forEach((value, i) => t.true(Math.abs(value - expected[i] / total) < 1e-6));
 });
-
-/** Central differences of `loss` with respect to each entry of `values` (float32, so coarse). */
-function numericGradient(values: Float32Array, loss: () => number, step = 1e-2): Float32Array {
-  return values.map((original, index) => {
-    values[index] = original + step;
-    const up = loss();
-    values[index] = original - step;
-    const down = loss();
-    values[index] = original;
-    return (up - down) / (2 * step);
-  });
-}
 
 function assertClose(t: import('ava').ExecutionContext, actual: ArrayLike<number>, expected: ArrayLike<number>, tolerance: number) {
   for (let i = 0; i < expected.length; i++) {

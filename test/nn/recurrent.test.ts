@@ -2,6 +2,7 @@ import test from 'ava';
 import type * as tfjs from '@tensorflow/tfjs';
 import { selectBackend } from '../../src/nn/backend.js';
 import { createNnOps } from '../../src/nn/ops.js';
+import { numericGradient } from '../helpers/numeric.js';
 
 const { tf } = await selectBackend('wasm');
 const nn = createNnOps(tf);
@@ -104,19 +105,6 @@ function referenceLoss(kind: CellKind, p: Problem, reverse: boolean): number {
   return out.reduce((sum, value, index) => sum + value * p.lossWeights[index], 0);
 }
 
-/** Central finite differences of the reference loss with respect to every entry of `values`. */
-function numericGradient(values: Float64Array, loss: () => number): Float64Array {
-  const step = 1e-5;
-  return values.map((original, index) => {
-    values[index] = original + step;
-    const up = loss();
-    values[index] = original - step;
-    const down = loss();
-    values[index] = original;
-    return (up - down) / (2 * step);
-  });
-}
-
 let variableCounter = 0;
 function runLayer(kind: CellKind, p: Problem, reverse: boolean) {
   const width = GATES[kind] * p.hidden;
@@ -178,7 +166,7 @@ for (const kind of ['lstm', 'gru'] as const) {
       const analytic = runLayer(kind, p, reverse);
       const loss = () => referenceLoss(kind, p, reverse);
       for (const key of ['x', 'kernel', 'recurrentKernel', 'bias'] as const) {
-        assertClose(t, analytic[key], numericGradient(p[key], loss), 2e-4, `d loss / d ${key}`);
+        assertClose(t, analytic[key], numericGradient(p[key], loss, 1e-5), 2e-4, `d loss / d ${key}`);
       }
     });
 

@@ -3,29 +3,10 @@ import type * as tfjs from '@tensorflow/tfjs';
 import { selectBackend } from '../../src/nn/backend.js';
 import { fitsSimdDense, simdDense } from '../../src/nn/simd-dense.js';
 import { KERNEL_ACTIVATIONS, type KernelActivation } from '../../src/nn/wasm/activation-kernels.js';
+import { pseudoRandom, numericGradient } from '../helpers/numeric.js';
 
 const { tf } = await selectBackend('wasm');
 const ACTIVATIONS: readonly (KernelActivation | 'linear')[] = [...KERNEL_ACTIVATIONS, 'linear'];
-
-function pseudoRandom(length: number, seed: number, scale: number): Float32Array {
-  let state = seed;
-  return Float32Array.from({ length }, () => {
-    state = (Math.imul(state, 1103515245) + 12345) >>> 0;
-    return (state / 2 ** 32 - 0.5) * 2 * scale;
-  });
-}
-
-/** Central differences of `loss` with respect to each entry of `values`. */
-function numericGradient(values: Float32Array, loss: () => number, step = 1e-2): Float32Array {
-  return values.map((original, index) => {
-    values[index] = original + step;
-    const up = loss();
-    values[index] = original - step;
-    const down = loss();
-    values[index] = original;
-    return (up - down) / (2 * step);
-  });
-}
 
 /** tfjs's own dense: the reference. */
 function referenceDense(x: tfjs.Tensor, kernel: tfjs.Tensor2D, bias: tfjs.Tensor1D, activation: KernelActivation | 'linear'): tfjs.Tensor {
