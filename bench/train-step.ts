@@ -12,7 +12,7 @@ import { createNnOps } from '../src/nn/ops.js';
 import type { Tf } from '../src/plugin-api.js';
 import { buildModel } from '../src/run/build.js';
 import { batchTensors } from '../src/train/evaluate.js';
-import { clipByGlobalNorm, totalLoss } from '../src/train/loss.js';
+import { clipByGlobalNorm, lossAndGradients, totalLoss } from '../src/train/loss.js';
 
 export const TRAIN_REVIEWS = 25_000;
 const BATCH = 64;
@@ -92,12 +92,7 @@ export async function stepTimes(tf: Tf, configFile: string, time: number, repeat
       totalLoss(tf, model.forward(ids, mask, true), labels, regularizers, model.variables).loss.dataSync();
       const forward = performance.now() - start - data;
       start = performance.now();
-      let logits: tfjs.Tensor2D | undefined;
-      const { value, grads } = tf.variableGrads(() => {
-        const output = model.forward(ids, mask, true);
-        logits = tf.keep(output.logits);
-        return totalLoss(tf, output, labels, regularizers, model.variables).loss;
-      }, [...model.variables]);
+      const { loss: value, gradients: grads, logits } = lossAndGradients(tf, model, regularizers, { ids, mask, labels });
       for (const gradient of Object.values(grads)) gradient.dataSync();
       const backward = performance.now() - start - forward - data;
       start = performance.now();
@@ -106,7 +101,7 @@ export async function stepTimes(tf: Tf, configFile: string, time: number, repeat
       const optimizerMs = performance.now() - start;
       start = performance.now();
       value.dataSync();
-      tf.softmax(logits as tfjs.Tensor2D).dataSync();
+      tf.softmax(logits).dataSync();
       return { data, forward, backward, optimizer: optimizerMs, readback: performance.now() - start };
     });
     if (step > 0) for (const phase of PHASES) samples[phase].push(times[phase]);

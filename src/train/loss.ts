@@ -1,6 +1,6 @@
 /** The training objective: softmax cross-entropy plus the regularisers' penalties. */
 import type * as tfjs from '@tensorflow/tfjs';
-import type { ForwardOutput, Regularizer, Tf } from '../plugin-api.js';
+import type { ForwardOutput, Model, Regularizer, Tf } from '../plugin-api.js';
 
 /** Mean cross-entropy of `logits` [batch, classes] against integer `labels` [batch]. */
 export function crossEntropy(tf: Tf, logits: tfjs.Tensor2D, labels: tfjs.Tensor1D): tfjs.Scalar {
@@ -28,4 +28,20 @@ export function clipByGlobalNorm(tf: Tf, gradients: tfjs.NamedTensorMap, maxNorm
   const norm = tf.sqrt(tf.addN(tensors.map((gradient) => tf.sum(tf.square(gradient)))));
   const scale = tf.minimum(tf.scalar(1), tf.div(maxNorm, tf.maximum(norm, 1e-12)));
   return Object.fromEntries(Object.entries(gradients).map(([name, gradient]) => [name, tf.mul(gradient, scale)]));
+}
+
+/** One training step's loss, the gradients of every model variable, and the logits (kept). */
+export function lossAndGradients(
+  tf: Tf,
+  model: Model,
+  regularizers: readonly Regularizer[],
+  batch: { readonly ids: tfjs.Tensor2D; readonly mask: tfjs.Tensor2D; readonly labels: tfjs.Tensor1D },
+): { loss: tfjs.Scalar; gradients: tfjs.NamedTensorMap; logits: tfjs.Tensor2D } {
+  let logits: tfjs.Tensor2D | undefined;
+  const { value, grads } = tf.variableGrads(() => {
+    const output = model.forward(batch.ids, batch.mask, true);
+    logits = tf.keep(output.logits);
+    return totalLoss(tf, output, batch.labels, regularizers, model.variables).loss;
+  }, [...model.variables]);
+  return { loss: value, gradients: grads, logits: logits as tfjs.Tensor2D };
 }

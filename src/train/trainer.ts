@@ -8,7 +8,7 @@ import { TrainingError } from '../errors.js';
 import type { Model, ProgressReporter, Regularizer, Tf } from '../plugin-api.js';
 import { iterateBatches, type EncodedSplit } from '../data/batches.js';
 import { batchTensors, evaluate, argMax, type Evaluation } from './evaluate.js';
-import { clipByGlobalNorm, totalLoss } from './loss.js';
+import { clipByGlobalNorm, lossAndGradients } from './loss.js';
 
 export interface EpochResult {
   readonly epoch: number;
@@ -87,15 +87,9 @@ async function trainOneEpoch(options: TrainOptions, epoch: number): Promise<Omit
     if (options.signal?.aborted) break;
     batchIndex++;
     const [loss, probabilities] = tf.tidy(() => {
-      const { ids, mask, labels } = batchTensors(tf, batch);
-      let logits: tfjs.Tensor2D | undefined;
-      const { value, grads } = tf.variableGrads(() => {
-        const output = model.forward(ids, mask, true);
-        logits = tf.keep(output.logits);
-        return totalLoss(tf, output, labels, regularizers, model.variables).loss;
-      }, [...model.variables]);
-      optimizer.applyGradients(clipByGlobalNorm(tf, grads, settings.clip_norm));
-      return [value, tf.softmax(logits as tfjs.Tensor2D)] as const;
+      const { loss, gradients, logits } = lossAndGradients(tf, model, regularizers, batchTensors(tf, batch));
+      optimizer.applyGradients(clipByGlobalNorm(tf, gradients, settings.clip_norm));
+      return [loss, tf.softmax(logits)] as const;
     });
     const lossValue = loss.dataSync()[0] ?? Number.NaN;
     const probabilityValues = probabilities.dataSync() as Float32Array;
