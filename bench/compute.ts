@@ -34,7 +34,7 @@ function report(label: string, ms: number): void {
 
 let variableCount = 0;
 
-function recurrentWeights(tf: Tf, nn: NnOps, gates: number): RecurrentWeights {
+function recurrentWeights(nn: NnOps, gates: number): RecurrentWeights {
   const name = (role: string) => `bench-${role}-${variableCount++}`;
   return {
     kernel: nn.glorot(name('kernel'), [EMBEDDING_DIM, gates * HIDDEN], 1),
@@ -57,8 +57,8 @@ function opCosts(tf: Tf, nn: NnOps): void {
   const table = tf.randomNormal([VOCAB, EMBEDDING_DIM]) as tfjs.Tensor2D;
   const ids = tf.randomUniform([BATCH, 230], 0, VOCAB, 'int32') as tfjs.Tensor2D;
   const values = tf.randomNormal([BATCH, 230, EMBEDDING_DIM]) as tfjs.Tensor3D;
-  const lstmWeights = recurrentWeights(tf, nn, 4);
-  const gruWeights = recurrentWeights(tf, nn, 3);
+  const lstmWeights = recurrentWeights(nn, 4);
+  const gruWeights = recurrentWeights(nn, 3);
   op('add [64,230] (a small op: launch overhead)', () => tf.add(scores, scores), 200);
   op('recurrent step matmul [64,64]×[64,256]', () => tf.matMul(h, u), 200);
   op('input projection [14720,100]×[100,256]', () => tf.matMul(x, kernel), 5);

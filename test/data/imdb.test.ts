@@ -23,7 +23,7 @@ function options(overrides: Partial<ImdbOptions> = {}): ImdbOptions {
 
 /** Serves `body` at /aclImdb_v1.tar.gz; `cutAt` closes the connection after that many bytes. */
 async function serve(body: Buffer, cutAt?: number): Promise<{ url: string; server: Server }> {
-  const server = createServer((request, response) => {
+  const server = createServer((_request, response) => {
     response.writeHead(200, { 'content-length': body.length });
     if (cutAt === undefined) return response.end(body);
     response.write(body.subarray(0, cutAt), () => response.destroy());
