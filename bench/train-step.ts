@@ -4,7 +4,6 @@
  * does, one phase at a time, on batches whose lengths follow IMDB's bucketed mix. Extrapolated to
  * one epoch of 25,000 reviews.
  */
-import type * as tfjs from '@tensorflow/tfjs';
 import type { Batch } from '../src/data/batches.js';
 import { mulberry32 } from '../src/data/random.js';
 import { resolveConfigFile } from '../src/config/validate.js';
