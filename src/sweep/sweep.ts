@@ -32,6 +32,11 @@ export interface SweepSelection {
 
 export async function loadSweep(file: string, overrides: readonly Override[]): Promise<{ plan: SweepPlan; ledger: SweepLedger; views: TrialView[] }> {
   const plan = await planSweep(readSweepFile(file), overrides);
+  return { plan, ...(await readState(plan)) };
+}
+
+/** What the tracking store says of each planned trial; read again after trials ran, without re-planning. */
+async function readState(plan: SweepPlan): Promise<{ ledger: SweepLedger; views: TrialView[] }> {
   const tracking = plan.trials[0]?.config.tracking ?? {};
   const ledger = await openSweepLedger({ uri: tracking.uri, experiment: tracking.experiment, sweepName: plan.sweep.name });
   const previous = await ledger.previousPlan();
@@ -50,7 +55,7 @@ export async function loadSweep(file: string, overrides: readonly Override[]): P
             : 'pending';
     return { trial, state, run: latest, estimate: estimateSeconds(trial, ledger.runs) };
   });
-  return { plan, ledger, views };
+  return { ledger, views };
 }
 
 /** Keys whose values decide how long an epoch takes. */
@@ -121,10 +126,11 @@ export async function runSweep(file: string, overrides: readonly Override[], opt
     },
   );
   const failures = [...outcomes.values()].filter((outcome) => outcome.status !== 'FINISHED');
-  const summary = await summarize(file, overrides, plan.sweep.metric, plan.sweep.goal);
+  const after = (await readState(plan)).views;
+  const summary = summarize(plan, after, overrides);
   await ledger.writeArtifact('summary.csv', summary.csv);
   await ledger.writeArtifact('summary.md', summary.markdown);
-  const complete = (await loadSweep(file, overrides)).views.every((view) => view.state === 'done');
+  const complete = after.every((view) => view.state === 'done');
   if (!distributed || complete) {
     await ledger.end(parentRunId, options.signal.aborted ? 'KILLED' : complete ? 'FINISHED' : 'FAILED', failures.length ? `${failures.length} trial(s) failed` : undefined);
   }
@@ -140,8 +146,8 @@ interface Summary {
 }
 
 /** The trials ranked by the sweep's metric, as CSV, Markdown and a terminal table. */
-async function summarize(file: string, overrides: readonly Override[], metric: string, goal: 'maximize' | 'minimize'): Promise<Summary> {
-  const { plan, views } = await loadSweep(file, overrides);
+function summarize(plan: SweepPlan, views: readonly TrialView[], overrides: readonly Override[]): Summary {
+  const { metric, goal } = plan.sweep;
   const valueOf = (view: TrialView): number | undefined => {
     const metrics = view.state === 'done' ? view.run?.metrics : undefined;
     return metrics && (metric === 'val_accuracy' ? metrics.best_val_accuracy ?? metrics.val_accuracy : metrics[metric]);
