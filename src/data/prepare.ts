@@ -6,7 +6,7 @@
 import type { EmbeddingTable, LabelledCorpus, Example } from '../plugin-api.js';
 import type { EncodedSplit } from './batches.js';
 import { TokenInterner } from './interner.js';
-import { forEachToken } from './tokenize.js';
+import { forEachToken, type TokenSink } from './tokenize.js';
 
 export const PAD_ID = 0;
 export const UNK_ID = 1;
@@ -67,6 +67,11 @@ class CorpusEncoder {
   private idOf: Int32Array = new Int32Array(1 << 16).fill(-1);
   tokens = 0;
   unknownTokens = 0;
+  /** The split being encoded: whether it may add tokens, its ids so far, the current example's length. */
+  private growVocabulary = false;
+  private ids: Int32Array = new Int32Array(0);
+  private used = 0;
+  private exampleLength = 0;
 
   constructor(
     private readonly table: EmbeddingTable,
@@ -77,31 +82,35 @@ class CorpusEncoder {
   encode(examples: readonly Example[], growVocabulary: boolean): EncodedSplit {
     const offsets = new Int32Array(examples.length + 1);
     const labels = new Int32Array(examples.length);
-    let ids: Int32Array = new Int32Array(examples.length * Math.min(this.maxLength, 256) + 1);
-    let used = 0;
+    this.growVocabulary = growVocabulary;
+    this.ids = new Int32Array(estimatedTokens(examples, this.maxLength));
+    this.used = 0;
     examples.forEach((example, index) => {
-      let length = 0;
-      forEachToken(example.text, (source, start, end) => {
-        const id = this.idFor(this.interner.intern(source, start, end), growVocabulary);
-        if (length >= this.maxLength) return;
-        if (used === ids.length) ids = grow(ids);
-        ids[used++] = id;
-        length++;
-      });
-      offsets[index + 1] = used;
+      this.exampleLength = 0;
+      forEachToken(example.text, this.addOccurrence);
+      offsets[index + 1] = this.used;
       labels[index] = example.label;
     });
-    return { ids: ids.slice(0, used), offsets, labels, size: examples.length };
+    return { ids: this.ids.slice(0, this.used), offsets, labels, size: examples.length };
   }
 
-  private idFor(internId: number, growVocabulary: boolean): number {
+  /** One sink for every example, so that the tokeniser's call to it stays monomorphic (and inlined). */
+  private readonly addOccurrence: TokenSink = (source, start, end, hash) => {
+    const id = this.idFor(this.interner.intern(source, start, end, hash));
+    if (this.exampleLength >= this.maxLength) return;
+    if (this.used === this.ids.length) this.ids = grow(this.ids);
+    this.ids[this.used++] = id;
+    this.exampleLength++;
+  };
+
+  private idFor(internId: number): number {
     if (internId >= this.idOf.length) this.idOf = grow(this.idOf, -1);
     let id = this.idOf[internId];
     if (id < 0) {
-      id = growVocabulary ? this.addToken(this.interner.token(internId)) : UNK_ID;
+      id = this.growVocabulary ? this.addToken(this.interner.token(internId)) : UNK_ID;
       this.idOf[internId] = id;
     }
-    if (growVocabulary) {
+    if (this.growVocabulary) {
       this.tokens++;
       if (id === UNK_ID) this.unknownTokens++;
     }
@@ -134,6 +143,13 @@ class CorpusEncoder {
     });
     return matrix;
   }
+}
+
+/** Room for the ids of `examples` as cut: about one token per four characters (IMDB has 5.2). */
+function estimatedTokens(examples: readonly Example[], maxLength: number): number {
+  let total = 1;
+  for (const example of examples) total += Math.min(maxLength, Math.ceil(example.text.length / 4));
+  return total;
 }
 
 function grow(array: Int32Array, fill = 0): Int32Array {

@@ -5,57 +5,49 @@
  * hyphenated words (`sci-fi`) and numbers (`3.5`, `1,000`) kept whole; runs of dots → `...`;
  * `’` and `´` read as apostrophes; C1 control characters dropped.
  *
- * One pass over the text with a character-class table. {@link forEachToken} reports tokens as
- * ranges of the lower-cased text, so that a caller that only looks tokens up (see
- * `TokenInterner`) allocates nothing per token.
+ * One pass over the text with a table of the class of every UTF-16 code unit. {@link forEachToken}
+ * reports tokens as ranges of the lower-cased text, with their hash computed along the way, so
+ * that a caller that only looks tokens up (see `TokenInterner`) allocates nothing per token and
+ * reads no character twice.
  */
+import { hashRange, hashStep, TOKEN_HASH_SEED } from './token-hash.js';
 
+/** Ordered so that the classes that can join two parts of a word, and the word-like ones, are ranges. */
 const enum CharClass {
-  Other = 0,
-  Space = 1,
-  Word = 2,
-  Apostrophe = 3,
-  Hyphen = 4,
-  Period = 5,
-  Comma = 6,
+  Space = 0,
+  Other = 1,
+  Apostrophe = 2,
+  Hyphen = 3,
+  Period = 4,
+  Comma = 5,
+  Word = 6,
   Digit = 7,
 }
 
-const ASCII_CLASS = buildAsciiClasses();
+const CHAR_CLASS = buildCharClasses();
 
-function buildAsciiClasses(): Uint8Array {
-  const classes = new Uint8Array(128).fill(CharClass.Other);
-  for (const code of [9, 10, 11, 12, 13, 32]) classes[code] = CharClass.Space;
-  for (let code = 97; code <= 122; code++) classes[code] = CharClass.Word;
-  for (let code = 48; code <= 57; code++) classes[code] = CharClass.Digit;
-  classes[39] = CharClass.Apostrophe;
-  classes[45] = CharClass.Hyphen;
-  classes[46] = CharClass.Period;
-  classes[44] = CharClass.Comma;
-  return classes;
-}
-
-/** Class of a UTF-16 code unit; NaN (reading past the end) is a space. */
-function classOf(code: number): CharClass {
-  if (code < 128) return ASCII_CLASS[code];
-  if (!(code >= 128)) return CharClass.Space;
-  if (code === 0x2019) return CharClass.Apostrophe;
+function buildCharClasses(): Uint8Array {
+  // Letters of any script (and surrogates, so emoji) are words.
+  const classes = new Uint8Array(0x10000).fill(CharClass.Word);
+  // ASCII, Latin-1 punctuation, general punctuation, arrows, symbols: one token each.
+  classes.fill(CharClass.Other, 0, 0xc0).fill(CharClass.Other, 0x2000, 0x2c00);
+  classes[0xd7] = classes[0xf7] = CharClass.Other;
+  classes.fill(CharClass.Word, 0x61, 0x7b).fill(CharClass.Digit, 0x30, 0x3a);
   // C1 controls come from Windows-1252 punctuation mis-decoded upstream; they carry nothing.
-  if (code <= 0x9f || code === 0xa0 || (code >= 0x2000 && code <= 0x200b) || code === 0x3000 || code === 0xfeff) return CharClass.Space;
-  // Latin-1 and general punctuation, arrows, symbols: one token each; letters of any script: words.
-  if (code < 0xc0 || code === 0xd7 || code === 0xf7 || (code >= 0x2000 && code <= 0x2bff)) return CharClass.Other;
-  return CharClass.Word;
-}
-
-function isWordLike(charClass: CharClass): boolean {
-  return charClass === CharClass.Word || charClass === CharClass.Digit;
+  classes.fill(CharClass.Space, 0x09, 0x0e).fill(CharClass.Space, 0x80, 0xa1).fill(CharClass.Space, 0x2000, 0x200c);
+  for (const code of [0x20, 0x3000, 0xfeff]) classes[code] = CharClass.Space;
+  classes[0x27] = classes[0x2019] = CharClass.Apostrophe;
+  classes[0x2d] = CharClass.Hyphen;
+  classes[0x2e] = CharClass.Period;
+  classes[0x2c] = CharClass.Comma;
+  return classes;
 }
 
 /** Clitics split off the word before them, as PTB does (`n't` is handled apart: it takes the `n`). */
 const CLITICS = new Set(["'s", "'m", "'d", "'ll", "'re", "'ve"]);
 
-/** Receives each token as `source.slice(start, end)` (not sliced, to spare the allocation). */
-export type TokenSink = (source: string, start: number, end: number) => void;
+/** Receives each token as `source.slice(start, end)` (not sliced, to spare the allocation) and its `hashRange`. */
+export type TokenSink = (source: string, start: number, end: number, hash: number) => void;
 
 /** Tokens of `text` in order; see the module comment for the rules. */
 export function tokenize(text: string): string[] {
@@ -71,9 +63,9 @@ export function forEachToken(text: string, sink: TokenSink): void {
   let i = 0;
   while (i < length) {
     const code = lower.charCodeAt(i);
-    const charClass = classOf(code);
+    const charClass = CHAR_CLASS[code];
     if (charClass === CharClass.Space) i++;
-    else if (isWordLike(charClass)) i = readWord(lower, i, sink);
+    else if (charClass >= CharClass.Word) i = readWord(lower, i, sink);
     else if (code === 60 /* < */ && isLineBreakTag(lower, i)) i = lower.indexOf('>', i) + 1;
     else i = readPunctuation(lower, i, charClass, sink);
   }
@@ -96,57 +88,67 @@ function isLineBreakTag(text: string, start: number): boolean {
   return text.charCodeAt(i) === 62;
 }
 
-/** Reads the word starting at `start`, pushes it (split from its clitic) and returns the index after it. */
+/**
+ * Reads the word starting at `start`, pushes it (split from its clitic) and returns the index after
+ * it. A hyphen or apostrophe joins two word-like characters, a period or comma two digits.
+ */
 function readWord(text: string, start: number, sink: TokenSink): number {
+  let hash = hashStep(TOKEN_HASH_SEED, text.charCodeAt(start));
   let end = start + 1;
   let apostrophe = -1;
-  for (;;) {
-    const charClass = classOf(text.charCodeAt(end));
-    if (isWordLike(charClass)) {
+  while (end < text.length) {
+    const code = text.charCodeAt(end);
+    const charClass = CHAR_CLASS[code];
+    if (charClass >= CharClass.Word) {
+      hash = hashStep(hash, code);
       end++;
       continue;
     }
-    const nextClass = classOf(text.charCodeAt(end + 1));
-    const joinsNumber = (charClass === CharClass.Period || charClass === CharClass.Comma)
-      && nextClass === CharClass.Digit && classOf(text.charCodeAt(end - 1)) === CharClass.Digit;
-    const joins = (charClass === CharClass.Hyphen || charClass === CharClass.Apostrophe) && isWordLike(nextClass);
-    if (!joins && !joinsNumber) break;
+    if (!joinsWord(text, end, charClass)) break;
     if (charClass === CharClass.Apostrophe) apostrophe = end;
+    hash = hashStep(hashStep(hash, code), text.charCodeAt(end + 1));
     end += 2;
   }
-  if (apostrophe < 0) sink(text, start, end);
-  else emitWithClitic(text, start, apostrophe, end, sink);
+  if (apostrophe < 0) sink(text, start, end, hash);
+  else emitWithClitic(text, start, apostrophe, end, hash, sink);
   return end;
 }
 
+/** Whether the character at `at`, of class `charClass`, joins the word before it to the character after it. */
+function joinsWord(text: string, at: number, charClass: CharClass): boolean {
+  if (charClass < CharClass.Apostrophe || at + 1 === text.length) return false;
+  const nextClass = CHAR_CLASS[text.charCodeAt(at + 1)];
+  if (charClass <= CharClass.Hyphen) return nextClass >= CharClass.Word;
+  return nextClass === CharClass.Digit && CHAR_CLASS[text.charCodeAt(at - 1)] === CharClass.Digit;
+}
+
 /** `it's` → `it 's`, `don't` → `do n't`; other inner apostrophes (`o'neil`) stay in the word. */
-function emitWithClitic(text: string, start: number, apostrophe: number, end: number, sink: TokenSink): void {
+function emitWithClitic(text: string, start: number, apostrophe: number, end: number, hash: number, sink: TokenSink): void {
   const suffix = end - apostrophe <= 3 ? text.slice(apostrophe, end) : '';
-  if (CLITICS.has(suffix)) {
-    sink(text, start, apostrophe);
-    sink(text, apostrophe, end);
-  } else if (suffix === "'t" && apostrophe - start >= 2 && text.charCodeAt(apostrophe - 1) === 110 /* n */) {
-    sink(text, start, apostrophe - 1);
-    sink(text, apostrophe - 1, end);
-  } else {
-    sink(text, start, end);
+  const isNegation = suffix === "'t" && apostrophe - start >= 2 && text.charCodeAt(apostrophe - 1) === 110 /* n */;
+  const split = CLITICS.has(suffix) ? apostrophe : isNegation ? apostrophe - 1 : -1;
+  if (split < 0) {
+    sink(text, start, end, hash);
+    return;
   }
+  sink(text, start, split, hashRange(text, start, split));
+  sink(text, split, end, hashRange(text, split, end));
 }
 
 /** One punctuation token; runs of dots become `...` and runs of hyphens `--`, as in GloVe. */
 function readPunctuation(text: string, start: number, charClass: CharClass, sink: TokenSink): number {
+  const code = text.charCodeAt(start);
+  let end = start + 1;
   if (charClass === CharClass.Period || charClass === CharClass.Hyphen) {
-    const code = text.charCodeAt(start);
-    let end = start + 1;
     while (text.charCodeAt(end) === code) end++;
-    if (end - start === 1) sink(text, start, end);
-    else if (charClass === CharClass.Period) sink(ELLIPSIS, 0, ELLIPSIS.length);
-    else sink(DASH, 0, DASH.length);
-    return end;
   }
-  sink(text, start, start + 1);
-  return start + 1;
+  if (end - start === 1) sink(text, start, end, hashStep(TOKEN_HASH_SEED, code));
+  else if (charClass === CharClass.Period) sink(ELLIPSIS, 0, ELLIPSIS.length, ELLIPSIS_HASH);
+  else sink(DASH, 0, DASH.length, DASH_HASH);
+  return end;
 }
 
 const ELLIPSIS = '...';
+const ELLIPSIS_HASH = hashRange(ELLIPSIS, 0, ELLIPSIS.length);
 const DASH = '--';
+const DASH_HASH = hashRange(DASH, 0, DASH.length);

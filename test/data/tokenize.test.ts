@@ -1,5 +1,7 @@
 import test from 'ava';
+import { readFileSync } from 'node:fs';
 import { forEachToken, tokenize } from '../../src/data/tokenize.js';
+import { hashRange } from '../../src/data/token-hash.js';
 
 const cases: ReadonlyArray<readonly [string, string[]]> = [
   ['Hello World', ['hello', 'world']],
@@ -33,4 +35,19 @@ test('forEachToken reports the same tokens as ranges', (t) => {
 
 test('the acute accent reads as an apostrophe; C1 controls are dropped', (t) => {
   t.deepEqual(tokenize('don\u00b4t \u0096 stop\u0085'), ['do', "n't", 'stop']);
+});
+
+/** 6,000 random pieces (clitics, numbers, dots, tags, C1 controls, spaces and letters of many scripts, emoji) and their tokens. */
+const pinned = JSON.parse(readFileSync(new URL('../fixtures/data/tokenize-pinned.json', import.meta.url), 'utf8')) as { text: string; tokens: string[] };
+
+test('a long text mixing every rule tokenises exactly as pinned', (t) => {
+  t.deepEqual(tokenize(pinned.text), pinned.tokens);
+});
+
+test('forEachToken hands each token its hash', (t) => {
+  const wrong: string[] = [];
+  forEachToken(pinned.text, (source, start, end, hash) => {
+    if (hash !== hashRange(source, start, end)) wrong.push(source.slice(start, end));
+  });
+  t.deepEqual(wrong, []);
 });
