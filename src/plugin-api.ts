@@ -126,6 +126,11 @@ export interface Embeddings {
 /** Maps token representations to contextual ones. */
 export interface Encoder extends Module {
   readonly outputDim: number;
+  /**
+   * True when each output position depends on its own input alone (no context, no dropout): the
+   * model then computes the value transform once per distinct token of a batch.
+   */
+  readonly tokenwise?: boolean;
   /** x [batch, time, inputDim], mask [batch, time] → [batch, time, outputDim]. */
   apply(x: tfjs.Tensor3D, mask: tfjs.Tensor2D, training: boolean): tfjs.Tensor3D;
 }
@@ -148,7 +153,7 @@ export interface Pooler extends Module {
 /** The value transform v_θ: what is averaged under the attention weights. */
 export interface ValueTransform extends Module {
   readonly outputDim: number;
-  /** h [batch, time, inputDim] → [batch, time, outputDim]. */
+  /** h [batch, time, inputDim] → [batch, time, outputDim], each position transformed on its own. */
   apply(h: tfjs.Tensor3D, training: boolean): tfjs.Tensor3D;
 }
 

@@ -8,6 +8,6 @@ export default {
   description: 'No encoder: attention looks at the word embeddings themselves.',
   schema,
   create(_params, ctx) {
-    return { outputDim: ctx.inputDim, variables: [], apply: (x) => x };
+    return { outputDim: ctx.inputDim, variables: [], tokenwise: true, apply: (x) => x };
   },
 } satisfies PluginDescriptor<'encoder', typeof schema>;

@@ -52,23 +52,43 @@ export default {
       weights.rank === 2
         ? nn.weightedSum(weights as Tensor2D, values)
         : (tf.reshape(tf.matMul(weights as Tensor3D, values), [values.shape[0], heads * value.outputDim]) as Tensor2D);
+    /**
+     * Over a token-wise encoder, a value transform with parameters runs once per distinct token of
+     * the batch, pooled by the weights summed per distinct token.
+     */
+    const poolDistinct = (ids: Tensor2D, weights: Tensor2D | Tensor3D, training: boolean): Tensor2D => {
+      const tokens = nn.distinctTokens(ids);
+      const distinct = tokens.ids.shape[1];
+      const values = value.apply(encoder.apply(nn.embed(tokens.ids, ctx.embeddings), tf.ones([1, distinct]), training), training);
+      const pooled = nn.dense(tokens.sumByToken(weights), tf.reshape(values, [distinct, value.outputDim]) as Tensor2D);
+      return tf.reshape(pooled, [ids.shape[0], heads * value.outputDim]) as Tensor2D;
+    };
+    const poolsDistinct = encoder.tokenwise === true && value.variables.length > 0;
+    const output = (logits: Tensor2D, weights: Tensor2D | Tensor3D, mask: Tensor2D): ForwardOutput =>
+      weights.rank === 2
+        ? { logits, attention: weights as Tensor2D, mask }
+        : { logits, attention: tf.mean(weights, 1) as Tensor2D, headAttention: weights as Tensor3D, mask };
+    /** `ids` when known, to pool per distinct token. */
+    const classify = (h: Tensor3D, weights: Tensor2D | Tensor3D, ids: Tensor2D | undefined, training: boolean): Tensor2D =>
+      head.apply(ids && poolsDistinct ? poolDistinct(ids, weights, training) : pool(weights, value.apply(h, training)), training);
     const forwardEmbedded = (x: Tensor3D, mask: Tensor2D, training: boolean): ForwardOutput => {
       const h = encoder.apply(x, mask, training);
       const weights = pooler.attend(h, mask, training);
-      const logits = head.apply(pool(weights, value.apply(h, training)), training);
-      if (weights.rank === 2) return { logits, attention: weights as Tensor2D, mask };
-      return { logits, attention: tf.mean(weights, 1) as Tensor2D, headAttention: weights as Tensor3D, mask };
+      return output(classify(h, weights, undefined, training), weights, mask);
     };
     return {
       variables: [...trainableEmbeddings, ...encoder.variables, ...pooler.variables, ...value.variables, ...head.variables],
       embed: (ids) => nn.embed(ids, ctx.embeddings),
       forwardEmbedded,
-      forward: (ids, mask, training) => forwardEmbedded(nn.embed(ids, ctx.embeddings), mask, training),
+      forward(ids, mask, training) {
+        const h = encoder.apply(nn.embed(ids, ctx.embeddings), mask, training);
+        const weights = pooler.attend(h, mask, training);
+        return output(classify(h, weights, ids, training), weights, mask);
+      },
       forwardWithAttention(ids, mask, attention) {
         const h = encoder.apply(nn.embed(ids, ctx.embeddings), mask, false);
-        const values = value.apply(h, false);
         const weights = heads > 1 ? (tf.tile(tf.expandDims(attention, 1), [1, heads, 1]) as Tensor3D) : attention;
-        return head.apply(pool(weights, values), false);
+        return classify(h, weights, ids, false);
       },
     };
   },

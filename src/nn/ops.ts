@@ -6,11 +6,12 @@ import type * as tfjs from '@tensorflow/tfjs';
 import type { Tf } from '../plugin-api.js';
 import { maskedSoftmax, tokenScores, weightedSum } from './attention.js';
 import { dense, type DenseActivation } from './dense.js';
+import { distinctTokens, type DistinctTokens } from './distinct-tokens.js';
 import { embed } from './embedding.js';
 import { createDropout, glorot, zeros } from './init.js';
 import { gru, lstm } from './recurrent.js';
 
-export type { DenseActivation };
+export type { DenseActivation, DistinctTokens };
 
 /** Weights of one direction of one recurrent layer; gates stacked along the last axis. */
 export interface RecurrentWeights {
@@ -34,6 +35,11 @@ export interface NnOps {
    * `tf.gather` on wasm, and stays off the gradient tape; a trainable variable gets gradients.
    */
   embed(ids: tfjs.Tensor2D, table: tfjs.Tensor2D | tfjs.Variable): tfjs.Tensor3D;
+  /**
+   * The distinct ids of a batch [batch, time], so that a token-wise transform runs once per
+   * distinct token and attention weights pool its outputs per distinct token.
+   */
+  distinctTokens(ids: tfjs.Tensor2D): DistinctTokens;
   /** scores [batch, time], mask [batch, time] → softmax over real tokens; exactly 0 on padding. */
   maskedSoftmax(scores: tfjs.Tensor2D, mask: tfjs.Tensor2D): tfjs.Tensor2D;
   /** weights [batch, time], values [batch, time, dim] → Σ_t weights·values: [batch, dim]. */
@@ -67,6 +73,7 @@ export interface NnOps {
 export function createNnOps(tf: Tf): NnOps {
   return {
     embed: (ids, table) => embed(tf, ids, table),
+    distinctTokens: (ids) => distinctTokens(tf, ids),
     maskedSoftmax: (scores, mask) => maskedSoftmax(tf, scores, mask),
     weightedSum: (weights, values) => weightedSum(tf, weights, values),
     tokenScores: (h, query) => tokenScores(tf, h, query),

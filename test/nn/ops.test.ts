@@ -114,6 +114,21 @@ test('embed: a frozen table gives the rows of tf.gather; a trainable one gets gr
   t.is(rowSums[2], 0);
 });
 
+test('distinctTokens: each id once; weights summed per distinct token, gradients gathered back', (t) => {
+  const ids = tf.tensor2d([[3, 0, 3, 11], [5, 3, 0, 0]], undefined, 'int32');
+  const tokens = nn.distinctTokens(ids);
+  t.deepEqual(tokens.ids.arraySync(), [[3, 0, 11, 5]]);
+  const weights = tf.tensor2d([[0.1, 0.2, 0.3, 0.4], [0.5, 0.25, 0.125, 0.125]]);
+  const sums = tokens.sumByToken(weights).arraySync();
+  const expected = [[0.4, 0.2, 0.4, 0], [0.25, 0.25, 0, 0.5]];
+  t.true(sums.every((row, b) => row.every((value, u) => Math.abs(value - expected[b][u]) < 1e-6)), JSON.stringify(sums));
+  const heads = tf.stack([weights, tf.mul(weights, 2)], 1) as tfjs.Tensor3D;
+  t.deepEqual(tokens.sumByToken(heads).shape, [2, 2, 4]);
+  const scale = tf.tensor2d([[1, 2, 3, 4], [5, 6, 7, 8]]);
+  const gradient = tf.grad((w) => tf.sum(tf.mul(tokens.sumByToken(w as tfjs.Tensor2D), scale)))(weights).arraySync();
+  t.deepEqual(gradient, [[1, 2, 1, 3], [8, 5, 6, 6]]);
+});
+
 test('glorot: seeded, within ±√(6/(in+out)); zeros are zeros', (t) => {
   const a = nn.glorot(unique('g'), [20, 30], 42).dataSync();
   const b = nn.glorot(unique('g'), [20, 30], 42).dataSync();

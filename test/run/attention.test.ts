@@ -79,3 +79,29 @@ test.serial('the same seed on the same backend gives the same numbers', async (t
   t.deepEqual(losses[0], losses[1]);
   t.notDeepEqual(losses[0], losses[2]);
 });
+
+for (const [name, model] of Object.entries({
+  'one head': '  pooler: { type: text-query }\n  value: { type: linear, activation: tanh }',
+  'two heads': '  pooler: { type: multi-head, heads: 2 }\n  value: { type: mlp, hidden: [6] }',
+})) {
+  test.serial(`a value transform pooled per distinct token gives the numbers of one applied at every position (${name})`, async (t) => {
+    const { tf, built } = await buildExperiment(syntheticConfig(model), ['embeddings.trainable=true']);
+    try {
+      const ids = tf.tensor2d([[5, 9, 5, 7, 9], [4, 5, 4, 0, 0]], [2, 5], 'int32');
+      const mask = tf.tensor2d([[1, 1, 1, 1, 1], [1, 1, 1, 0, 0]]);
+      const lossOf = (forward: () => ReturnType<typeof built.model.forward>) =>
+        tf.variableGrads(() => tf.sum(tf.mul(forward().logits, tf.tensor2d([[1, -2], [0.5, 3]]))) as never);
+      const perToken = lossOf(() => built.model.forward(ids, mask, false));
+      const everywhere = lossOf(() => built.model.forwardEmbedded(built.model.embed(ids), mask, false));
+      t.true(Math.abs(perToken.value.dataSync()[0] - everywhere.value.dataSync()[0]) < 1e-5);
+      t.deepEqual(Object.keys(perToken.grads).sort(), Object.keys(everywhere.grads).sort());
+      for (const [variable, gradient] of Object.entries(everywhere.grads)) {
+        const found = perToken.grads[variable].dataSync();
+        const far = gradient.dataSync().findIndex((value, i) => Math.abs(value - found[i]) > 1e-5);
+        t.is(far, -1, `gradient of ${variable}`);
+      }
+    } finally {
+      built.dispose();
+    }
+  });
+}
