@@ -82,6 +82,27 @@ test('binary cache round trip, and a different source id misses', async (t) => {
   t.is(await readBinaryCache(join(folder, 'none.bin'), 'id-1'), undefined);
 });
 
+test('the index finds every word, before and after the cache; a repeated word keeps its last row', async (t) => {
+  const words = Array.from({ length: 3000 }, (_, i) => (i % 7 === 0 ? `mot-${i}-\u00e9\u4e2d` : `w${i.toString(36)}`));
+  // Halves of a surrogate pair in two words (which UTF-8 cannot keep) stay apart.
+  words.push('w1', '', 'half \ud83d', '\ude00 half');
+  const table = new VectorTable(words, new Float32Array(words.length), 1);
+  const path = join(temporaryFolder(), 'index.bin');
+  await writeBinaryCache(path, 'id', table);
+  const back = await readBinaryCache(path, 'id');
+  const expected = words.map((word) => words.lastIndexOf(word));
+  t.deepEqual(words.map((word) => table.indexOf(word)), expected);
+  t.deepEqual(words.map((word) => back?.indexOf(word)), expected);
+  t.deepEqual(['w', 'mot-0-\u00e9', 'W1', 'w1 '].map((word) => back?.indexOf(word)), [-1, -1, -1, -1]);
+  t.deepEqual(back?.words.slice(0, -2), words.slice(0, -2));
+});
+
+test('a cache file of another format is a miss', async (t) => {
+  const path = join(temporaryFolder(), 'old.bin');
+  writeFileSync(path, Buffer.concat([Buffer.from('ATNEMB01'), Buffer.alloc(64)]));
+  t.is(await readBinaryCache(path, 'id'), undefined);
+});
+
 test('reads a zip member, deflated or stored', async (t) => {
   const folder = temporaryFolder();
   for (const stored of [false, true]) {
