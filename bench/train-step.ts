@@ -54,12 +54,20 @@ function syntheticBatch(time: number, random: () => number): Batch {
   const lengths = Int32Array.from({ length: BATCH }, (_, row) => (row === 0 ? time : Math.max(1, Math.round(time * (0.85 + 0.15 * random())))));
   for (let row = 0; row < BATCH; row++) {
     for (let t = 0; t < lengths[row]; t++) {
-      ids[row * time + t] = 2 + Math.floor(random() * (VOCAB - 2));
+      ids[row * time + t] = 1 + zipfRank(random);
       mask[row * time + t] = 1;
     }
   }
   const labels = Int32Array.from({ length: BATCH }, () => (random() < 0.5 ? 0 : 1));
   return { ids, mask, lengths, labels, size: BATCH, time, indices: Int32Array.from({ length: BATCH }, (_, row) => row) };
+}
+
+/**
+ * A word rank in 1 … VOCAB − 2, log-uniform as Zipf's law has it: a batch of 64 then holds ~4,200
+ * distinct words (IMDB's batches: ~2,700), which token-wise transforms are computed once for.
+ */
+function zipfRank(random: () => number): number {
+  return Math.floor(Math.pow(VOCAB - 2, random()));
 }
 
 function median(values: number[]): number {
