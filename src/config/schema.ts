@@ -64,6 +64,17 @@ export const configSchema = {
         lr: { type: 'number', exclusiveMinimum: 0, maximum: 10, default: 0.001, description: 'Learning rate.' },
         optimizer: slot('optimizer', 'The optimiser.', 'adam'),
         clip_norm: { type: 'number', minimum: 0, default: 5, description: 'Clip the global gradient norm to this value (0 turns it off).' },
+        lr_decay: {
+          type: 'object',
+          additionalProperties: false,
+          default: {},
+          description: 'Multiply the learning rate by `factor` after `patience` epochs without a better validation accuracy (reduce on plateau).',
+          properties: {
+            factor: { type: 'number', exclusiveMinimum: 0, maximum: 1, default: 1, description: 'Multiplier of the learning rate at each plateau; 1 turns decay off.' },
+            patience: { type: 'integer', minimum: 1, default: 2, description: 'Epochs without a better validation accuracy before each decay.' },
+            min_lr: { type: 'number', minimum: 0, default: 0, description: 'The learning rate never goes below this.' },
+          },
+        },
         patience: {
           type: 'integer',
           minimum: 0,

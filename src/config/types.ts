@@ -11,6 +11,7 @@ export interface TrainSettings {
   readonly lr: number;
   readonly optimizer: PluginBlock;
   readonly clip_norm: number;
+  readonly lr_decay: { readonly factor: number; readonly patience: number; readonly min_lr: number };
   readonly patience: number;
 }
 

@@ -32,6 +32,7 @@ export function epochMetrics(epoch: EpochResult, entropy: EpochEntropy): Record<
     val_accuracy: epoch.validation.accuracy,
     epoch_seconds: epoch.seconds,
     items_per_second: epoch.itemsPerSecond,
+    learning_rate: epoch.learningRate,
     ...entropyMetrics(entropy),
   };
 }

@@ -18,6 +18,8 @@ export interface EpochResult {
   /** Seconds spent on the training pass (not the validation pass). */
   readonly seconds: number;
   readonly itemsPerSecond: number;
+  /** The learning rate this epoch trained with. */
+  readonly learningRate: number;
   readonly improved: boolean;
 }
 
@@ -45,9 +47,11 @@ export interface TrainResult {
 export async function train(options: TrainOptions): Promise<TrainResult> {
   const { tf, model, settings } = options;
   const epochs: EpochResult[] = [];
+  const schedule = new PlateauSchedule(options.optimizer, settings);
   let best: { epoch: number; accuracy: number; loss: number; values: Float32Array[] } | undefined;
   let stoppedEarly = false;
   for (let epoch = 1; epoch <= settings.epochs; epoch++) {
+    const learningRate = schedule.learningRate;
     const pass = await trainOneEpoch(options, epoch);
     const validation = evaluate(tf, model, options.validation, { batchSize: settings.eval_batch_size, maxLength: settings.max_length });
     // Ties in accuracy (common once validation saturates) go to the lower validation loss.
@@ -55,7 +59,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     if (improved) {
       best = { epoch, accuracy: validation.accuracy, loss: validation.loss, values: model.variables.map((variable) => variable.dataSync().slice() as Float32Array) };
     }
-    const result: EpochResult = { ...pass, epoch, validation, improved };
+    const result: EpochResult = { ...pass, epoch, validation, learningRate, improved };
     epochs.push(result);
     await options.onEpoch?.(result);
     if (options.signal?.aborted) break;
@@ -63,12 +67,41 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
       stoppedEarly = true;
       break;
     }
+    schedule.endEpoch(improved);
   }
   if (best) restore(tf, model, best.values);
   return { epochs, bestEpoch: best?.epoch ?? 0, stoppedEarly };
 }
 
-async function trainOneEpoch(options: TrainOptions, epoch: number): Promise<Omit<EpochResult, 'epoch' | 'validation' | 'improved'>> {
+/** `train.lr_decay`: the learning rate times `factor` after each `patience` epochs without a better validation accuracy. */
+class PlateauSchedule {
+  private epochsWithoutImprovement = 0;
+  learningRate: number;
+
+  constructor(
+    private readonly optimizer: tfjs.Optimizer,
+    private readonly settings: TrainSettings,
+  ) {
+    this.learningRate = settings.lr;
+    if (settings.lr_decay.factor < 1 && !('learningRate' in optimizer)) {
+      throw new TrainingError('lr-decay-unsupported', `train.lr_decay: the optimizer (${optimizer.getClassName()}) has no learning rate to decay; set train.lr_decay.factor to 1.`);
+    }
+  }
+
+  endEpoch(improved: boolean): void {
+    const { factor, patience, min_lr: minimum } = this.settings.lr_decay;
+    this.epochsWithoutImprovement = improved ? 0 : this.epochsWithoutImprovement + 1;
+    if (factor === 1 || this.epochsWithoutImprovement < patience) return;
+    this.epochsWithoutImprovement = 0;
+    this.learningRate = Math.max(minimum, this.learningRate * factor);
+    // tfjs optimizers read `learningRate` at each step; SGD and momentum keep a copy that `setLearningRate` refreshes.
+    const optimizer = this.optimizer as tfjs.Optimizer & { learningRate: number; setLearningRate?: (rate: number) => void };
+    if (optimizer.setLearningRate) optimizer.setLearningRate(this.learningRate);
+    else optimizer.learningRate = this.learningRate;
+  }
+}
+
+async function trainOneEpoch(options: TrainOptions, epoch: number): Promise<Omit<EpochResult, 'epoch' | 'validation' | 'learningRate' | 'improved'>> {
   const { tf, model, optimizer, regularizers, settings } = options;
   const count = options.train.labels.length;
   const task = options.progress.start(`epoch ${epoch}/${settings.epochs}`, count, 'reviews');
