@@ -51,29 +51,29 @@ function distinctIds(ids: Int32Array): { distinct: Int32Array; slots: Int32Array
   return { distinct: Int32Array.from(distinct), slots };
 }
 
-/**
- * Rows of `time` weights (a review's, or one head's of a review) → rows of `distinct` sums. Row r
- * belongs to review r / (rows per review), whose positions `slots` maps.
- */
+/** Rows of `time` weights (a review's, or one head's of a review) → rows of `distinct` sums. */
 function sumBySlot(weights: Float32Array, slots: Int32Array, time: number, distinct: number): Float32Array {
-  const rows = weights.length / time;
-  const rowsPerReview = rows / (slots.length / time);
-  const sums = new Float32Array(rows * distinct);
-  for (let row = 0; row < rows; row++) {
-    const review = Math.floor(row / rowsPerReview) * time;
-    for (let t = 0; t < time; t++) sums[row * distinct + slots[review + t]] += weights[row * time + t];
-  }
+  const sums = new Float32Array((weights.length / time) * distinct);
+  forEachPosition(weights.length / time, slots, time, distinct, (position, summed) => (sums[summed] += weights[position]));
   return sums;
 }
 
 /** The gradient of {@link sumBySlot}: each position receives its slot's gradient. */
 function gatherBySlot(sumGradients: Float32Array, slots: Int32Array, time: number, distinct: number): Float32Array {
   const rows = sumGradients.length / distinct;
-  const rowsPerReview = rows / (slots.length / time);
   const gradients = new Float32Array(rows * time);
+  forEachPosition(rows, slots, time, distinct, (position, summed) => (gradients[position] = sumGradients[summed]));
+  return gradients;
+}
+
+/**
+ * Visits every position of `rows` rows of `time` with the index of its sum among rows of
+ * `distinct`. Row r belongs to review r / (rows per review), whose positions `slots` maps.
+ */
+function forEachPosition(rows: number, slots: Int32Array, time: number, distinct: number, visit: (position: number, summed: number) => void): void {
+  const rowsPerReview = rows / (slots.length / time);
   for (let row = 0; row < rows; row++) {
     const review = Math.floor(row / rowsPerReview) * time;
-    for (let t = 0; t < time; t++) gradients[row * time + t] = sumGradients[row * distinct + slots[review + t]];
+    for (let t = 0; t < time; t++) visit(row * time + t, row * distinct + slots[review + t]);
   }
-  return gradients;
 }
