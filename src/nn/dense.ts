@@ -7,7 +7,7 @@
  */
 import type * as tfjs from '@tensorflow/tfjs';
 import type { Tf } from '../plugin-api.js';
-import { runCustomOp } from './custom-op.js';
+import { runCustomOp, type CustomOpResult } from './custom-op.js';
 import { fitsSimdDense, simdDense } from './simd-dense.js';
 import { rememberValues, valuesOf } from './values.js';
 import { activate, activationGradient, type KernelActivation } from './wasm/activation-kernels.js';
@@ -19,12 +19,7 @@ export function dense<T extends tfjs.Tensor>(tf: Tf, x: T, kernel: tfjs.Tensor2D
   // Widths of whole SIMD vectors run entirely in the dense kernels (~1.7× faster forward and backward at [64·230, 100]).
   if (fitsSimdDense(...kernel.shape)) return simdDense(tf, x, kernel, bias, activation);
   if (activation !== 'linear') return activatedDense(tf, x, kernel, bias, activation);
-  const [inDim, outDim] = kernel.shape;
-  const outShape = [...x.shape.slice(0, -1), outDim];
-  const rows = x.size / inDim;
-  const inputs: Record<string, tfjs.Tensor> = bias === undefined ? { x, kernel } : { x, kernel, bias };
-  return runCustomOp(tf, inputs, (save) => {
-    save([x, kernel]);
+  return affineOp(tf, x, kernel, bias, ({ rows, inDim, outDim, outShape }) => {
     const product = tf.matMul(tf.reshape(x, [rows, inDim]), kernel);
     const value = tf.reshape(bias === undefined ? product : tf.add(product, bias), outShape) as T;
     const gradient = (dy: tfjs.Tensor, [savedX, savedKernel]: readonly tfjs.Tensor[]) => {
@@ -32,6 +27,30 @@ export function dense<T extends tfjs.Tensor>(tf: Tf, x: T, kernel: tfjs.Tensor2D
       return affineGradients(tf, x.shape, savedX, savedKernel, dy2, () => tf.sum(dy2, 0));
     };
     return { value, gradient };
+  });
+}
+
+interface AffineShape {
+  readonly rows: number;
+  readonly inDim: number;
+  readonly outDim: number;
+  readonly outShape: number[];
+}
+
+/** x · kernel (+ bias) as one custom op that saves x and the kernel for its backward pass. */
+function affineOp<T extends tfjs.Tensor>(
+  tf: Tf,
+  x: T,
+  kernel: tfjs.Tensor2D,
+  bias: tfjs.Tensor1D | undefined,
+  compute: (shape: AffineShape) => CustomOpResult<T, string>,
+): T {
+  const [inDim, outDim] = kernel.shape;
+  const shape = { rows: x.size / inDim, inDim, outDim, outShape: [...x.shape.slice(0, -1), outDim] };
+  const inputs: Record<string, tfjs.Tensor> = bias === undefined ? { x, kernel } : { x, kernel, bias };
+  return runCustomOp(tf, inputs, (save) => {
+    save([x, kernel]);
+    return compute(shape);
   });
 }
 
@@ -51,12 +70,7 @@ function affineGradients(tf: Tf, xShape: readonly number[], x: tfjs.Tensor, kern
  * dy ⊙ act'(y), once for all three gradients.
  */
 function activatedDense<T extends tfjs.Tensor>(tf: Tf, x: T, kernel: tfjs.Tensor2D, bias: tfjs.Tensor1D | undefined, activation: KernelActivation): T {
-  const [inDim, outDim] = kernel.shape;
-  const outShape = [...x.shape.slice(0, -1), outDim];
-  const rows = x.size / inDim;
-  const inputs: Record<string, tfjs.Tensor> = bias === undefined ? { x, kernel } : { x, kernel, bias };
-  return runCustomOp(tf, inputs, (save) => {
-    save([x, kernel]);
+  return affineOp(tf, x, kernel, bias, ({ rows, inDim, outDim, outShape }) => {
     const preactivation = tf.fused.matMul({ a: tf.reshape(x, [rows, inDim]), b: kernel, bias });
     const outputs = activate(activation, preactivation.dataSync() as Float32Array);
     preactivation.dispose();
