@@ -195,9 +195,11 @@ function isZeroBlock(block: Buffer): boolean {
   return true;
 }
 
+/** The sum of the header's bytes, its checksum field (bytes 148–155) counting as spaces. */
 function verifyChecksum(block: Buffer, file: string, offset: number): void {
-  let sum = 0;
-  for (let i = 0; i < BLOCK; i++) sum += i >= 148 && i < 156 ? 0x20 : block[i];
+  let sum = 8 * 0x20;
+  for (let i = 0; i < 148; i++) sum += block[i];
+  for (let i = 156; i < BLOCK; i++) sum += block[i];
   const stored = parseNumber(block, 148, 8);
   if (stored !== sum) {
     throw new DataError('archive-corrupt', `${file}: bad tar header checksum at byte ${offset} of the tar stream (stored ${stored}, computed ${sum}); the archive is damaged`);
