@@ -5,8 +5,9 @@
  */
 import type { EmbeddingTable, LabelledCorpus, Example } from '../plugin-api.js';
 import type { EncodedSplit } from './batches.js';
-import { TokenInterner } from './interner.js';
+import { TokenMap } from './token-map.js';
 import { forEachToken, type TokenSink } from './tokenize.js';
+import { grownCopy } from './typed-arrays.js';
 
 export const PAD_ID = 0;
 export const UNK_ID = 1;
@@ -62,9 +63,8 @@ class CorpusEncoder {
   readonly vocabulary: string[] = [PAD_TOKEN, UNK_TOKEN];
   /** Row in the table of each vocabulary entry (−1 for PAD and UNK). */
   private readonly tableRows: number[] = [-1, -1];
-  private readonly interner = new TokenInterner();
-  /** Vocabulary id of each interned token; −1 until decided. */
-  private idOf: Int32Array = new Int32Array(1 << 16).fill(-1);
+  /** Vocabulary id (or UNK) of every token met in a split that shapes the vocabulary. */
+  private readonly known = new TokenMap();
   tokens = 0;
   unknownTokens = 0;
   /** The split being encoded: whether it may add tokens, its ids so far, the current example's length. */
@@ -96,24 +96,23 @@ class CorpusEncoder {
 
   /** One sink for every example, so that the tokeniser's call to it stays monomorphic (and inlined). */
   private readonly addOccurrence: TokenSink = (source, start, end, hash) => {
-    const id = this.idFor(this.interner.intern(source, start, end, hash));
-    if (this.exampleLength >= this.maxLength) return;
-    if (this.used === this.ids.length) this.ids = grow(this.ids);
-    this.ids[this.used++] = id;
-    this.exampleLength++;
-  };
-
-  private idFor(internId: number): number {
-    if (internId >= this.idOf.length) this.idOf = grow(this.idOf, -1);
-    let id = this.idOf[internId];
-    if (id < 0) {
-      id = this.growVocabulary ? this.addToken(this.interner.token(internId)) : UNK_ID;
-      this.idOf[internId] = id;
-    }
+    let id = this.known.get(source, start, end, hash);
+    if (id < 0) id = this.firstSight(source, start, end, hash);
     if (this.growVocabulary) {
       this.tokens++;
       if (id === UNK_ID) this.unknownTokens++;
     }
+    if (this.exampleLength >= this.maxLength) return;
+    if (this.used === this.ids.length) this.ids = grownCopy(this.ids, this.used + 1);
+    this.ids[this.used++] = id;
+    this.exampleLength++;
+  };
+
+  /** A token not met before: UNK outside the vocabulary splits, else in the vocabulary if it has a vector. */
+  private firstSight(source: string, start: number, end: number, hash: number): number {
+    if (!this.growVocabulary) return UNK_ID;
+    const id = this.addToken(source.slice(start, end));
+    this.known.set(source, start, end, hash, id);
     return id;
   }
 
@@ -150,12 +149,6 @@ function estimatedTokens(examples: readonly Example[], maxLength: number): numbe
   let total = 1;
   for (const example of examples) total += Math.min(maxLength, Math.ceil(example.text.length / 4));
   return total;
-}
-
-function grow(array: Int32Array, fill = 0): Int32Array {
-  const grown = new Int32Array(array.length * 2).fill(fill);
-  grown.set(array);
-  return grown;
 }
 
 /** Encodes examples with a trained model's fixed vocabulary; tokens outside it become UNK. */

@@ -1,6 +1,6 @@
 /**
  * The hash of token text, one for the whole project: FNV-1a over UTF-16 code units. The tokeniser
- * computes it while scanning, the interner and the embedding tables probe with it, and the binary
+ * computes it while scanning, the token maps and the embedding tables probe with it, and the binary
  * embeddings cache stores slots computed with it (so a change here must change the cache's magic).
  */
 

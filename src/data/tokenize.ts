@@ -7,8 +7,8 @@
  *
  * One pass over the text with a table of the class of every UTF-16 code unit. {@link forEachToken}
  * reports tokens as ranges of the lower-cased text, with their hash computed along the way, so
- * that a caller that only looks tokens up (see `TokenInterner`) allocates nothing per token and
- * reads no character twice.
+ * that a caller that only looks tokens up (see `TokenMap`) allocates nothing per token and
+ * hashes no character twice.
  */
 import { hashRange, hashStep, TOKEN_HASH_SEED } from './token-hash.js';
 
