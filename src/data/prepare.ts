@@ -94,7 +94,7 @@ class CorpusEncoder {
     return { ids: this.ids.slice(0, this.used), offsets, labels, size: examples.length };
   }
 
-  /** One sink for every example, so that the tokeniser's call to it stays monomorphic (and inlined). */
+  /** One sink for every example, so that the tokeniser's calls to it stay monomorphic. */
   private readonly addOccurrence: TokenSink = (source, start, end, hash) => {
     let id = this.known.get(source, start, end, hash);
     if (id < 0) id = this.firstSight(source, start, end, hash);
