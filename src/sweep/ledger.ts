@@ -58,9 +58,7 @@ export interface LedgerOptions {
 export async function openSweepLedger(options: LedgerOptions): Promise<SweepLedger> {
   const store = storeAccess(options);
   const runs = await store.runs();
-  let parentRunId = runs
-    .filter((run) => run.tags[TAG_SWEEP] === options.sweepName && run.tags[TAG_SWEEP_ROLE] === 'parent')
-    .sort((a, b) => b.startTime - a.startTime)[0]?.runId;
+  let parentRunId = firstParent(runs, options.sweepName);
   const children = (): RunRecord[] => runs.filter((run) => parentRunId !== undefined && run.tags[PARENT_TAG] === parentRunId);
   return {
     get parentRunId() {
@@ -74,13 +72,24 @@ export async function openSweepLedger(options: LedgerOptions): Promise<SweepLedg
       return text === undefined ? undefined : (JSON.parse(text) as { hash: string }[]).map((trial) => trial.hash);
     },
     async ensureParent(tags) {
-      parentRunId ??= await store.createParent(options.sweepName, { [TAG_SWEEP]: options.sweepName, [TAG_SWEEP_ROLE]: 'parent', ...tags });
+      if (parentRunId) return parentRunId;
+      const created = await store.createParent(options.sweepName, { [TAG_SWEEP]: options.sweepName, [TAG_SWEEP_ROLE]: 'parent', ...tags });
+      // Array tasks that start together may each create one: all of them keep the first and hide the others.
+      parentRunId = firstParent(await store.runs(), options.sweepName) ?? created;
+      if (parentRunId !== created) await store.discard(created);
       return parentRunId;
     },
     end: (runId, status, error) => store.end(runId, status, error),
     discard: (runId) => store.discard(runId),
     writeArtifact: (path, content) => store.writeArtifact(requireParent(parentRunId), path, content),
   };
+}
+
+/** The sweep's parent run: the first one created, ties going to the smaller run id. */
+function firstParent(runs: readonly RunRecord[], sweepName: string): string | undefined {
+  return runs
+    .filter((run) => run.tags[TAG_SWEEP] === sweepName && run.tags[TAG_SWEEP_ROLE] === 'parent')
+    .sort((a, b) => a.startTime - b.startTime || a.runId.localeCompare(b.runId))[0]?.runId;
 }
 
 function requireParent(parentRunId: string | undefined): string {
