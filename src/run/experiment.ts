@@ -120,7 +120,7 @@ async function trainBuilt(
     progress: options.progress,
     onEpoch: async (epoch) => {
       await tracker.logMetrics(epochMetrics(epoch, await reporter.recordEpoch(epoch)), epoch.epoch);
-      options.log(formatEpoch(epoch));
+      options.log(formatEpoch(epoch, config.train.lr));
     },
   });
   const test = evaluate(tf, model, data.test, { batchSize: config.train.eval_batch_size, maxLength: config.train.max_length });
@@ -173,11 +173,13 @@ async function saveCheckpoint(tracker: Tracker, model: Model, data: LoadedData, 
   }
 }
 
-function formatEpoch(epoch: EpochResult): string {
+/** The learning rate shows once `lr_decay` has moved it from `lr`. */
+function formatEpoch(epoch: EpochResult, lr: number): string {
   const percent = (value: number): string => `${(100 * value).toFixed(2)}%`;
   return (
     `epoch ${epoch.epoch}: train loss ${epoch.trainLoss.toFixed(4)} acc ${percent(epoch.trainAccuracy)} · ` +
     `val loss ${epoch.validation.loss.toFixed(4)} acc ${percent(epoch.validation.accuracy)}${epoch.improved ? ' *' : ''} · ` +
-    `${epoch.seconds.toFixed(1)} s (${Math.round(epoch.itemsPerSecond)} reviews/s)`
+    `${epoch.seconds.toFixed(1)} s (${Math.round(epoch.itemsPerSecond)} reviews/s)` +
+    (epoch.learningRate === lr ? '' : ` · lr ${epoch.learningRate.toPrecision(3)}`)
   );
 }

@@ -1,5 +1,11 @@
 import test from 'ava';
-import { buildExperiment, syntheticConfig, trainExperiment } from '../helpers/experiment.js';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parseOverrides } from '../../src/config/load.js';
+import { silentProgress } from '../../src/progress.js';
+import { runExperiment } from '../../src/run/experiment.js';
+import { buildExperiment, syntheticConfig, trainExperiment, writeConfig } from '../helpers/experiment.js';
 
 const MODEL = '  pooler: { type: fixed-query }';
 
@@ -32,4 +38,15 @@ test.serial('without lr_decay the learning rate stays put', async (t) => {
   } finally {
     experiment.built.dispose();
   }
+});
+
+test.serial('a run shows the learning rate in its epoch lines once lr_decay has lowered it', async (t) => {
+  const lines: string[] = [];
+  const overrides = parseOverrides([`tracking.uri=${mkdtempSync(join(tmpdir(), 'attnlab-runs-'))}`, 'train.epochs=3', 'train.lr=1e-12', 'train.lr_decay={ factor: 0.5, patience: 1 }']);
+  await runExperiment(writeConfig(syntheticConfig(MODEL)), overrides, { progress: silentProgress, log: (line) => lines.push(line) });
+  const epochLines = lines.filter((line) => line.startsWith('epoch '));
+  t.is(epochLines.length, 3);
+  t.false(epochLines[0].includes(' · lr '), epochLines[0]);
+  t.false(epochLines[1].includes(' · lr '), epochLines[1]);
+  t.true(epochLines[2].endsWith(' · lr 5.00e-13'), epochLines[2]);
 });
