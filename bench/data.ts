@@ -80,7 +80,7 @@ async function measureImdb(): Promise<Omit<Measurement, 'peakRssMb'>> {
   const start = performance.now();
   const raw = await readImdb(process.env[IMDB_ENV]!, silentProgress);
   const readSeconds = elapsed(start);
-  const prepared = prepareData({ labels: raw.labels, train: raw.train, validation: [], test: raw.test }, table, { maxLength: 100_000 });
+  const prepared = await prepareData({ labels: raw.labels, train: raw.train, validation: [], test: raw.test }, table, { maxLength: 100_000 });
   const seconds = elapsed(start);
   const tokens = prepared.train.ids.length + prepared.test.ids.length;
   const detail = `${prepared.train.size + prepared.test.size} reviews, ${tokens} tokens, reading the archive ${readSeconds.toFixed(2)} s; ` +

@@ -5,9 +5,7 @@
  */
 import type { EmbeddingTable, LabelledCorpus, Example } from '../plugin-api.js';
 import type { EncodedSplit } from './batches.js';
-import { TokenMap } from './token-map.js';
-import { forEachToken, type TokenSink } from './tokenize.js';
-import { grownCopy } from './typed-arrays.js';
+import { internInThread, internTokens, type InternedTexts } from './intern.js';
 
 export const PAD_ID = 0;
 export const UNK_ID = 1;
@@ -17,7 +15,16 @@ export const UNK_TOKEN = '<unk>';
 export interface PrepareOptions {
   /** Examples are cut to their first `maxLength` tokens. */
   readonly maxLength: number;
+  /**
+   * Characters of validation and test text from which part of them is tokenised in a worker
+   * thread; below it, starting the thread costs more than it saves.
+   */
+  readonly threadFrom?: number;
 }
+
+const THREAD_FROM_CHARACTERS = 2_000_000;
+/** Share of all text the worker thread tokenises: half, as this thread has the vocabulary to build meanwhile. */
+const THREAD_SHARE = 0.5;
 
 export interface PreparedData {
   readonly labels: readonly string[];
@@ -50,78 +57,87 @@ const FALLBACK_SPELLINGS: ReadonlyMap<string, string> = new Map([
   ['...', '\u2026'],
 ]);
 
-export function prepareData(corpus: LabelledCorpus, table: EmbeddingTable, options: PrepareOptions): PreparedData {
-  const encoder = new CorpusEncoder(table, options.maxLength);
-  const train = encoder.encode(corpus.train, true);
-  const oovRate = encoder.tokens === 0 ? 0 : encoder.unknownTokens / encoder.tokens;
-  const validation = encoder.encode(corpus.validation, false);
-  const test = encoder.encode(corpus.test, false);
-  return { labels: corpus.labels, vocabulary: encoder.vocabulary, embeddings: encoder.matrix(), dim: table.dim, train, validation, test, oovRate };
+export async function prepareData(corpus: LabelledCorpus, table: EmbeddingTable, options: PrepareOptions): Promise<PreparedData> {
+  const { maxLength } = options;
+  const trainTexts = texts(corpus.train);
+  const heldOut = texts([...corpus.validation, ...corpus.test]);
+  const cut = threadCut(trainTexts, heldOut, options.threadFrom ?? THREAD_FROM_CHARACTERS);
+  const inThread = cut < heldOut.length ? internInThread(heldOut.slice(cut), maxLength) : undefined;
+  const trainInterned = internTokens(trainTexts, maxLength);
+  const vocabulary = new Vocabulary(table, trainInterned);
+  const train = withLabels(encodeRows([{ interned: trainInterned, ids: vocabulary.trainIds }], 0, trainTexts.length), corpus.train);
+  const embeddings = vocabulary.matrix();
+  const heldOutIds = idLookup(vocabulary.tokens);
+  const parts = [internTokens(heldOut.slice(0, cut), maxLength), ...(inThread ? [await inThread] : [])].map((interned) => ({ interned, ids: heldOutIds(interned.tokens) }));
+  const validationSize = corpus.validation.length;
+  return {
+    labels: corpus.labels,
+    vocabulary: vocabulary.tokens,
+    embeddings,
+    dim: table.dim,
+    train,
+    validation: withLabels(encodeRows(parts, 0, validationSize), corpus.validation),
+    test: withLabels(encodeRows(parts, validationSize, heldOut.length), corpus.test),
+    oovRate: vocabulary.oovRate,
+  };
 }
 
-class CorpusEncoder {
-  readonly vocabulary: string[] = [PAD_TOKEN, UNK_TOKEN];
+/**
+ * Where the held-out texts that the worker thread tokenises begin: their tail of about
+ * `THREAD_SHARE` of all characters, none when they are too short to be worth a thread.
+ */
+function threadCut(train: readonly string[], heldOut: readonly string[], threadFrom: number): number {
+  const heldOutCharacters = characters(heldOut);
+  if (heldOutCharacters < threadFrom) return heldOut.length;
+  let wanted = THREAD_SHARE * (characters(train) + heldOutCharacters);
+  let cut = heldOut.length;
+  while (cut > 0 && wanted > 0) wanted -= heldOut[--cut].length;
+  return cut;
+}
+
+function characters(texts: readonly string[]): number {
+  return texts.reduce((total, text) => total + text.length, 0);
+}
+
+/** The training tokens that have a vector, in order of first sight, after PAD and UNK. */
+class Vocabulary {
+  readonly tokens: string[] = [PAD_TOKEN, UNK_TOKEN];
   /** Row in the table of each vocabulary entry (−1 for PAD and UNK). */
   private readonly tableRows: number[] = [-1, -1];
-  /** Vocabulary id (or UNK) of every token met in a split that shapes the vocabulary. */
-  private readonly known = new TokenMap();
-  tokens = 0;
-  unknownTokens = 0;
-  /** The split being encoded: whether it may add tokens, its ids so far, the current example's length. */
-  private growVocabulary = false;
-  private ids: Int32Array = new Int32Array(0);
-  private used = 0;
-  private exampleLength = 0;
+  /** Vocabulary id (or UNK) of each interned training token. */
+  readonly trainIds: Int32Array;
+  /** Share of training occurrences (before truncation) without a vector. */
+  readonly oovRate: number;
 
   constructor(
     private readonly table: EmbeddingTable,
-    private readonly maxLength: number,
-  ) {}
-
-  /** Only `growVocabulary` splits may add tokens: validation and test never shape the vocabulary. */
-  encode(examples: readonly Example[], growVocabulary: boolean): EncodedSplit {
-    const offsets = new Int32Array(examples.length + 1);
-    const labels = new Int32Array(examples.length);
-    this.growVocabulary = growVocabulary;
-    this.ids = new Int32Array(estimatedTokens(examples, this.maxLength));
-    this.used = 0;
-    examples.forEach((example, index) => {
-      this.exampleLength = 0;
-      forEachToken(example.text, this.addOccurrence);
-      offsets[index + 1] = this.used;
-      labels[index] = example.label;
+    train: InternedTexts,
+  ) {
+    this.trainIds = Int32Array.from(train.tokens, (token) => this.add(token));
+    let occurrences = 0;
+    let unknown = 0;
+    train.counts.forEach((count, id) => {
+      occurrences += count;
+      if (this.trainIds[id] === UNK_ID) unknown += count;
     });
-    return { ids: this.ids.slice(0, this.used), offsets, labels, size: examples.length };
+    this.oovRate = occurrences === 0 ? 0 : unknown / occurrences;
   }
 
-  /** One sink for every example, so that the tokeniser's calls to it stay monomorphic. */
-  private readonly addOccurrence: TokenSink = (source, start, end, hash) => {
-    let id = this.known.get(source, start, end, hash);
-    if (id < 0) id = this.firstSight(source, start, end, hash);
-    if (this.growVocabulary) {
-      this.tokens++;
-      if (id === UNK_ID) this.unknownTokens++;
-    }
-    if (this.exampleLength >= this.maxLength) return;
-    if (this.used === this.ids.length) this.ids = grownCopy(this.ids, this.used + 1);
-    this.ids[this.used++] = id;
-    this.exampleLength++;
-  };
-
-  /** A token not met before: UNK outside the vocabulary splits, else in the vocabulary if it has a vector. */
-  private firstSight(source: string, start: number, end: number, hash: number): number {
-    if (!this.growVocabulary) return UNK_ID;
-    const id = this.addToken(source.slice(start, end));
-    this.known.set(source, start, end, hash, id);
-    return id;
+  matrix(): Float32Array {
+    const dim = this.table.dim;
+    const matrix = new Float32Array(this.tokens.length * dim);
+    this.tableRows.forEach((row, id) => {
+      if (row >= 0) matrix.set(this.table.vectors.subarray(row * dim, (row + 1) * dim), id * dim);
+    });
+    return matrix;
   }
 
-  private addToken(token: string): number {
+  private add(token: string): number {
     const row = this.rowOf(token);
     if (row < 0) return UNK_ID;
-    this.vocabulary.push(token);
+    this.tokens.push(token);
     this.tableRows.push(row);
-    return this.vocabulary.length - 1;
+    return this.tokens.length - 1;
   }
 
   /** The token's row, else its fallback spelling's, else its row without accents (`cliché` → `cliche`). */
@@ -133,37 +149,47 @@ class CorpusEncoder {
     if (!/[^\x00-\x7f]/.test(token)) return -1;
     return this.table.indexOf(token.normalize('NFD').replace(/\p{M}/gu, ''));
   }
-
-  matrix(): Float32Array {
-    const dim = this.table.dim;
-    const matrix = new Float32Array(this.vocabulary.length * dim);
-    this.tableRows.forEach((row, id) => {
-      if (row >= 0) matrix.set(this.table.vectors.subarray(row * dim, (row + 1) * dim), id * dim);
-    });
-    return matrix;
-  }
 }
 
-/** Room for the ids of `examples` as cut: about one token per four characters (IMDB has 5.2). */
-function estimatedTokens(examples: readonly Example[], maxLength: number): number {
-  let total = 1;
-  for (const example of examples) total += Math.min(maxLength, Math.ceil(example.text.length / 4));
-  return total;
+function texts(examples: readonly Example[]): string[] {
+  return examples.map((example) => example.text);
+}
+
+/** Rows of token ids: row i is `ids[offsets[i] .. offsets[i + 1])`. */
+type Rows = Pick<EncodedSplit, 'ids' | 'offsets'>;
+
+/** Texts interned together, and the final id of each of their local ids. */
+interface InternedPart {
+  readonly interned: InternedTexts;
+  readonly ids: Int32Array;
+}
+
+/** Rows `from` to `to` (excluded) of the parts' texts laid end to end, in final ids. */
+function encodeRows(parts: readonly InternedPart[], from: number, to: number): Rows {
+  const rows = parts.flatMap((part) => Array.from({ length: part.interned.offsets.length - 1 }, (_, local) => ({ part, local }))).slice(from, to);
+  const offsets = new Int32Array(rows.length + 1);
+  rows.forEach(({ part, local }, row) => {
+    offsets[row + 1] = offsets[row] + part.interned.offsets[local + 1] - part.interned.offsets[local];
+  });
+  const ids = new Int32Array(offsets[rows.length]);
+  rows.forEach(({ part: { interned, ids: finalIds }, local }, row) => {
+    for (let i = interned.offsets[local], at = offsets[row]; i < interned.offsets[local + 1]; i++, at++) ids[at] = finalIds[interned.ids[i]];
+  });
+  return { ids, offsets };
+}
+
+function withLabels(rows: Rows, examples: readonly Example[]): EncodedSplit {
+  return { ...rows, labels: Int32Array.from(examples, (example) => example.label), size: examples.length };
 }
 
 /** Encodes examples with a trained model's fixed vocabulary; tokens outside it become UNK. */
 export function encodeWithVocabulary(examples: readonly Example[], vocabulary: readonly string[], maxLength: number): EncodedSplit {
+  const interned = internTokens(texts(examples), maxLength);
+  return withLabels(encodeRows([{ interned, ids: idLookup(vocabulary)(interned.tokens) }], 0, examples.length), examples);
+}
+
+/** The id in `vocabulary` of each token it is given; tokens outside it are UNK. */
+function idLookup(vocabulary: readonly string[]): (tokens: readonly string[]) => Int32Array {
   const idOf = new Map(vocabulary.map((token, id) => [token, id]));
-  const offsets = new Int32Array(examples.length + 1);
-  const labels = new Int32Array(examples.length);
-  const ids: number[] = [];
-  examples.forEach((example, index) => {
-    let length = 0;
-    forEachToken(example.text, (source, start, end) => {
-      if (length++ < maxLength) ids.push(idOf.get(source.slice(start, end)) ?? UNK_ID);
-    });
-    offsets[index + 1] = ids.length;
-    labels[index] = example.label;
-  });
-  return { ids: Int32Array.from(ids), offsets, labels, size: examples.length };
+  return (tokens) => Int32Array.from(tokens, (token) => idOf.get(token) ?? UNK_ID);
 }

@@ -157,7 +157,7 @@ export async function loadData(
   const embeddings = await buildPlugin(container, 'embeddings', config.embeddings, dataContext);
   const corpus = await dataset.load();
   const table = await embeddings.load();
-  const prepared = prepareData(corpus, table, { maxLength: config.train.max_length });
+  const prepared = await prepareData(corpus, table, { maxLength: config.train.max_length });
   options.log(
     `data: ${corpus.train.length} train, ${corpus.validation.length} validation, ${corpus.test.length} test reviews; ` +
       `vocabulary ${prepared.vocabulary.length}, OOV ${(100 * prepared.oovRate).toFixed(2)}%`,

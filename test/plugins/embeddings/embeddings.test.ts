@@ -58,7 +58,7 @@ test('random covers the synthetic vocabulary: no OOV on synthetic data', async (
   t.is(table.dim, 8);
   t.true(table.indexOf('extra') >= 0);
   const corpus = createSyntheticCorpus({ size: 100, testSize: 10, minLength: 5, maxLength: 10, planted: 1, valFraction: 0.1, seed: 2 });
-  t.is(prepareData(corpus, table, { maxLength: 20 }).oovRate, 0);
+  t.is((await prepareData(corpus, table, { maxLength: 20 })).oovRate, 0);
 });
 
 test('glove-6b-100d reads the wink package (GloVe 6B 100d), then the binary cache', async (t) => {
