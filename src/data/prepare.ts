@@ -166,15 +166,27 @@ interface InternedPart {
 
 /** Rows `from` to `to` (excluded) of the parts' texts laid end to end, in final ids. */
 function encodeRows(parts: readonly InternedPart[], from: number, to: number): Rows {
-  const rows = parts.flatMap((part) => Array.from({ length: part.interned.offsets.length - 1 }, (_, local) => ({ part, local }))).slice(from, to);
-  const offsets = new Int32Array(rows.length + 1);
-  rows.forEach(({ part, local }, row) => {
-    offsets[row + 1] = offsets[row] + part.interned.offsets[local + 1] - part.interned.offsets[local];
-  });
-  const ids = new Int32Array(offsets[rows.length]);
-  rows.forEach(({ part: { interned, ids: finalIds }, local }, row) => {
-    for (let i = interned.offsets[local], at = offsets[row]; i < interned.offsets[local + 1]; i++, at++) ids[at] = finalIds[interned.ids[i]];
-  });
+  const pieces: { readonly part: InternedPart; readonly first: number; readonly end: number }[] = [];
+  let before = 0;
+  for (const part of parts) {
+    const rows = part.interned.offsets.length - 1;
+    const first = Math.min(rows, Math.max(0, from - before));
+    const end = Math.min(rows, Math.max(0, to - before));
+    if (first < end) pieces.push({ part, first, end });
+    before += rows;
+  }
+  const offsets = new Int32Array(to - from + 1);
+  let row = 0;
+  for (const { part, first, end } of pieces) {
+    const { offsets: local } = part.interned;
+    for (let index = first; index < end; index++, row++) offsets[row + 1] = offsets[row] + local[index + 1] - local[index];
+  }
+  const ids = new Int32Array(offsets[row]);
+  let at = 0;
+  for (const { part, first, end } of pieces) {
+    const { ids: localIds, offsets: local } = part.interned;
+    for (let i = local[first]; i < local[end]; i++) ids[at++] = part.ids[localIds[i]];
+  }
   return { ids, offsets };
 }
 
