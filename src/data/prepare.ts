@@ -1,7 +1,8 @@
 /**
  * Turns a labelled corpus and pretrained vectors into what a model trains on: a vocabulary
  * (training tokens that have a vector, plus PAD and UNK), its embedding matrix, and every split
- * encoded as token ids.
+ * encoded as token ids. On a large corpus, the validation and test texts are tokenised in a worker
+ * thread while this one tokenises the training texts and builds the vocabulary.
  */
 import type { EmbeddingTable, LabelledCorpus, Example } from '../plugin-api.js';
 import type { EncodedSplit } from './batches.js';
@@ -68,7 +69,8 @@ export async function prepareData(corpus: LabelledCorpus, table: EmbeddingTable,
   const train = withLabels(encodeRows([{ interned: trainInterned, ids: vocabulary.trainIds }], 0, trainTexts.length), corpus.train);
   const embeddings = vocabulary.matrix();
   const heldOutIds = idLookup(vocabulary.tokens);
-  const parts = [internTokens(heldOut.slice(0, cut), maxLength), ...(inThread ? [await inThread] : [])].map((interned) => ({ interned, ids: heldOutIds(interned.tokens) }));
+  const heldOutInterned = [internTokens(heldOut.slice(0, cut), maxLength), ...(inThread ? [await inThread] : [])];
+  const parts = heldOutInterned.map((interned) => ({ interned, ids: heldOutIds(interned.tokens) }));
   const validationSize = corpus.validation.length;
   return {
     labels: corpus.labels,
