@@ -5,7 +5,7 @@
 import test from 'ava';
 import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { REPO, runCli } from '../helpers/cli.js';
+import { REPO, runCli, runCliInProcess } from '../helpers/cli.js';
 
 const BROKEN = fileURLToPath(new URL('./broken/', import.meta.url));
 
@@ -50,7 +50,7 @@ for (const testCase of cases) {
   const title = `${testCase.file}${testCase.args ? ` ${testCase.args.join(' ')}` : ''}: ${testCase.path ?? testCase.says}`;
   test.serial(title, async (t) => {
     const file = join(BROKEN, testCase.file);
-    const result = await runCli(['validate', file, ...(testCase.args ?? [])]);
+    const result = await runCliInProcess(['validate', file, ...(testCase.args ?? [])]);
     t.is(result.code, 2, result.stdout + result.stderr);
     const output = result.stdout + result.stderr;
     const reportedIn = testCase.reportedIn?.startsWith('--set') ? testCase.reportedIn : relative(REPO, join(BROKEN, testCase.reportedIn ?? testCase.file));

@@ -26,3 +26,38 @@ export function runCli(args: readonly string[], options: { cwd?: string; env?: N
     );
   });
 }
+
+/**
+ * Runs the CLI's `main` in this process, capturing what it prints, with `cwd` and `env` applied
+ * for the call's duration. Much faster than `runCli` (no node + tsx start-up per case), for logic
+ * a function call can reach; it changes process-wide state, so callers use `test.serial`.
+ */
+export async function runCliInProcess(args: readonly string[], options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Promise<CliResult> {
+  const { main } = await import('../../src/cli/main.js');
+  const captured = { stdout: '', stderr: '' };
+  const writeStdout = process.stdout.write;
+  const writeStderr = process.stderr.write;
+  const capture = (stream: 'stdout' | 'stderr') =>
+    ((chunk: string | Uint8Array) => {
+      captured[stream] += typeof chunk === 'string' ? chunk : Buffer.from(chunk).toString('utf8');
+      return true;
+    }) as typeof process.stdout.write;
+  const savedEnv = { ...process.env };
+  const savedCwd = process.cwd();
+  const savedExitCode = process.exitCode;
+  Object.assign(process.env, { NO_COLOR: '1', ...options.env });
+  process.chdir(options.cwd ?? REPO);
+  process.stdout.write = capture('stdout');
+  process.stderr.write = capture('stderr');
+  try {
+    const code = await main(args);
+    return { code, stdout: captured.stdout, stderr: captured.stderr };
+  } finally {
+    process.stdout.write = writeStdout;
+    process.stderr.write = writeStderr;
+    process.chdir(savedCwd);
+    for (const key of Object.keys(process.env)) if (!(key in savedEnv)) delete process.env[key];
+    Object.assign(process.env, savedEnv);
+    process.exitCode = savedExitCode;
+  }
+}
