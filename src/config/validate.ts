@@ -70,7 +70,16 @@ class ConfigValidator {
   async check(data: ConfigData): Promise<void> {
     this.checkSchema(configSchema, data, '');
     await this.checkSlots(configSchema, data, '');
+    if (this.problems.length === 0) await this.checkTracking(data);
     if (this.problems.length > 0) throw new ConfigError(sortByLocation(this.problems));
+  }
+
+  /** What MLflow would refuse at run time: param keys (characters, 250 at most) and the tracking URI. */
+  private async checkTracking(data: ConfigData): Promise<void> {
+    const { trackingProblems } = await import('../tracking/config-checks.js');
+    for (const problem of trackingProblems(data)) {
+      this.problems.push(new Problem({ ...problem, location: this.locate(problem.path, problem.path === 'tracking.uri' ? 'value' : 'key') }));
+    }
   }
 
   /** Validates `value` (at `path`) with ajv, filling defaults, and records every error. */

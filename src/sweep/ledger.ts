@@ -4,6 +4,7 @@
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { writeRunArtifact } from '../tracking/artifact-uri.js';
 import { FileStore, RUN_STATUS_CODES } from '../tracking/file-store.js';
 import { MlflowRestClient, decodeMetricValue } from '../tracking/rest.js';
 import { currentUser } from '../tracking/run-record.js';
@@ -179,7 +180,7 @@ function serverAccess(client: MlflowRestClient, experimentName: string): StoreAc
     discard: (runId) => client.deleteRun(runId),
     async writeArtifact(runId, path, content) {
       const found = (await client.searchRuns({ experimentIds: [await experimentId()], filter: `attributes.run_id = '${runId}'` })).runs[0];
-      if (found) await client.uploadArtifact(found.info, path, new TextEncoder().encode(content));
+      if (found) await writeRunArtifact(client, found.info, path, new TextEncoder().encode(content));
     },
     // Reading artifacts back from a server is not needed to resume: trials not yet run are "pending".
     readArtifact: async () => undefined,

@@ -56,6 +56,8 @@ export interface ExperimentMeta {
 /** A run's meta.yaml, keys in the sorted order MLflow writes them. */
 export interface RunMeta {
   readonly artifact_uri: string;
+  /** Only on a deleted run: when it was deleted, in ms since the epoch. */
+  readonly deleted_time?: number;
   readonly end_time: number | null;
   readonly entry_point_name: '';
   readonly experiment_id: string;
@@ -100,9 +102,13 @@ export function formatPythonFloat(value: number): string {
   return `${sign}${whole}.${digits.slice(exponent + 1) || '0'}`;
 }
 
-/** PyYAML's `safe_dump` of a flat mapping: block style, single quotes where YAML 1.1 needs them. */
+/**
+ * PyYAML's `safe_dump` of a flat mapping as MLflow's `write_yaml` calls it: keys sorted, block
+ * style, single quotes where YAML 1.1 needs them.
+ */
 function dumpYaml(data: object): string {
-  return stringify(data, { version: '1.1', singleQuote: true, lineWidth: 0 });
+  const sorted = Object.fromEntries(Object.entries(data).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)));
+  return stringify(sorted, { version: '1.1', singleQuote: true, lineWidth: 0 });
 }
 
 /** Readers never see a half-written meta.yaml: write aside, then rename over. */
@@ -232,11 +238,15 @@ export class FileStore {
     await writeAtomically(join(this.runDir(experimentId, runId), 'meta.yaml'), dumpYaml(ended));
   }
 
-  /** Marks the run deleted, as MLflow's `delete_run` does: it stays on disk, hidden from listings. */
-  async deleteRun(experimentId: string, runId: string): Promise<void> {
+  /**
+   * Marks the run deleted, as MLflow's `delete_run` does: it stays on disk, hidden from listings,
+   * with `deleted_time` (ms) from which `mlflow gc --older-than` counts.
+   */
+  async deleteRun(experimentId: string, runId: string, deletedTime: number = Date.now()): Promise<void> {
     const meta = await this.readRun(experimentId, runId);
     if (!meta) throw new TrackingError('tracking/no-run', `run ${runId} does not exist in ${this.root}/${experimentId}.`);
-    await writeAtomically(join(this.runDir(experimentId, runId), 'meta.yaml'), dumpYaml({ ...meta, lifecycle_stage: 'deleted' }));
+    const deleted: RunMeta = { ...meta, lifecycle_stage: 'deleted', deleted_time: deletedTime };
+    await writeAtomically(join(this.runDir(experimentId, runId), 'meta.yaml'), dumpYaml(deleted));
   }
 
   async logMetric(experimentId: string, runId: string, point: MetricPoint): Promise<void> {
@@ -336,6 +346,8 @@ export interface OpenFileTrackerOptions {
   readonly runName: string;
   readonly userId: string;
   readonly tags: Readonly<Record<string, string>>;
+  /** Where warnings go, e.g. a param value cut to MLflow's limit. */
+  readonly onNotice: (message: string) => void;
 }
 
 export async function openFileTracker(options: OpenFileTrackerOptions): Promise<Tracker> {
@@ -349,7 +361,7 @@ export async function openFileTracker(options: OpenFileTrackerOptions): Promise<
     startTime: Date.now(),
     tags: options.tags,
   });
-  return new FileTracker(store, run);
+  return new FileTracker(store, run, options.onNotice);
 }
 
 /** A run written straight into the file store; every call has reached the disk when it resolves. */
@@ -362,6 +374,7 @@ class FileTracker implements Tracker {
   constructor(
     private readonly store: FileStore,
     run: RunMeta,
+    private readonly onNotice: (message: string) => void,
   ) {
     this.runId = run.run_id;
     this.experimentId = run.experiment_id;
@@ -369,7 +382,7 @@ class FileTracker implements Tracker {
   }
 
   async logParams(params: Readonly<Record<string, string | number | boolean>>): Promise<void> {
-    await this.store.logParams(this.experimentId, this.runId, normaliseParams(params));
+    await this.store.logParams(this.experimentId, this.runId, normaliseParams(params, this.onNotice));
   }
 
   async logMetrics(metrics: Readonly<Record<string, number>>, step: number): Promise<void> {

@@ -20,6 +20,7 @@ import { copyFile, mkdir, open, readdir, readFile, rename, rm, truncate, writeFi
 import type { FileHandle } from 'node:fs/promises';
 import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
+import { writeRunArtifact } from './artifact-uri.js';
 import { currentUser } from './run-record.js';
 import { MlflowApiError, MlflowRestClient, encodeMetricValue, planLogBatches, toKeyValues } from './rest.js';
 import type { KeyValue, LogBatch, WireMetric } from './rest.js';
@@ -88,8 +89,10 @@ type WithoutId<E> = E extends JournalEvent ? Omit<E, 'id'> : never;
 
 /** What the server has acknowledged, and the ids it gave. */
 export interface JournalState {
-  /** Bytes of the journal acknowledged by the server. */
+  /** Bytes of the journal up to which every event but the artifacts is acknowledged. */
   readonly offset: number;
+  /** Bytes of the journal up to which every artifact is stored; `offset` in journals older than the two lanes. */
+  readonly artifactOffset?: number;
   readonly experimentId?: string;
   readonly runId?: string;
   readonly artifactUri?: string;
@@ -160,18 +163,104 @@ interface Pending {
   readonly end: number;
 }
 
-/** Sends a journal's events in order and records each acknowledgement. */
+/** Everything but artifacts goes in the data lane, in order; artifacts go in their own. */
+type LaneName = 'data' | 'artifacts';
+
+const laneOf = (event: JournalEvent): LaneName => (event.type === 'artifact' ? 'artifacts' : 'data');
+
+/** One ordered queue of events, sent by one loop with its own backoff. */
+class Lane {
+  readonly queue: Pending[] = [];
+  running = false;
+  /** The error that made the lane give up; it sends nothing more after it. */
+  failure?: unknown;
+  private wakeUp?: () => void;
+
+  constructor(
+    private readonly sendNext: (lane: Lane) => Promise<void>,
+    private readonly options: {
+      readonly retry: RetryPolicy;
+      readonly keepAlive: boolean;
+      readonly ready: () => boolean;
+      readonly stopped: () => boolean;
+      readonly onIdle: () => void;
+      readonly onFailure: (error: unknown) => void;
+    },
+  ) {}
+
+  push(item: Pending): void {
+    this.queue.push(item);
+    this.start();
+  }
+
+  start(): void {
+    if (this.running || this.failure !== undefined || this.queue.length === 0) return;
+    if (this.options.stopped() || !this.options.ready()) return;
+    void this.run();
+  }
+
+  wake(): void {
+    this.wakeUp?.();
+  }
+
+  private async run(): Promise<void> {
+    this.running = true;
+    let failures = 0;
+    while (this.queue.length > 0 && !this.options.stopped()) {
+      try {
+        await this.sendNext(this);
+        failures = 0;
+      } catch (error) {
+        failures += 1;
+        const exhausted = this.options.retry.maxAttempts !== undefined && failures >= this.options.retry.maxAttempts;
+        if (!isRetryable(error) || exhausted || this.options.stopped()) {
+          this.failure = error;
+          if (!this.options.stopped()) this.options.onFailure(error);
+          break;
+        }
+        await this.sleep(backoffMs(this.options.retry, failures));
+      }
+    }
+    this.running = false;
+    this.options.onIdle();
+  }
+
+  private sleep(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(resolve, ms);
+      // During a run the retry must not keep a finished program alive; `sync` is there to wait it out.
+      if (!this.options.keepAlive) timer.unref();
+      this.wakeUp = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    });
+  }
+}
+
+export interface JournalSenderOptions {
+  readonly retry: RetryPolicy;
+  /** Hold the process open while a retry waits (`sync`), instead of letting it exit (a live run). */
+  readonly keepAlive: boolean;
+  /** Base for a relative artifact path in the run's `artifact_uri`. */
+  readonly cwd: string;
+  /** Called once when a lane gives up on an error no retry can cure. */
+  readonly onFailure?: (lane: LaneName, error: unknown) => void;
+}
+
+/**
+ * Sends a journal's events and records each acknowledgement. Metrics, params, tags and the run's
+ * status go in one ordered lane; artifacts go in a second, so that a slow or unwritable artifact
+ * store never holds back the run's record. Each lane has its own acknowledged offset.
+ */
 class JournalSender {
-  private readonly pending: Pending[] = [];
   private readonly abort = new AbortController();
   private readonly client: MlflowRestClient;
-  private running = false;
+  private readonly lanes: Record<LaneName, Lane>;
   private stopped = false;
   private idleWaiters: Array<() => void> = [];
-  private wakeUp?: () => void;
+  private persisting: Promise<void> = Promise.resolve();
   sentEvents = 0;
-  /** The error that made the sender give up, if it did. */
-  failure?: unknown;
 
   constructor(
     private readonly dir: string,
@@ -179,61 +268,84 @@ class JournalSender {
     uri: string,
     env: NodeJS.ProcessEnv,
     public state: JournalState,
-    private readonly retry: RetryPolicy,
+    private readonly options: JournalSenderOptions,
   ) {
     this.client = new MlflowRestClient({ uri, env, signal: this.abort.signal });
+    const common = {
+      retry: options.retry,
+      keepAlive: options.keepAlive,
+      stopped: () => this.stopped,
+      onIdle: () => this.notifyIdle(),
+    };
+    this.lanes = {
+      data: new Lane((lane) => this.sendData(lane), {
+        ...common,
+        ready: () => true,
+        onFailure: (error) => options.onFailure?.('data', error),
+      }),
+      // Artifacts need the run's id and artifact_uri: they wait for the run to exist.
+      artifacts: new Lane((lane) => this.sendArtifact(lane), {
+        ...common,
+        ready: () => this.state.runId !== undefined,
+        onFailure: (error) => options.onFailure?.('artifacts', error),
+      }),
+    };
   }
 
   get pendingEvents(): number {
-    return this.pending.length;
+    return this.lanes.data.queue.length + this.lanes.artifacts.queue.length;
+  }
+
+  /** What is still to send, by event type, e.g. `{ metrics: 2, end: 1 }`. */
+  get pendingByType(): Partial<Record<JournalEvent['type'], number>> {
+    const counts: Partial<Record<JournalEvent['type'], number>> = {};
+    for (const { event } of [...this.lanes.data.queue, ...this.lanes.artifacts.queue]) counts[event.type] = (counts[event.type] ?? 0) + 1;
+    return counts;
+  }
+
+  /** The error that made a lane give up, the data lane's first. */
+  get failure(): unknown {
+    return this.lanes.data.failure ?? this.lanes.artifacts.failure;
+  }
+
+  laneFailure(lane: LaneName): unknown {
+    return this.lanes[lane].failure;
+  }
+
+  lanePending(lane: LaneName): number {
+    return this.lanes[lane].queue.length;
   }
 
   enqueue(item: Pending): void {
-    this.pending.push(item);
-    if (!this.running && !this.stopped) void this.run();
+    this.lanes[laneOf(item.event)].push(item);
   }
 
-  /** Waits until everything is acknowledged or `timeoutMs` passes; true when nothing is left. */
-  async drain(timeoutMs: number): Promise<boolean> {
-    if (this.pending.length > 0 && this.running) {
+  /**
+   * Waits until the lanes named have nothing left they can send, or `timeoutMs` passes; true when
+   * all their events are acknowledged.
+   */
+  async drain(timeoutMs: number, lanes: readonly LaneName[] = ['data', 'artifacts']): Promise<boolean> {
+    const deadline = Date.now() + timeoutMs;
+    while (lanes.some((name) => this.lanes[name].running) && !this.stopped) {
+      const left = deadline - Date.now();
+      if (left <= 0) break;
       await new Promise<void>((resolve) => {
-        const timer = Number.isFinite(timeoutMs) ? setTimeout(resolve, timeoutMs) : undefined;
+        const timer = Number.isFinite(left) ? setTimeout(resolve, left) : undefined;
         this.idleWaiters.push(() => {
           clearTimeout(timer);
           resolve();
         });
       });
     }
-    return this.pending.length === 0;
+    return lanes.every((name) => this.lanes[name].queue.length === 0);
   }
 
-  /** Gives up: aborts the request in flight; what is left stays in the journal. */
+  /** Gives up: aborts the requests in flight; what is left stays in the journal. */
   stop(): void {
     this.stopped = true;
     this.abort.abort();
-    this.wakeUp?.();
-    this.notifyIdle();
-  }
-
-  private async run(): Promise<void> {
-    this.running = true;
-    let failures = 0;
-    while (this.pending.length > 0 && !this.stopped) {
-      try {
-        await this.sendNext();
-        failures = 0;
-      } catch (error) {
-        failures += 1;
-        const retryable = error instanceof MlflowApiError && error.retryable;
-        const exhausted = this.retry.maxAttempts !== undefined && failures >= this.retry.maxAttempts;
-        if (!retryable || exhausted || this.stopped) {
-          this.failure = error;
-          break;
-        }
-        await this.sleep(backoffMs(this.retry, failures));
-      }
-    }
-    this.running = false;
+    this.lanes.data.wake();
+    this.lanes.artifacts.wake();
     this.notifyIdle();
   }
 
@@ -243,36 +355,33 @@ class JournalSender {
     for (const waiter of waiters) waiter();
   }
 
-  private sleep(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      // Unref'd: a pending retry never keeps a finished program alive.
-      const timer = setTimeout(resolve, ms);
-      timer.unref();
-      this.wakeUp = () => {
-        clearTimeout(timer);
-        resolve();
-      };
-    });
-  }
-
-  private async sendNext(): Promise<void> {
-    const first = this.pending[0].event;
+  private async sendData(lane: Lane): Promise<void> {
+    const first = lane.queue[0].event;
     switch (first.type) {
       case 'open':
         await this.createRun(first);
-        return this.acknowledge(1);
-      case 'artifact':
-        await this.client.uploadArtifact(this.runInfo(), first.path, await readFile(join(this.dir, first.copy)));
-        return this.acknowledge(1);
+        await this.acknowledge('data', 1);
+        this.lanes.artifacts.start();
+        return;
       case 'end':
         await this.client.updateRun(this.runInfo().run_id, first.status, first.endTime);
-        return this.acknowledge(1);
+        return this.acknowledge('data', 1);
+      case 'artifact':
+        throw new TrackingError('tracking/journal-corrupt', `journal ${this.key}: an artifact event in the data lane.`);
       default: {
-        const group = takeDataGroup(this.pending);
+        const group = takeDataGroup(lane.queue);
         for (const batch of planLogBatches(mergeDataEvents(group))) await this.client.logBatch(this.runInfo().run_id, batch);
-        return this.acknowledge(group.length);
+        return this.acknowledge('data', group.length);
       }
     }
+  }
+
+  private async sendArtifact(lane: Lane): Promise<void> {
+    const first = lane.queue[0].event;
+    if (first.type !== 'artifact') throw new TrackingError('tracking/journal-corrupt', `journal ${this.key}: a ${first.type} event in the artifact lane.`);
+    const content = await readFile(join(this.dir, first.copy));
+    await writeRunArtifact(this.client, { ...this.runInfo(), artifact_uri: this.state.artifactUri }, first.path, content, this.options.cwd);
+    return this.acknowledge('artifacts', 1);
   }
 
   private async createRun(event: OpenEvent): Promise<void> {
@@ -294,21 +403,31 @@ class JournalSender {
     this.state = { ...this.state, experimentId, runId: run.run_id, artifactUri: run.artifact_uri };
   }
 
-  private runInfo(): { run_id: string; experiment_id: string; artifact_uri?: string } {
-    const { runId, experimentId, artifactUri } = this.state;
+  private runInfo(): { run_id: string; experiment_id: string } {
+    const { runId, experimentId } = this.state;
     if (runId === undefined || experimentId === undefined) {
       throw new TrackingError('tracking/journal-corrupt', `journal ${this.key} has events before its run was opened.`);
     }
-    return { run_id: runId, experiment_id: experimentId, artifact_uri: artifactUri };
+    return { run_id: runId, experiment_id: experimentId };
   }
 
-  private async acknowledge(count: number): Promise<void> {
-    const acknowledged = this.pending.splice(0, count);
-    this.state = { ...this.state, offset: acknowledged[acknowledged.length - 1].end };
+  private async acknowledge(lane: LaneName, count: number): Promise<void> {
+    const queue = this.lanes[lane].queue;
+    const acknowledged = queue.splice(0, count);
+    const end = acknowledged[acknowledged.length - 1].end;
+    this.state = lane === 'data' ? { ...this.state, offset: end } : { ...this.state, artifactOffset: end };
     this.sentEvents += count;
-    await writeDurably(paths(this.dir, this.key).state, JSON.stringify(this.state));
+    await this.persist();
+  }
+
+  /** The two lanes acknowledge concurrently: their writes of the state file go one after the other. */
+  private persist(): Promise<void> {
+    const written = this.persisting.then(() => writeDurably(paths(this.dir, this.key).state, JSON.stringify(this.state)));
+    this.persisting = written.catch(() => undefined);
+    return written;
   }
 }
+
 
 function backoffMs(retry: RetryPolicy, failures: number): number {
   const exponential = Math.min(retry.maxMs, retry.baseMs * 2 ** (failures - 1));
@@ -379,7 +498,9 @@ async function writeDurably(path: string, content: string | Uint8Array): Promise
 
 async function readState(dir: string, key: string): Promise<JournalState> {
   const text = await readFile(paths(dir, key).state, 'utf8').catch(() => undefined);
-  return text === undefined ? { offset: 0 } : (JSON.parse(text) as JournalState);
+  if (text === undefined) return { offset: 0, artifactOffset: 0 };
+  const state = JSON.parse(text) as JournalState;
+  return { ...state, artifactOffset: state.artifactOffset ?? state.offset };
 }
 
 async function removeJournal(dir: string, key: string): Promise<void> {
@@ -400,6 +521,17 @@ export interface OpenJournalTrackerOptions {
   readonly flushTimeoutMs: number;
   readonly onNotice: (message: string) => void;
   readonly retry?: RetryPolicy;
+  /** Base for a relative path in a run's `artifact_uri`. */
+  readonly cwd: string;
+}
+
+/** The early, one-time message when a run's artifacts cannot be stored; the rest of the run goes on. */
+function artifactFailureNotice(runName: string, uri: string, journal: string, error: unknown): string {
+  const reason = error instanceof Error ? error.message : String(error);
+  return (
+    `the artifacts of run "${runName}" cannot be stored: ${reason} Its metrics, params and status still go to ${uri}; ` +
+    `the artifacts are kept in ${journal}, and \`attnlab sync\` sends them once this is fixed.`
+  );
 }
 
 /** Starts a run on a tracking server; waits at most `flushTimeoutMs` for the server to create it. */
@@ -411,7 +543,14 @@ export async function openJournalTracker(options: OpenJournalTrackerOptions): Pr
   await mkdir(files.artifacts, { recursive: true });
   await writeFile(files.lock, JSON.stringify({ pid: process.pid, host: hostname() }));
   const writer = await JournalWriter.open(files.journal, key);
-  const sender = new JournalSender(dir, key, options.uri, options.env, { offset: 0 }, options.retry ?? DEFAULT_RETRY);
+  const sender = new JournalSender(dir, key, options.uri, options.env, { offset: 0, artifactOffset: 0 }, {
+    retry: options.retry ?? DEFAULT_RETRY,
+    keepAlive: false,
+    cwd: options.cwd,
+    onFailure: (lane, error) => {
+      if (lane === 'artifacts') options.onNotice(artifactFailureNotice(options.runName, options.uri, files.journal, error));
+    },
+  });
   const opened = await writer.append({
     type: 'open',
     uri: options.uri,
@@ -422,7 +561,7 @@ export async function openJournalTracker(options: OpenJournalTrackerOptions): Pr
     tags: options.tags,
   });
   sender.enqueue(opened);
-  const reached = await sender.drain(options.flushTimeoutMs);
+  const reached = await sender.drain(options.flushTimeoutMs, ['data']);
   if (!reached && sender.failure !== undefined && !isRetryable(sender.failure)) {
     sender.stop();
     await writer.close();
@@ -462,7 +601,7 @@ class JournalTracker implements Tracker {
   }
 
   async logParams(params: Readonly<Record<string, string | number | boolean>>): Promise<void> {
-    const values = normaliseParams(params);
+    const values = normaliseParams(params, this.options.onNotice);
     checkParamsUnchanged(this.runId, values, this.loggedParams);
     await this.record({ type: 'params', params: values });
   }
@@ -510,6 +649,18 @@ class JournalTracker implements Tracker {
       return;
     }
     await rm(paths(this.dir, this.key).lock, { force: true });
+    const artifactFailure = this.sender.laneFailure('artifacts');
+    const recorded = this.sender.lanePending('data') === 0;
+    if (recorded && artifactFailure !== undefined && !isRetryable(artifactFailure)) {
+      // The run is on the server, ended; only its artifacts are missing, and no retry will store them.
+      throw new TrackingError(
+        'tracking/artifacts-not-stored',
+        `run "${this.options.runName}" ended as ${status} on ${this.options.uri}, but ${this.sender.lanePending('artifacts')} of its ` +
+          `artifacts could not be stored: ${artifactFailure instanceof Error ? artifactFailure.message : String(artifactFailure)} ` +
+          `They are kept in ${paths(this.dir, this.key).journal}: fix the artifact store, then run \`attnlab sync\`.`,
+        artifactFailure,
+      );
+    }
     this.options.onNotice(
       `${this.sender.pendingEvents} events of run "${this.options.runName}" are not on ${this.options.uri} yet; ` +
         `they are kept in ${paths(this.dir, this.key).journal}: run \`attnlab sync\` to send them.`,
@@ -546,6 +697,8 @@ export interface JournalSyncResult {
   readonly sentEvents: number;
   /** Events still waiting in the journal. */
   readonly pendingEvents: number;
+  /** Those events by type, e.g. `{ metrics: 2, artifact: 1, end: 1 }`. */
+  readonly pending: Readonly<Partial<Record<JournalEvent['type'], number>>>;
   readonly error?: string;
 }
 
@@ -564,33 +717,37 @@ export async function syncJournals(options: SyncOptions = {}): Promise<SyncRepor
   const journals: JournalSyncResult[] = [];
   for (const name of names.filter((file) => file.endsWith('.jsonl')).sort()) {
     const key = name.slice(0, -'.jsonl'.length);
-    journals.push(await syncJournal(dir, key, options.env ?? process.env, options.retry ?? { ...DEFAULT_RETRY, maxAttempts: 4 }));
+    const retry = options.retry ?? { ...DEFAULT_RETRY, maxAttempts: 4 };
+    journals.push(await syncJournal(dir, key, options.env ?? process.env, retry, options.cwd ?? process.cwd()));
   }
   return { journals };
 }
 
-async function syncJournal(dir: string, key: string, env: NodeJS.ProcessEnv, retry: RetryPolicy): Promise<JournalSyncResult> {
+async function syncJournal(dir: string, key: string, env: NodeJS.ProcessEnv, retry: RetryPolicy, cwd: string): Promise<JournalSyncResult> {
   const owner = await liveOwner(dir, key);
-  if (owner) return { key, outcome: 'in-use', sentEvents: 0, pendingEvents: 0, error: `written by running process ${owner}` };
+  if (owner) return { key, outcome: 'in-use', sentEvents: 0, pendingEvents: 0, pending: {}, error: `written by running process ${owner}` };
   let journal: ReadJournal;
   try {
     journal = await readJournal(dir, key);
   } catch (error) {
-    return { key, outcome: 'failed', sentEvents: 0, pendingEvents: 0, error: (error as Error).message };
+    return { key, outcome: 'failed', sentEvents: 0, pendingEvents: 0, pending: {}, error: (error as Error).message };
   }
   const state = await readState(dir, key);
-  const events = journal.events.filter((item) => item.end > state.offset);
+  const acknowledged = (item: Pending) => item.end <= (laneOf(item.event) === 'artifacts' ? (state.artifactOffset ?? state.offset) : state.offset);
+  const events = journal.events.filter((item) => !acknowledged(item));
   if (!journal.events.some((item) => item.event.type === 'end')) events.push(await endAbandonedRun(dir, key, journal));
-  const sender = new JournalSender(dir, key, journal.open.uri, env, state, retry);
+  const sender = new JournalSender(dir, key, journal.open.uri, env, state, { retry, keepAlive: true, cwd });
   for (const item of events) sender.enqueue(item);
   await sender.drain(Number.POSITIVE_INFINITY);
   const base = { key, runName: journal.open.runName, runId: sender.state.runId, uri: journal.open.uri, sentEvents: sender.sentEvents };
   if (sender.pendingEvents === 0) {
     await removeJournal(dir, key);
-    return { ...base, outcome: 'synced', pendingEvents: 0 };
+    return { ...base, outcome: 'synced', pendingEvents: 0, pending: {} };
   }
-  const error = sender.failure instanceof Error ? sender.failure.message : String(sender.failure);
-  return { ...base, outcome: isRetryable(sender.failure) ? 'pending' : 'failed', pendingEvents: sender.pendingEvents, error };
+  const failure = sender.failure;
+  const error = failure instanceof Error ? failure.message : String(failure);
+  const outcome = isRetryable(failure) && isRetryable(sender.laneFailure('artifacts') ?? failure) ? 'pending' : 'failed';
+  return { ...base, outcome, pendingEvents: sender.pendingEvents, pending: sender.pendingByType, error };
 }
 
 interface ReadJournal {

@@ -77,11 +77,18 @@ export class MlflowApiError extends TrackingError {
     this.name = 'MlflowApiError';
   }
 
-  /** Worth sending again later: the server was unreachable, overloaded or failing, not refusing. */
+  /**
+   * Worth sending again later: the server was unreachable, overloaded or failing, not refusing.
+   * A URL fetch will never open and a server that does not serve artifacts are not.
+   */
   get retryable(): boolean {
+    if (PERMANENT_CODES.has(this.errorCode)) return false;
     return this.status === 0 || this.status === 408 || this.status === 429 || this.status >= 500;
   }
 }
+
+/** Failures that no retry can cure; the fix is the user's. */
+const PERMANENT_CODES = new Set(['BAD_PORT', 'ARTIFACTS_NOT_SERVED']);
 
 export function encodeMetricValue(value: number): WireMetric['value'] {
   if (Number.isNaN(value)) return 'NaN';
@@ -121,6 +128,11 @@ export class MlflowRestClient {
     this.authorization = authorizationHeader(options.env ?? process.env, fromUrl);
     this.timeoutMs = options.timeoutMs ?? 10_000;
     this.signal = options.signal;
+  }
+
+  /** The server's base URL, without credentials. */
+  get trackingUri(): string {
+    return this.baseUrl;
   }
 
   async getExperimentByName(name: string): Promise<MlflowExperiment | undefined> {
@@ -204,12 +216,14 @@ export class MlflowRestClient {
     return { runs: answer.runs ?? [], nextPageToken: answer.next_page_token || undefined };
   }
 
-  /** Uploads through the server's artifact proxy, under the run's `mlflow-artifacts:` URI. */
-  async uploadArtifact(run: Pick<MlflowRunInfo, 'run_id' | 'experiment_id' | 'artifact_uri'>, relativePath: string, content: Uint8Array): Promise<void> {
+  /**
+   * Uploads `content` with `PUT <baseUrl>/<relativePath>`, as MLflow's HTTP artifact repository
+   * does; `baseUrl` is the run's artifact folder resolved by `resolveArtifactDestination`.
+   */
+  async uploadArtifact(baseUrl: string, relativePath: string, content: Uint8Array): Promise<void> {
     validateArtifactPath(relativePath);
-    const root = proxiedArtifactRoot(run);
-    const path = [...root.split('/'), ...relativePath.split('/')].map(encodeURIComponent).join('/');
-    await this.send('PUT', `${this.baseUrl}/api/2.0/mlflow-artifacts/artifacts/${path}`, `artifacts/${relativePath}`, {
+    const url = `${baseUrl.replace(/\/+$/, '')}/${relativePath.split('/').map(encodeURIComponent).join('/')}`;
+    await this.send('PUT', url, `artifacts/${relativePath}`, {
       body: content,
       contentType: 'application/octet-stream',
     });
@@ -239,9 +253,19 @@ export class MlflowRestClient {
     try {
       response = await fetch(url, { method, headers, body: content.body, signal });
     } catch (error) {
-      throw new MlflowApiError(endpoint, 0, 'UNREACHABLE', `no answer from ${this.baseUrl} (${describeFailure(error)})`, error);
+      throw unreachable(endpoint, url, error);
     }
     const text = await response.text().catch(() => '');
+    if (!response.ok && response.status === 503 && text.includes('--no-serve-artifacts')) {
+      throw new MlflowApiError(
+        endpoint,
+        503,
+        'ARTIFACTS_NOT_SERVED',
+        `the server at ${new URL(url).origin} does not serve artifacts (it runs with --no-serve-artifacts), but the run's ` +
+          `artifact_uri names its proxy (mlflow-artifacts:); restart it with --serve-artifacts, or use an experiment ` +
+          `whose artifact location is a path on a disk this machine shares.`,
+      );
+    }
     if (!response.ok) throw errorFromAnswer(endpoint, response.status, text);
     return (text ? JSON.parse(text) : {}) as T;
   }
@@ -258,10 +282,30 @@ function authorizationHeader(
   return `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}`;
 }
 
-function describeFailure(error: unknown): string {
-  if (error instanceof Error && error.name === 'TimeoutError') return 'timed out';
-  const cause = error instanceof Error ? (error.cause as { code?: string } | undefined) : undefined;
-  return cause?.code ?? (error instanceof Error ? error.message : String(error));
+/**
+ * A request that got no answer, with the reason Node gives in `error.cause` ("fetch failed" alone
+ * says nothing): a refused connection, an unknown host, a timeout, or a port fetch will not open.
+ */
+function unreachable(endpoint: string, url: string, error: unknown): MlflowApiError {
+  const target = new URL(url);
+  if (error instanceof Error && error.name === 'TimeoutError') {
+    return new MlflowApiError(endpoint, 0, 'UNREACHABLE', `no answer from ${target.origin} (timed out)`, error);
+  }
+  const cause = error instanceof Error ? error.cause : undefined;
+  const reason = cause instanceof Error ? cause.message : error instanceof Error ? error.message : String(error);
+  if (reason === 'bad port') {
+    return new MlflowApiError(
+      endpoint,
+      0,
+      'BAD_PORT',
+      `cannot connect to ${target.origin}: Node's fetch refuses port ${target.port} (it is on the WHATWG "bad ports" list, ` +
+        `e.g. 5060 for SIP); run the server on another port, e.g. 5000.`,
+      error,
+    );
+  }
+  const code = (cause as { code?: unknown } | undefined)?.code;
+  const detail = typeof code === 'string' && !reason.includes(code) ? `${code}: ${reason}` : reason;
+  return new MlflowApiError(endpoint, 0, 'UNREACHABLE', `no answer from ${target.origin} (${detail})`, error);
 }
 
 function errorFromAnswer(endpoint: string, status: number, text: string): MlflowApiError {
@@ -274,19 +318,6 @@ function errorFromAnswer(endpoint: string, status: number, text: string): Mlflow
   const code = body.error_code ?? (status >= 500 ? 'INTERNAL_ERROR' : `HTTP_${status}`);
   const message = body.message ?? `HTTP ${status}${text ? `: ${text.slice(0, 200)}` : ''}`;
   return new MlflowApiError(endpoint, status, code, message);
-}
-
-/**
- * A run's artifact folder as the proxy names it: the path of `mlflow-artifacts:/<exp>/<run>/artifacts`,
- * or MLflow's default layout when the server reports another scheme.
- */
-function proxiedArtifactRoot(run: Pick<MlflowRunInfo, 'run_id' | 'experiment_id' | 'artifact_uri'>): string {
-  const uri = run.artifact_uri ?? '';
-  if (uri.startsWith('mlflow-artifacts:')) {
-    const path = uri.startsWith('mlflow-artifacts://') ? new URL(uri).pathname : uri.slice('mlflow-artifacts:'.length);
-    return path.replace(/^\/+|\/+$/g, '');
-  }
-  return `${run.experiment_id}/${run.run_id}/artifacts`;
 }
 
 export function toKeyValues(values: Readonly<Record<string, string>>): KeyValue[] {

@@ -87,12 +87,24 @@ export function resolveTrackingTarget(
     const root = chosen.startsWith('file://') ? fileURLToPath(chosen) : chosen.slice('file:'.length);
     return { kind: 'file', root: resolve(cwd, root) };
   }
+  const source = uri === undefined ? 'MLFLOW_TRACKING_URI' : 'tracking.uri';
+  if (DATABASE_SCHEMES.has(scheme.split('+')[0])) {
+    throw new TrackingError(
+      'tracking/database-uri',
+      `tracking URI "${chosen}" (from ${source}) is a database; attnlab does not write MLflow's SQL tables itself. ` +
+        `Serve the database with \`mlflow server --backend-store-uri ${chosen}\` and set ${source} to the server's URL ` +
+        `(e.g. http://127.0.0.1:5000); runs then go through its REST API.`,
+    );
+  }
   throw new TrackingError(
     'tracking/unsupported-uri',
-    `tracking URI "${chosen}" (from ${uri === undefined ? 'MLFLOW_TRACKING_URI' : 'tracking.uri'}) has scheme "${scheme}:", ` +
+    `tracking URI "${chosen}" (from ${source}) has scheme "${scheme}:", ` +
       `which attnlab cannot write to; use a folder path, a file: URI or the http(s):// URL of an MLflow server.`,
   );
 }
+
+/** The SQLAlchemy dialects MLflow's SQL store accepts (`mlflow/store/db/db_types.py`). */
+const DATABASE_SCHEMES = new Set(['sqlite', 'postgresql', 'postgres', 'mysql', 'mssql']);
 
 export function resolveExperimentName(experiment: string | undefined, env: NodeJS.ProcessEnv = process.env): string {
   return experiment ?? (env.MLFLOW_EXPERIMENT_NAME || undefined) ?? DEFAULT_EXPERIMENT;
@@ -105,8 +117,9 @@ export async function openTracker(options: OpenTrackerOptions): Promise<Tracker>
   const target = resolveTrackingTarget(options.uri, env, cwd);
   const experiment = resolveExperimentName(options.experiment, env);
   const tags = { ...options.tags, ...parentTag(options.parentRunId) };
+  const onNotice = options.onNotice ?? ((message: string) => process.stderr.write(`attnlab: ${message}\n`));
   if (target.kind === 'file') {
-    return openFileTracker({ root: target.root, experiment, runName: options.runName, userId: currentUser(env), tags });
+    return openFileTracker({ root: target.root, experiment, runName: options.runName, userId: currentUser(env), tags, onNotice });
   }
   return openJournalTracker({
     uri: target.uri,
@@ -116,8 +129,9 @@ export async function openTracker(options: OpenTrackerOptions): Promise<Tracker>
     env,
     journalDir: resolve(cwd, options.journalDir ?? DEFAULT_JOURNAL_DIR),
     flushTimeoutMs: options.flushTimeoutMs ?? 3000,
-    onNotice: options.onNotice ?? ((message) => process.stderr.write(`attnlab: ${message}\n`)),
+    onNotice,
     retry: options.retry,
+    cwd,
   });
 }
 

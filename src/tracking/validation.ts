@@ -25,8 +25,11 @@ export const MLFLOW_LIMITS = {
 
 export type EntityKind = 'metric' | 'param' | 'tag';
 
-/** Python's `\w` is Unicode-aware; letters, digits and `_` match it. */
-const KEY_CHARACTERS = /^[/\p{L}\p{N}_.\- ]*$/u;
+/**
+ * MLflow's `_VALID_PARAM_AND_METRIC_NAMES` outside Windows: `^[/\w.\- :]*$`. Python's `\w` is
+ * Unicode-aware; letters, digits and `_` match it.
+ */
+const KEY_CHARACTERS = /^[/\p{L}\p{N}_.\- :]*$/u;
 
 /** Throws unless `key` is a name MLflow accepts for a metric, param or tag. */
 export function validateKey(kind: EntityKind, key: string): void {
@@ -39,7 +42,7 @@ export function validateKey(kind: EntityKind, key: string): void {
   if (!KEY_CHARACTERS.test(key)) {
     throw new TrackingError(
       'tracking/bad-key',
-      `${kind} key "${key}" has characters MLflow rejects; use only letters, digits, "_", "-", ".", " " and "/".`,
+      `${kind} key "${key}" has characters MLflow rejects; use only letters, digits, "_", "-", ".", " ", ":" and "/".`,
     );
   }
   if (!isNormalisedPath(key)) {
@@ -65,15 +68,21 @@ function suggestNormalised(key: string): string {
   return segments.join('/') || 'a_name';
 }
 
-/** Throws unless `value` fits MLflow's param limit; longer values would be cut silently by the server. */
-export function validateParamValue(key: string, value: string): void {
-  if (value.length > MLFLOW_LIMITS.paramValueLength) {
-    throw new TrackingError(
-      'tracking/param-too-long',
-      `param "${key}" has a value of ${value.length} characters; MLflow keeps at most ${MLFLOW_LIMITS.paramValueLength}. ` +
-        `Log the full value as an artifact instead (e.g. the resolved config as config.yaml).`,
-    );
-  }
+/** Called with a message when a value is cut to fit MLflow's limits. */
+export type TruncationWarning = (message: string) => void;
+
+/**
+ * `value` cut to MLflow's param limit, as MLflow's own client cuts it (`MLFLOW_TRUNCATE_LONG_VALUES`,
+ * on by default), with a warning instead of MLflow's log line. Servers before the truncation
+ * refuse the whole batch, so the cut is made before anything is written or sent.
+ */
+export function truncateParamValue(key: string, value: string, warn: TruncationWarning): string {
+  if (value.length <= MLFLOW_LIMITS.paramValueLength) return value;
+  warn(
+    `param "${key}" has a value of ${value.length} characters; MLflow keeps at most ${MLFLOW_LIMITS.paramValueLength}, ` +
+      `so it is logged cut to that length (the run's config.yaml artifact holds the full value).`,
+  );
+  return value.slice(0, MLFLOW_LIMITS.paramValueLength);
 }
 
 export function validateTagValue(key: string, value: string): void {
@@ -131,14 +140,15 @@ export function checkParamsUnchanged(
   for (const [key, value] of Object.entries(params)) logged.set(key, value);
 }
 
-/** Validates and stringifies params as MLflow stores them. */
-export function normaliseParams(params: Readonly<Record<string, string | number | boolean>>): Record<string, string> {
+/** Validates and stringifies params as MLflow stores them; values too long are cut, with a warning. */
+export function normaliseParams(
+  params: Readonly<Record<string, string | number | boolean>>,
+  warn: TruncationWarning,
+): Record<string, string> {
   const result: Record<string, string> = {};
   for (const [key, raw] of Object.entries(params)) {
     validateKey('param', key);
-    const value = String(raw);
-    validateParamValue(key, value);
-    result[key] = value;
+    result[key] = truncateParamValue(key, String(raw), warn);
   }
   return result;
 }
@@ -162,4 +172,25 @@ export function validateMetrics(metrics: Readonly<Record<string, number>>, step:
 export function errorTagValue(error: unknown, limit: number): string {
   const text = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
   return text.length <= limit ? text : `${text.slice(0, limit - 1)}…`;
+}
+
+/** A config key that would fail as an MLflow param, found before any run is created. */
+export interface ParamKeyProblem {
+  readonly key: string;
+  readonly code: string;
+  readonly message: string;
+}
+
+/** The problems MLflow would raise for the param keys of a flattened config (`flattenParams`). */
+export function paramKeyProblems(params: Readonly<Record<string, string>>): ParamKeyProblem[] {
+  const problems: ParamKeyProblem[] = [];
+  for (const key of Object.keys(params)) {
+    try {
+      validateKey('param', key);
+    } catch (error) {
+      if (!(error instanceof TrackingError)) throw error;
+      problems.push({ key, code: error.code, message: error.message });
+    }
+  }
+  return problems;
 }

@@ -3,6 +3,7 @@ import { FakeMlflow, startFakeMlflow } from '../fixtures/mlflow/fake-server.js';
 import { MlflowApiError, MlflowRestClient, encodeMetricValue, planLogBatches } from '../../src/tracking/rest.js';
 import type { WireMetric } from '../../src/tracking/rest.js';
 import { TrackingError } from '../../src/tracking/validation.js';
+import { writeRunArtifact } from '../../src/tracking/artifact-uri.js';
 
 async function withServer(run: (server: FakeMlflow) => Promise<void>): Promise<void> {
   const server = await startFakeMlflow();
@@ -182,11 +183,27 @@ test('artifacts go through the proxy under the run artifact URI', async (t) => {
     const client = new MlflowRestClient({ uri: server.url, env: {} });
     const experimentId = await client.getOrCreateExperiment('imdb');
     const run = await client.createRun({ experimentId, runName: 'r', userId: 'u', startTime: 1, tags: {} });
-    await client.uploadArtifact(run, 'checkpoint/weights.bin', new Uint8Array([1, 2, 3]));
+    await writeRunArtifact(client, run, 'checkpoint/weights.bin', new Uint8Array([1, 2, 3]));
     const put = server.requests.find((request) => request.method === 'PUT');
     t.is(put?.path, `/api/2.0/mlflow-artifacts/artifacts/${experimentId}/${run.run_id}/artifacts/checkpoint/weights.bin`);
-    t.deepEqual([...(server.runs.get(run.run_id)?.artifacts.get('checkpoint/weights.bin') ?? [])], [1, 2, 3]);
+    t.deepEqual([...((await server.readArtifact(run.run_id, 'checkpoint/weights.bin')) ?? [])], [1, 2, 3]);
   });
+});
+
+test('a failed connection names its cause: refused, unknown host, bad port', async (t) => {
+  const stopped = await startFakeMlflow();
+  const refusedUrl = stopped.url;
+  await stopped.stop();
+  const cases: [string, RegExp, boolean][] = [
+    [refusedUrl, /no answer from http:\/\/127\.0\.0\.1:\d+ \(connect ECONNREFUSED 127\.0\.0\.1:\d+\)/, true],
+    ['http://no-such-host.invalid', /no answer from http:\/\/no-such-host\.invalid \(.*(?:ENOTFOUND|EAI_AGAIN) no-such-host\.invalid\)/, true],
+    ['http://127.0.0.1:5060', /Node's fetch refuses port 5060.*another port/, false],
+  ];
+  for (const [uri, message, retryable] of cases) {
+    const error = await t.throwsAsync(new MlflowRestClient({ uri, env: {} }).getOrCreateExperiment('x'), { instanceOf: MlflowApiError });
+    t.regex(error?.message ?? '', message, uri);
+    t.is(error?.retryable, retryable, uri);
+  }
 });
 
 test('runs are searched by tag', async (t) => {

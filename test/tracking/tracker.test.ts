@@ -18,11 +18,20 @@ test('the tracking URI comes from the config, else MLFLOW_TRACKING_URI, else ./r
 });
 
 test('a store attnlab cannot write to is named with the fix', (t) => {
-  const error = t.throws(() => resolveTrackingTarget(undefined, { MLFLOW_TRACKING_URI: 'sqlite:///mlflow.db' }, cwd), {
+  const error = t.throws(() => resolveTrackingTarget(undefined, { MLFLOW_TRACKING_URI: 'databricks://profile' }, cwd), {
     instanceOf: TrackingError,
   });
   t.is(error?.code, 'tracking/unsupported-uri');
-  t.regex(error?.message ?? '', /MLFLOW_TRACKING_URI.*"sqlite:".*http\(s\)/);
+  t.regex(error?.message ?? '', /MLFLOW_TRACKING_URI.*"databricks:".*http\(s\)/);
+});
+
+test('a database URI points at mlflow server and the REST path', (t) => {
+  for (const uri of ['sqlite:///mlflow.db', 'postgresql+psycopg2://u@db/mlflow', 'mysql://db/mlflow']) {
+    const error = t.throws(() => resolveTrackingTarget(uri, {}, cwd), { instanceOf: TrackingError });
+    t.is(error?.code, 'tracking/database-uri', uri);
+    t.true(error?.message.includes(`mlflow server --backend-store-uri ${uri}`), error?.message);
+    t.regex(error?.message ?? '', /tracking\.uri.*http:\/\/127\.0\.0\.1:5000/);
+  }
 });
 
 test('the experiment comes from the option, else MLFLOW_EXPERIMENT_NAME, else Default', (t) => {
