@@ -5,6 +5,8 @@ const command: CommandModule = {
   help: `Sends every pending tracking journal to its MLflow server. Runs logged to a server are
 journalled locally first (.attnlab/journal), so that a server that is down never stops a run;
 sync replays what the server has not acknowledged. Running it again sends nothing twice.
+Each request is tried up to 4 times, with backoff; what is still pending is listed by kind
+(open, params, metrics, tags, artifact, end) with the last error.
 Exit code 0 when everything is sent, 1 when some journals are still pending or failed.`,
   options: { ...jsonOption },
   async run({ values }) {
@@ -18,7 +20,9 @@ Exit code 0 when everything is sent, 1 when some journals are still pending or f
       for (const journal of report.journals) {
         const what = `${journal.runName ?? journal.key}${journal.runId ? ` (run ${journal.runId})` : ''}`;
         const error = journal.error ? `: ${journal.error}` : '';
-        process.stdout.write(`${journal.outcome.padEnd(8)} ${what} — ${journal.sentEvents} sent, ${journal.pendingEvents} pending${error}\n`);
+        const kinds = Object.entries(journal.pending).map(([type, count]) => `${count} ${type}`);
+        const pending = `${journal.pendingEvents} pending${kinds.length > 0 ? ` (${kinds.join(', ')})` : ''}`;
+        process.stdout.write(`${journal.outcome.padEnd(8)} ${what} — ${journal.sentEvents} sent, ${pending}${error}\n`);
       }
     }
     return report.journals.every((journal) => journal.outcome === 'synced' || journal.outcome === 'in-use') ? 0 : 1;
