@@ -60,7 +60,27 @@ async function benchImdbEpochs(): Promise<void> {
   }
 }
 
-await benchData();
-await benchCompute();
-await benchModels();
-await benchImdbEpochs();
+/**
+ * Live tensors (`tf.memory().numTensors`) after each epoch of a small synthetic run: a figure that
+ * grows with the epoch number means a training step leaks.
+ */
+async function benchLiveTensors(): Promise<void> {
+  const runs = mkdtempSync(join(tmpdir(), 'attnlab-bench-runs-'));
+  try {
+    const { tf } = await selectBackend('auto');
+    const live: number[] = [];
+    const overrides = parseOverrides(['data={ type: synthetic, size: 2000, test_size: 100 }', 'train.epochs=4', 'train.patience=0', `tracking.uri=${runs}`]);
+    await runExperiment('configs/quickstart.yaml', overrides, { progress: silentProgress, log: (line) => line.startsWith('epoch ') && live.push(tf.memory().numTensors) });
+    console.log(`
+live tensors after each epoch of configs/quickstart.yaml on 2,000 synthetic reviews: ${live.join(', ')}${new Set(live.slice(1)).size === 1 ? ' (flat)' : ' (GROWING: a leak)'}`);
+  } finally {
+    rmSync(runs, { recursive: true, force: true });
+  }
+}
+
+/** `npm run bench -- <part>…` runs only the parts named; no part: all of them. */
+const PARTS: Record<string, () => Promise<void>> = { data: benchData, compute: benchCompute, models: benchModels, imdb: benchImdbEpochs, tensors: benchLiveTensors };
+const chosen = process.argv.slice(2);
+const unknown = chosen.filter((part) => !(part in PARTS));
+if (unknown.length > 0) throw new Error(`unknown bench part ${unknown.join(', ')}; parts: ${Object.keys(PARTS).join(', ')}`);
+for (const [part, run] of Object.entries(PARTS)) if (chosen.length === 0 || chosen.includes(part)) await run();

@@ -1,6 +1,7 @@
 /** Checks that a module's default export keeps the plugin contract, naming the file when not. */
 import { PluginError } from '../errors.js';
 import { PLUGIN_KINDS, type AnyPlugin, type PluginKind } from '../plugin-api.js';
+import { checkPluginSchema } from './schema-check.js';
 
 export function checkDescriptor(value: unknown, file: string, expected?: { kind: PluginKind; name: string }): AnyPlugin {
   const fail = (message: string): never => {
@@ -21,6 +22,7 @@ export function checkDescriptor(value: unknown, file: string, expected?: { kind:
   if (typeof schema !== 'object' || schema === null || schema.type !== 'object') {
     fail('expected "schema": a JSON Schema of type "object" describing the params');
   }
+  checkPluginSchema(schema, file);
   if (typeof plugin.create !== 'function') fail('expected "create(params, ctx)", the factory');
   if (expected && (plugin.kind !== expected.kind || plugin.name !== expected.name)) {
     fail(`declares ${String(plugin.kind)} "${String(plugin.name)}" but its place says ${expected.kind} "${expected.name}" (plugins/<kind>/<name>.ts)`);

@@ -78,13 +78,13 @@ function attnlabImports(dir: string): TemplateImports {
   if (root === undefined) {
     return {
       api: 'attnlab/src/plugin-api.js',
-      kit: 'attnlab/src/scaffold/plugin-kit.js',
+      tester: 'attnlab/src/scaffold/plugin-tester.js',
       note:
         '// attnlab was not found from this folder: point this import at src/plugin-api.js (the test: at\n' +
-        '// src/scaffold/plugin-kit.js) of your attnlab, as a relative path, e.g. ../node_modules/attnlab/src/….\n',
+        '// src/scaffold/plugin-tester.js) of your attnlab, as a relative path, e.g. ../node_modules/attnlab/src/….\n',
     };
   }
-  return { api: specifier(dir, join(root, 'src', 'plugin-api.js')), kit: specifier(dir, join(root, 'src', 'scaffold', 'plugin-kit.js')) };
+  return { api: specifier(dir, join(root, 'src', 'plugin-api.js')), tester: specifier(dir, join(root, 'src', 'scaffold', 'plugin-tester.js')) };
 }
 
 /** An attnlab installed in `node_modules` above `dir`, else the attnlab running this code. */

@@ -1,7 +1,7 @@
 /**
  * The files `attnlab new plugin` writes: for each kind, a commented, typed plugin that works as
- * generated, and its test with the three checks every plugin gets (schema, container build, a
- * forward pass against a hand computation).
+ * generated, and its test: a row of the PluginTester table of its kind (schema, container build,
+ * a forward pass against a hand computation, padding, gradients, no leaked tensor).
  */
 import type { PluginKind } from '../plugin-api.js';
 import { configSnippet } from './slots.js';
@@ -21,15 +21,17 @@ interface KindTemplate {
   readonly create: string;
   /** Code after the descriptor (helpers). */
   readonly helpers?: string;
-  /** The test file's body after the shared setup: its three tests. */
-  readonly tests: string;
+  /** Lines of the test file before its table (imports, fixtures). */
+  readonly setup?: string;
+  /** The plugin's row in its PluginTester table, after `file:`, indented by four spaces. */
+  readonly entry: string;
 }
 
 export interface TemplateImports {
   /** Module specifier of attnlab's `src/plugin-api.js` as seen from the new file. */
   readonly api: string;
-  /** Module specifier of attnlab's `src/scaffold/plugin-kit.js` as seen from the new file. */
-  readonly kit: string;
+  /** Module specifier of attnlab's `src/scaffold/plugin-tester.js` as seen from the new file. */
+  readonly tester: string;
   /** Set when attnlab was not found: a comment telling how to point the imports. */
   readonly note?: string;
 }
@@ -75,19 +77,28 @@ ${template.helpers ? `\n${template.helpers}` : ''}`;
 }
 
 export function testSource(kind: PluginKind, name: string, imports: TemplateImports): string {
+  const template = TEMPLATES[kind];
   const source = `/**
- * Tests of the NAME ${kind} plugin: the three checks every attnlab plugin gets. Run them with ava
- * and tsx, e.g. \`npx ava NAME.test.ts\` with \`"ava": { "extensions": { "ts": "module" },
+ * Tests of the NAME ${kind} plugin: a row of attnlab's PluginTester table, which runs the checks
+ * every attnlab plugin gets (schema, container build, a forward pass against a hand computation,
+ * padding, finite-difference gradients, no leaked tensor). Run them with ava and tsx, e.g.
+ * \`npx ava NAME.test.ts\` with \`"ava": { "extensions": { "ts": "module" },
  * "nodeArguments": ["--import=tsx"] }\` in package.json.
  */
 ${imports.note ?? ''}import test from 'ava';
 import { fileURLToPath } from 'node:url';
-import { loadPluginKit } from '${imports.kit}';
+import { PluginTester } from '${imports.tester}';
+${template.setup ? `${template.setup}` : ''}
+const tester = new PluginTester(test);
 
-const kit = await loadPluginKit('${kind}', fileURLToPath(new URL('./NAME.ts', import.meta.url)));
-const near = (found: number, expected: number): boolean => Math.abs(found - expected) < 1e-5;
-
-${TEMPLATES[kind].tests}`;
+// One row per case: add rows (other params, other inputs) as the plugin grows.
+tester.run('${kind}', [
+  {
+    file: fileURLToPath(new URL('./NAME.ts', import.meta.url)),
+${template.entry}
+  },
+]);
+`;
   return source.replaceAll('NAME', name);
 }
 
@@ -131,30 +142,17 @@ const TEMPLATES: Record<PluginKind, KindTemplate> = {
       },
     };
   },`,
-    tests: `test('the schema accepts the defaults and rejects an unknown key', async (t) => {
-  t.deepEqual(await kit.params(), { temperature: 1 });
-  await t.throwsAsync(kit.params({ temprature: 2 }), { message: /unknown key "temprature"/ });
-});
-
-test('it builds through the container from a YAML block', async (t) => {
-  const pooler = await kit.build('{ type: NAME, temperature: 2 }', { inputDim: 3 });
-  t.deepEqual(pooler.variables.map((variable) => variable.shape), [[3, 1]]);
-});
-
-test('a forward pass on a tiny tensor matches a hand computation', async (t) => {
-  const { tf } = kit;
-  const pooler = await kit.build('{ type: NAME, temperature: 2 }', { inputDim: 2 });
-  const [q0, q1] = pooler.variables[0].dataSync();
-  // Two real tokens, (1, 0) and (0, 1), then one padding position.
-  const h = tf.tensor3d([[[1, 0], [0, 1], [5, 5]]]);
-  const mask = tf.tensor2d([[1, 1, 0]]);
-  const [weights] = pooler.attend(h, mask, false).arraySync() as number[][];
-  const scale = 1 / (2 * Math.sqrt(2));
-  const [e0, e1] = [Math.exp(q0 * scale), Math.exp(q1 * scale)];
-  const expected = [e0 / (e0 + e1), e1 / (e0 + e1), 0];
-  t.true(weights.every((weight, i) => near(weight, expected[i])), \`\${weights} vs \${expected}\`);
-});
-`,
+    entry: `    build: { yaml: '{ type: NAME, temperature: 2 }', context: { inputDim: 2 } },
+    forward: {
+      // Two real tokens, (1, 0) and (0, 1), then one padding position.
+      h: [[[1, 0], [0, 1], [5, 5]]],
+      mask: [[1, 1, 0]],
+      expected: ([query]) => {
+        const scale = 1 / (2 * Math.sqrt(2));
+        const [e0, e1] = [Math.exp(query[0] * scale), Math.exp(query[1] * scale)];
+        return [[e0 / (e0 + e1), e1 / (e0 + e1), 0]];
+      },
+    },`,
   },
   encoder: {
     summary: 'Maps each token on its own: tanh(W·x_i + b), padding kept at 0.',
@@ -177,26 +175,9 @@ test('a forward pass on a tiny tensor matches a hand computation', async (t) => 
       },
     };
   },`,
-    tests: `test('the schema accepts the defaults and rejects an unknown key', async (t) => {
-  t.deepEqual(await kit.params(), { units: 32 });
-  await t.throwsAsync(kit.params({ unit: 8 }), { message: /unknown key "unit"/ });
-});
-
-test('it builds through the container from a YAML block', async (t) => {
-  const encoder = await kit.build('{ type: NAME, units: 5 }', { inputDim: 3 });
-  t.is(encoder.outputDim, 5);
-});
-
-test('a forward pass on a tiny tensor matches a hand computation', async (t) => {
-  const { tf } = kit;
-  const encoder = await kit.build('{ type: NAME, units: 1 }', { inputDim: 2 });
-  const [w0, w1] = encoder.variables[0].dataSync();
-  const x = tf.tensor3d([[[1, 2], [3, 4]]]);
-  const output = encoder.apply(x, tf.tensor2d([[1, 0]]), false).arraySync() as number[][][];
-  t.true(near(output[0][0][0], Math.tanh(w0 + 2 * w1)));
-  t.is(output[0][1][0], 0, 'padding stays 0');
-});
-`,
+    entry: `    build: { yaml: '{ type: NAME, units: 1 }', context: { inputDim: 2 } },
+    // One real token (1, 2), then padding, which stays 0.
+    forward: { x: [[[1, 2], [3, 4]]], mask: [[1, 0]], expected: ([kernel, bias]) => [[[Math.tanh(kernel[0] + 2 * kernel[1] + bias[0])], [0]]] },`,
   },
   value: {
     summary: 'The value transform v(h_i) = W·h_i that the attention weights average.',
@@ -213,24 +194,8 @@ test('a forward pass on a tiny tensor matches a hand computation', async (t) => 
       apply: (h) => nn.dense(h, kernel as Tensor2D),
     };
   },`,
-    tests: `test('the schema accepts the defaults and rejects an unknown key', async (t) => {
-  t.deepEqual(await kit.params(), { dim: 64 });
-  await t.throwsAsync(kit.params({ dims: 8 }), { message: /unknown key "dims"/ });
-});
-
-test('it builds through the container from a YAML block', async (t) => {
-  const value = await kit.build('{ type: NAME, dim: 5 }', { inputDim: 3 });
-  t.is(value.outputDim, 5);
-});
-
-test('a forward pass on a tiny tensor matches a hand computation', async (t) => {
-  const { tf } = kit;
-  const value = await kit.build('{ type: NAME, dim: 1 }', { inputDim: 2 });
-  const [w0, w1] = value.variables[0].dataSync();
-  const output = value.apply(tf.tensor3d([[[1, 2]]]), false).arraySync() as number[][][];
-  t.true(near(output[0][0][0], w0 + 2 * w1));
-});
-`,
+    entry: `    build: { yaml: '{ type: NAME, dim: 1 }', context: { inputDim: 2 } },
+    forward: { h: [[[1, 2]]], expected: ([kernel]) => [[[kernel[0] + 2 * kernel[1]]]] },`,
   },
   head: {
     summary: 'A linear classifier on the pooled vector, logits = t·W + b, with optional dropout.',
@@ -250,24 +215,8 @@ test('a forward pass on a tiny tensor matches a hand computation', async (t) => 
       },
     };
   },`,
-    tests: `test('the schema accepts the defaults and rejects an unknown key', async (t) => {
-  t.deepEqual(await kit.params(), { dropout: 0 });
-  await t.throwsAsync(kit.params({ dropuot: 0.5 }), { message: /unknown key "dropuot"/ });
-});
-
-test('it builds through the container from a YAML block', async (t) => {
-  const head = await kit.build('{ type: NAME, dropout: 0.5 }', { inputDim: 3, numClasses: 2 });
-  t.deepEqual(head.variables.map((variable) => variable.shape), [[3, 2], [2]]);
-});
-
-test('a forward pass on a tiny tensor matches a hand computation', async (t) => {
-  const { tf } = kit;
-  const head = await kit.build('{ type: NAME }', { inputDim: 2, numClasses: 1 });
-  const [w0, w1] = head.variables[0].dataSync();
-  const [logit] = head.apply(tf.tensor2d([[1, 2]]), false).dataSync();
-  t.true(near(logit, w0 + 2 * w1));
-});
-`,
+    entry: `    build: { yaml: '{ type: NAME }', context: { inputDim: 2, numClasses: 1 } },
+    forward: { t: [[1, 2]], expected: ([kernel, bias]) => [[kernel[0] + 2 * kernel[1] + bias[0]]] },`,
   },
   regularizer: {
     summary: 'Penalises concentrated attention: weight × mean over the batch of Σ_i a_i², which is 1 for attention on one token and 1/n when spread over n.',
@@ -279,25 +228,9 @@ test('a forward pass on a tiny tensor matches a hand computation', async (t) => 
       penalty: ({ attention }) => tf.mul(tf.mean(tf.sum(tf.square(attention), 1)), params.weight),
     };
   },`,
-    tests: `test('the schema accepts the defaults and rejects an unknown key', async (t) => {
-  t.deepEqual(await kit.params(), { weight: 0.01 });
-  await t.throwsAsync(kit.params({ wieght: 1 }), { message: /unknown key "wieght"/ });
-});
-
-test('it builds through the container from a YAML block', async (t) => {
-  const regularizer = await kit.build('{ type: NAME, weight: 2 }', {});
-  t.is(typeof regularizer.penalty, 'function');
-});
-
-test('a forward pass on a tiny tensor matches a hand computation', async (t) => {
-  const { tf } = kit;
-  const regularizer = await kit.build('{ type: NAME, weight: 2 }', {});
-  const attention = tf.tensor2d([[1, 0, 0], [0.5, 0.5, 0]]);
-  const output = { logits: tf.zeros([2, 2]), attention, mask: tf.ones([2, 3]) } as never;
-  const [penalty] = regularizer.penalty(output, []).dataSync();
-  t.true(near(penalty, (2 * (1 + 0.5)) / 2));
-});
-`,
+    entry: `    build: { yaml: '{ type: NAME, weight: 2 }', context: {} },
+    // Σ a² is 1 for the first row, 0.5 for the second; their mean times the weight.
+    forward: { attention: [[1, 0, 0], [0.5, 0.5, 0]], expected: () => (2 * (1 + 0.5)) / 2 },`,
   },
   optimizer: {
     summary: 'RMSProp: each step divides the gradient by a running root mean square of past gradients.',
@@ -309,27 +242,9 @@ test('a forward pass on a tiny tensor matches a hand computation', async (t) => 
     // learningRate is the config's train.lr, given to every optimiser.
     return tf.train.rmsprop(learningRate, params.decay, params.momentum, params.epsilon);
   },`,
-    tests: `test('the schema accepts the defaults and rejects an unknown key', async (t) => {
-  t.deepEqual(await kit.params(), { decay: 0.9, momentum: 0, epsilon: 1e-7 });
-  await t.throwsAsync(kit.params({ decai: 0.5 }), { message: /unknown key "decai"/ });
-});
-
-test('it builds through the container from a YAML block', async (t) => {
-  const optimizer = await kit.build('{ type: NAME, decay: 0.5 }', { learningRate: 0.1 });
-  t.is(typeof optimizer.minimize, 'function');
-});
-
-test('a forward pass on a tiny tensor matches a hand computation', async (t) => {
-  const { tf } = kit;
-  const optimizer = await kit.build('{ type: NAME, decay: 0.5, epsilon: 0.001 }', { learningRate: 0.1 });
-  const x = tf.variable(tf.tensor1d([1, -2]));
-  // One step on Σx²: gradient g = 2x, running mean square 0.5·g², update lr·g / √(0.5·g² + ε).
-  optimizer.minimize(() => tf.sum(tf.square(x)));
-  const expected = [1, -2].map((value) => value - (0.1 * 2 * value) / Math.sqrt(0.5 * (2 * value) ** 2 + 0.001));
-  const found = Array.from(x.dataSync());
-  t.true(found.every((value, i) => near(value, expected[i])), \`\${found} vs \${expected}\`);
-});
-`,
+    entry: `    build: { yaml: '{ type: NAME, decay: 0.5, epsilon: 0.001 }', context: { learningRate: 0.1 } },
+    // One step with gradient g: running mean square 0.5·g², update lr·g / √(0.5·g² + ε).
+    forward: { start: [1, -2], gradient: [2, -4], expected: () => [[1, 2], [-2, -4]].map(([w, g]) => w - (0.1 * g) / Math.sqrt(0.5 * g * g + 0.001)) },`,
   },
   model: {
     summary: 'Mean of the word embeddings, then a head plugin (built from a nested block with ctx.build).',
@@ -358,28 +273,9 @@ test('a forward pass on a tiny tensor matches a hand computation', async (t) => 
       },
     };
   },`,
-    tests: `test('the schema accepts the defaults and rejects an unknown key', async (t) => {
-  t.like(await kit.params(), { head: { type: 'linear' } });
-  await t.throwsAsync(kit.params({ haed: {} }), { message: /unknown key "haed"/ });
-});
-
-test('it builds through the container from a YAML block', async (t) => {
-  const { tf } = kit;
-  const model = await kit.build('{ type: NAME, head: { type: linear } }', { embeddings: tf.tensor2d(Array.from({ length: 4 }, () => [0, 0, 0])), numClasses: 2 });
-  t.deepEqual(model.variables.map((variable) => variable.shape), [[3, 2], [2]]);
-});
-
-test('a forward pass on a tiny tensor matches a hand computation', async (t) => {
-  const { tf } = kit;
-  const embeddings = tf.tensor2d([[0, 0], [0, 0], [1, 2], [3, 4]]);
-  const model = await kit.build('{ type: NAME }', { embeddings, numClasses: 1 });
-  const [w0, w1] = model.variables[0].dataSync();
-  const [b] = model.variables[1].dataSync();
-  // Tokens 2 and 3, then padding: the mean embedding is (2, 3).
-  const { logits } = model.forward(tf.tensor2d([[2, 3, 0]], undefined, 'int32'), tf.tensor2d([[1, 1, 0]]), false);
-  t.true(near(logits.dataSync()[0], 2 * w0 + 3 * w1 + b));
-});
-`,
+    entry: `    build: { yaml: '{ type: NAME }', context: (tf) => ({ embeddings: tf.tensor2d([[0, 0], [0, 0], [1, 2], [3, 4], [-1, 0.5], [2, -2]]), numClasses: 1 }) },
+    // Tokens 2 and 3, then padding: the mean embedding is (2, 3).
+    forward: { ids: [[2, 3, 0]], mask: [[1, 1, 0]], expected: ([kernel, bias]) => [[2 * kernel[0] + 3 * kernel[1] + bias[0]]] },`,
   },
   dataset: {
     summary: 'Labelled texts from a file of `label<TAB>text` lines, split into train, validation and test by the run’s seed.',
@@ -440,39 +336,25 @@ function shuffle<T>(items: T[], seed: number): T[] {
   return items;
 }
 `,
-    tests: `import { mkdtempSync, writeFileSync } from 'node:fs';
+    setup: `import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 const silent = { start: () => ({ tick() {}, status() {}, done() {} }) };
-
-function folderWith(content: string): string {
-  const folder = mkdtempSync(join(tmpdir(), 'NAME-'));
-  writeFileSync(join(folder, 'texts.tsv'), content);
-  return folder;
-}
-
-test('the schema accepts the defaults and rejects an unknown key', async (t) => {
-  t.deepEqual(await kit.params({ path: 'texts.tsv' }), { path: 'texts.tsv', validation_fraction: 0.1, test_fraction: 0.2 });
-  await t.throwsAsync(kit.params({ path: 'texts.tsv', test_share: 0.5 }), { message: /unknown key "test_share"/ });
-});
-
-test('it builds through the container from a YAML block', async (t) => {
-  const dataset = await kit.build('{ type: NAME, path: texts.tsv }', { cacheDir: tmpdir(), progress: silent, configDir: folderWith('') });
-  t.is(typeof dataset.load, 'function');
-});
-
-test('a forward pass on a tiny tensor matches a hand computation', async (t) => {
-  const lines = Array.from({ length: 10 }, (_, i) => \`\${i % 2 ? 'pos' : 'neg'}\\ttext \${i}\`);
-  const configDir = folderWith(\`\${lines.join('\\n')}\\n\`);
-  const dataset = await kit.build('{ type: NAME, path: texts.tsv, validation_fraction: 0.2, test_fraction: 0.3 }', { cacheDir: tmpdir(), progress: silent, configDir });
-  const corpus = await dataset.load();
-  t.deepEqual(corpus.labels, ['neg', 'pos']);
-  t.deepEqual([corpus.train.length, corpus.validation.length, corpus.test.length], [5, 2, 3]);
-  const all = [...corpus.train, ...corpus.validation, ...corpus.test];
-  t.true(all.every((example) => corpus.labels[example.label] === (Number(example.text.split(' ')[1]) % 2 ? 'pos' : 'neg')));
-});
+const folder = mkdtempSync(join(tmpdir(), 'NAME-'));
+writeFileSync(join(folder, 'texts.tsv'), Array.from({ length: 10 }, (_, i) => \`\${i % 2 ? 'pos' : 'neg'}\\ttext \${i}\\n\`).join(''));
 `,
+    entry: `    given: { path: 'texts.tsv' },
+    build: { yaml: '{ type: NAME, path: texts.tsv, validation_fraction: 0.2, test_fraction: 0.3 }', context: { cacheDir: tmpdir(), progress: silent, configDir: folder } },
+    forward: {
+      async check(t, dataset) {
+        const corpus = await dataset.load();
+        t.deepEqual(corpus.labels, ['neg', 'pos']);
+        t.deepEqual([corpus.train.length, corpus.validation.length, corpus.test.length], [5, 2, 3]);
+        const all = [...corpus.train, ...corpus.validation, ...corpus.test];
+        t.true(all.every((example) => corpus.labels[example.label] === (Number(example.text.split(' ')[1]) % 2 ? 'pos' : 'neg')));
+      },
+    },`,
   },
   embeddings: {
     summary: 'Word vectors from a text file in the GloVe/word2vec format: one `token v1 v2 … vd` line per token.',
@@ -505,37 +387,24 @@ import { resolve } from 'node:path';`,
       },
     };
   },`,
-    tests: `import { mkdtempSync, writeFileSync } from 'node:fs';
+    setup: `import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 const silent = { start: () => ({ tick() {}, status() {}, done() {} }) };
-
-function folderWith(content: string): string {
-  const folder = mkdtempSync(join(tmpdir(), 'NAME-'));
-  writeFileSync(join(folder, 'vectors.txt'), content);
-  return folder;
-}
-
-test('the schema accepts the defaults and rejects an unknown key', async (t) => {
-  t.deepEqual(await kit.params({ path: 'vectors.txt' }), { path: 'vectors.txt', trainable: false });
-  await t.throwsAsync(kit.params({ path: 'vectors.txt', trainabel: true }), { message: /unknown key "trainabel"/ });
-});
-
-test('it builds through the container from a YAML block', async (t) => {
-  const context = { cacheDir: tmpdir(), progress: silent, configDir: folderWith('good 1 2\\n') };
-  const embeddings = await kit.build('{ type: NAME, path: vectors.txt, trainable: true }', context);
-  t.true(embeddings.trainable);
-});
-
-test('a forward pass on a tiny tensor matches a hand computation', async (t) => {
-  const context = { cacheDir: tmpdir(), progress: silent, configDir: folderWith('good 1 2\\nbad -1 0.5\\n') };
-  const table = await (await kit.build('{ type: NAME, path: vectors.txt }', context)).load();
-  t.is(table.dim, 2);
-  t.is(table.indexOf('unknown'), -1);
-  const bad = table.indexOf('bad');
-  t.deepEqual(Array.from(table.vectors.slice(bad * 2, bad * 2 + 2)), [-1, 0.5]);
-});
+const folder = mkdtempSync(join(tmpdir(), 'NAME-'));
+writeFileSync(join(folder, 'vectors.txt'), 'good 1 2\\nbad -1 0.5\\n');
 `,
+    entry: `    given: { path: 'vectors.txt' },
+    build: { yaml: '{ type: NAME, path: vectors.txt }', context: { cacheDir: tmpdir(), progress: silent, configDir: folder } },
+    forward: {
+      async check(t, embeddings) {
+        const table = await embeddings.load();
+        t.is(table.dim, 2);
+        t.is(table.indexOf('unknown'), -1);
+        const bad = table.indexOf('bad');
+        t.deepEqual(Array.from(table.vectors.slice(bad * 2, bad * 2 + 2)), [-1, 0.5]);
+      },
+    },`,
   },
 };

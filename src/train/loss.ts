@@ -30,7 +30,10 @@ export function clipByGlobalNorm(tf: Tf, gradients: tfjs.NamedTensorMap, maxNorm
   return Object.fromEntries(Object.entries(gradients).map(([name, gradient]) => [name, tf.mul(gradient, scale)]));
 }
 
-/** One training step's loss, the gradients of every model variable, and the logits (kept). */
+/**
+ * One training step's loss, the gradients of every model variable, and the logits: all three
+ * owned by the caller's scope (a surrounding `tf.tidy` disposes them), none kept beyond it.
+ */
 export function lossAndGradients(
   tf: Tf,
   model: Model,
@@ -43,5 +46,9 @@ export function lossAndGradients(
     logits = tf.keep(output.logits);
     return totalLoss(tf, output, batch.labels, regularizers, model.variables).loss;
   }, [...model.variables]);
-  return { loss: value, gradients: grads, logits: logits as tfjs.Tensor2D };
+  // The gradient tape's scope would dispose the logits, hence `keep` above; a clone (same data)
+  // hands them to the caller's scope, and the kept tensor goes.
+  const owned = tf.clone(logits as tfjs.Tensor2D);
+  (logits as tfjs.Tensor2D).dispose();
+  return { loss: value, gradients: grads, logits: owned };
 }

@@ -35,9 +35,8 @@ interface Problem {
   lossWeights: Float64Array;
 }
 
-function makeProblem(kind: CellKind, lengths: readonly (readonly [number, number])[], time: number, seed: number): Problem {
+function makeProblem(kind: CellKind, lengths: readonly (readonly [number, number])[], time: number, seed: number, input = 4): Problem {
   const batch = lengths.length;
-  const input = 4;
   const hidden = 3;
   const width = GATES[kind] * hidden;
   const mask = new Float64Array(batch * time);
@@ -182,6 +181,19 @@ for (const kind of ['lstm', 'gru'] as const) {
       const row = batched.subarray(9 * alone.hidden, 9 * alone.hidden + 5 * alone.hidden);
       assertClose(t, row, single, 1e-6, 'row 1 against the sequence alone');
       t.true(batched.subarray(14 * alone.hidden, 18 * alone.hidden).every((value) => value === 0));
+    });
+  }
+}
+
+// Input widths off the kernels' row block (e.g. an LSTM over 50-d GloVe vectors): the padded input lanes must read as 0.
+for (const kind of ['lstm', 'gru'] as const) {
+  for (const input of [3, 5, 50]) {
+    test(`${kind} over inputs of width ${input}: outputs and gradients match the float64 reference`, (t) => {
+      const p = makeProblem(kind, [[0, 3], [1, 4], [0, 2]], 4, 41 + input, input);
+      const analytic = runLayer(kind, p, false);
+      assertClose(t, analytic.outputs, referenceForward(kind, p, false), 1e-5, 'outputs');
+      const loss = () => referenceLoss(kind, p, false);
+      for (const key of ['x', 'kernel'] as const) assertClose(t, analytic[key], numericGradient(p[key], loss, 1e-5), 2e-4, `d loss / d ${key}`);
     });
   }
 }

@@ -74,3 +74,38 @@ test('a factory that throws is reported with the plugin file', async (t) => {
     message: /pooler\/fragile\.ts: pooler "fragile" failed to build: no GPU here/,
   });
 });
+
+/** A user pooler whose params schema is `properties` (a TypeScript object literal's source). */
+const poolerWithProperties = (name: string, properties: string) => `
+export default {
+  kind: 'pooler', name: '${name}', description: 'test pooler',
+  schema: { type: 'object', additionalProperties: false, properties: ${properties} },
+  create() { return { variables: [], attend: () => { throw new Error('unused'); } }; },
+};
+`;
+
+const schemaRefusals = [
+  { name: 'typo-minimum', properties: "{ scale: { type: 'number', minimun: 0, description: 'x' } }", message: /unknown schema keyword "minimun" — did you mean "minimum"\?/ },
+  { name: 'typo-default', properties: "{ scale: { type: 'number', defualt: 1, description: 'x' } }", message: /schema\.properties\.scale: unknown schema keyword "defualt" — did you mean "default"\?/ },
+  { name: 'undescribed', properties: "{ scale: { type: 'number', default: 1 } }", message: /schema\.properties\.scale has no "description"/ },
+  { name: 'nested-undescribed', properties: "{ sizes: { type: 'array', description: 'x', items: { type: 'object', properties: { n: { type: 'integer' } } } } }", message: /schema\.properties\.sizes\.items\.properties\.n has no "description"/ },
+  { name: 'bad-type', properties: "{ scale: { type: 'nmber', description: 'x' } }", message: /not a valid JSON Schema: schema is invalid: data\/properties\/scale\/type/ },
+  { name: 'bad-minimum', properties: "{ scale: { type: 'number', minimum: 'zero', description: 'x' } }", message: /not a valid JSON Schema: .*minimum must be number/ },
+] as const;
+
+for (const { name, properties, message } of schemaRefusals) {
+  test(`plugin-schema: a schema with ${name} is refused at load, naming the plugin file`, async (t) => {
+    const user = pluginTree({ [`${name}.ts`]: poolerWithProperties(name, properties) });
+    const file = join(user, `${name}.ts`);
+    const error = await t.throwsAsync(PluginRegistry.create([file], pluginTree({ 'pooler/.keep': '' })), { instanceOf: PluginError, message });
+    t.is(error?.code, 'plugin-schema');
+    t.is(error?.file, file);
+    t.true(error?.message.startsWith(`${file}: `));
+  });
+}
+
+test('a well-formed schema with every property described loads', async (t) => {
+  const user = pluginTree({ 'fine.ts': poolerWithProperties('fine', "{ scale: { type: 'number', minimum: 0, default: 1, description: 'x' }, sizes: { type: 'array', items: { type: 'integer', minimum: 1 }, default: [2], description: 'y' } }") });
+  const registry = await PluginRegistry.create([join(user, 'fine.ts')], pluginTree({ 'pooler/.keep': '' }));
+  t.deepEqual(registry.names('pooler'), ['fine']);
+});

@@ -18,7 +18,10 @@ test('writes the plugin and its test for every kind, importing attnlab types by 
     const typeImport = /^import type \{[^}]+\} from '([^']+)';$/m.exec(source)?.[1];
     t.truthy(typeImport && existsSync(join(dir, typeImport.replace(/\.js$/, '.ts'))), `${kind}: ${typeImport}`);
     t.notRegex(source, /^import (?!type).*(tensorflow|attnlab|plugin-api)/m, 'no runtime import of tfjs or attnlab');
-    t.regex(readFileSync(result.testFile, 'utf8'), new RegExp(`loadPluginKit\\('${kind}'`));
+    const testSource = readFileSync(result.testFile, 'utf8');
+    t.regex(testSource, new RegExp(`^tester\\.run\\('${kind}', \\[$`, 'm'), 'a row of the PluginTester table of its kind');
+    const testerImport = /^import \{ PluginTester \} from '([^']+)';$/m.exec(testSource)?.[1];
+    t.truthy(testerImport && existsSync(join(dir, testerImport.replace(/\.js$/, '.ts'))), `${kind}: ${testerImport}`);
   }
 });
 

