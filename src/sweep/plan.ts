@@ -87,7 +87,7 @@ function checkMetric(sweep: SweepFile): Problem | undefined {
   const suggestion = closest(sweep.metric, RANKABLE_METRICS);
   return new Problem({
     code: 'sweep-unknown-metric',
-    message: `metric: runs do not log "${sweep.metric}"${suggestion ? ` — did you mean "${suggestion}"?` : ''}; known: ${RANKABLE_METRICS.join(', ')}`,
+    message: `runs do not log "${sweep.metric}", so no trial could be ranked by it; known: ${RANKABLE_METRICS.join(', ')}${suggestion ? ` — did you mean "${suggestion}"?` : ''}`,
     path: 'metric',
     location: sweep.sources.get('metric')?.value ?? sweep.sources.get('')?.value,
   });
