@@ -52,7 +52,7 @@ async function recordTrial(folder: string, parentRunId: string, hash: string, st
   const store = new FileStore(join(folder, 'runs'));
   const tags: Record<string, string> = { 'mlflow.parentRunId': parentRunId, [TAG_SWEEP]: 'grid', [TAG_TRIAL_HASH]: hash };
   if (extra.heartbeat !== undefined) tags[TAG_HEARTBEAT] = String(extra.heartbeat);
-  const run = await store.createRun({ experimentId: '0', runName: 'trial', userId: 'test', startTime: extra.heartbeat ?? Date.now(), tags });
+  const run = await store.createRun({ experimentId: '0', runName: 'trial', userId: 'test', startTime: extra.heartbeat === undefined ? Date.now() : extra.heartbeat - 1000, tags });
   if (extra.valAccuracy !== undefined) {
     await store.logMetric('0', run.run_id, { key: 'best_val_accuracy', value: extra.valAccuracy, timestamp: 1, step: 1 });
     await store.logMetric('0', run.run_id, { key: 'test_accuracy', value: extra.valAccuracy - 0.01, timestamp: 1, step: 1 });
