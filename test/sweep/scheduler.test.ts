@@ -140,6 +140,8 @@ test('the best trial line, run as printed, resolves to that trial’s config (th
   const saved = process.cwd();
   process.chdir(folder);
   try {
+    // A string YAML would read as a number must come back a string.
+    writeFileSync('grid.yaml', readFileSync('grid.yaml', 'utf8').replace('set:\n', "set:\n  tracking.experiment: '2024'\n"));
     const commandLine = parseOverrides(['train.clip_norm=2']);
     const { plan } = await loadSweep('grid.yaml', commandLine);
     for (const trial of [plan.trials[0], plan.trials[5]]) {
