@@ -43,7 +43,10 @@ tracking: { uri: ${root} }
   }
   const signalled = Date.now();
   child.kill('SIGTERM');
+  // A safety net, not the measure: a child that ignored the signal would train 500 epochs.
+  const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
   t.is(await exited, 143);
+  clearTimeout(timer);
   const exitedAfter = Date.now() - signalled;
   const meta = await store.readRun('0', runId);
   t.is(meta?.status, RUN_STATUS_CODES.KILLED);
