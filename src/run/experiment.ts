@@ -16,7 +16,7 @@ import { selectBackend } from '../nn/backend.js';
 import type { Model, ProgressReporter, Tf } from '../plugin-api.js';
 import { buildPlugin } from '../plugins/container.js';
 import { buildModel, type BuiltModel } from './build.js';
-import { startHeartbeat } from '../tracking/heartbeat.js';
+import { ownerTags, startHeartbeat } from '../tracking/heartbeat.js';
 import { standardTags, flattenParams } from '../tracking/run-record.js';
 import { openTracker, type Tracker } from '../tracking/tracker.js';
 import { checkpointFiles } from '../train/checkpoint.js';
@@ -64,7 +64,7 @@ export async function runResolved(config: ResolvedConfig, container: Container, 
     experiment: config.tracking.experiment,
     runName: config.name,
     parentRunId: options.parentRunId,
-    tags: { ...(await standardTags({ runName: config.name, configHash: configHash(config), backend })), ...options.tags },
+    tags: { ...(await standardTags({ runName: config.name, configHash: configHash(config), backend })), ...ownerTags(), ...options.tags },
   });
   options.log(`run ${tracker.runId}${tracker.artifactDir ? ` → ${tracker.artifactDir}` : ''}`);
   await options.onRunStarted?.(tracker.runId);

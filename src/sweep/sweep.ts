@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { parse as parseYamlValue } from 'yaml';
 import { displayPath, type Override } from '../config/load.js';
 import { UsageError } from '../errors.js';
-import { lastSignOfLife, staleAfterMs } from '../tracking/heartbeat.js';
+import { deathOf, staleAfterMs } from '../tracking/heartbeat.js';
 import { flattenParams } from '../tracking/run-record.js';
 import { openSweepLedger, type RunRecord, type SweepLedger } from './ledger.js';
 import { planSweep, type PlannedTrial, type SweepPlan } from './plan.js';
@@ -23,6 +23,8 @@ export interface TrialView {
   readonly state: TrialState;
   /** The attempt that counts: the finished one, else the latest. */
   readonly run?: RunRecord;
+  /** For a stale trial: why its RUNNING attempt is taken for dead. */
+  readonly death?: string;
   /** Seconds, from earlier runs of the same model on the same data. */
   readonly estimate?: number;
 }
@@ -39,6 +41,8 @@ export interface LivenessOptions {
   readonly now?: () => number;
   /** A RUNNING run whose heartbeat is older than this is stale; `ATTNLAB_STALE_AFTER` or 5 minutes by default. */
   readonly staleAfterMs?: number;
+  /** Whether a process of this host is alive; `process.kill(pid, 0)` by default. */
+  readonly isAlive?: (pid: number) => boolean;
 }
 
 export async function loadSweep(
@@ -61,10 +65,11 @@ async function readState(plan: SweepPlan, liveness: LivenessOptions): Promise<{ 
     const attempts = ledger.attemptsOf(trial.hash).sort((a, b) => b.startTime - a.startTime);
     const finished = attempts.find((run) => run.status === 'FINISHED');
     const latest = finished ?? attempts[0];
+    const death = !finished && latest?.status === 'RUNNING' ? deathOf(latest, { now, staleAfterMs: threshold, isAlive: liveness.isAlive }) : undefined;
     const state: TrialState = finished
       ? 'done'
       : latest?.status === 'RUNNING'
-        ? now - lastSignOfLife(latest) > threshold
+        ? death
           ? 'stale'
           : 'running'
         : latest
@@ -72,7 +77,7 @@ async function readState(plan: SweepPlan, liveness: LivenessOptions): Promise<{ 
           : ledger.parentRunId && previous && !previous.includes(trial.hash)
             ? 'new'
             : 'pending';
-    return { trial, state, run: latest, estimate: estimateSeconds(trial, ledger.runs) };
+    return { trial, state, run: latest, death, estimate: estimateSeconds(trial, ledger.runs) };
   });
   return { ledger, views };
 }
@@ -162,8 +167,8 @@ export async function runSweep(file: string, overrides: readonly Override[], opt
   for (const view of toRun) {
     for (const attempt of ledger.attemptsOf(view.trial.hash)) {
       if (view.state === 'stale' && attempt.status === 'RUNNING') {
-        const seen = new Date(lastSignOfLife(attempt)).toISOString();
-        await ledger.end(attempt.runId, 'KILLED', undefined, { 'attnlab.note': `no heartbeat since ${seen}: the process died without ending the run; marked KILLED and run again by a rerun of the sweep` });
+        const death = attempt.runId === view.run?.runId ? view.death : 'an older attempt';
+        await ledger.end(attempt.runId, 'KILLED', undefined, { 'attnlab.note': `${death}: the process died without ending the run; marked KILLED and run again by a rerun of the sweep` });
       }
       await ledger.discard(attempt.runId);
     }

@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { SweepDisplay } from '../../src/sweep/display.js';
 import { TAG_SWEEP_ROLE } from '../../src/sweep/ledger.js';
-import { runSweep, trialLogPath } from '../../src/sweep/sweep.js';
+import { loadSweep, runSweep, trialLogPath } from '../../src/sweep/sweep.js';
 import { FileStore, RUN_STATUS_CODES } from '../../src/tracking/file-store.js';
 import { TAG_HEARTBEAT } from '../../src/tracking/heartbeat.js';
 import { ENTRY } from '../helpers/cli.js';
@@ -67,15 +67,19 @@ tracking: { uri: ${root} }
   t.is((await new FileStore(root).readRun('0', victim.meta.run_id))?.status, RUN_STATUS_CODES.RUNNING, 'nobody ended the run');
 
   const file = join(folder, 'grid.yaml');
+  // On this host the dead process is seen at once.
+  t.regex((await loadSweep(file, [])).views[1].death ?? '', /^its process .*:\d+ is gone$/);
+  // Seen from another host (its process cannot be looked up), only the heartbeat tells.
+  const elsewhere = { isAlive: () => true };
   const logDir = join(folder, 'logs');
   const fresh = recordingDisplay();
-  const skipped = await runSweep(file, [], { trial: 1, signal: new AbortController().signal, display: fresh.display, logDir });
+  const skipped = await runSweep(file, [], { trial: 1, signal: new AbortController().signal, display: fresh.display, logDir, ...elsewhere });
   t.is(skipped.runningElsewhere, 1);
   t.regex(fresh.text(), /1 running elsewhere \(heartbeat fresh; left alone\), running 0/);
 
   const later = recordingDisplay();
   const heartbeat = Number(victim.tags[TAG_HEARTBEAT]);
-  const rerun = await runSweep(file, [], { trial: 1, signal: new AbortController().signal, display: later.display, logDir, now: () => heartbeat + 3_600_000, staleAfterMs: 60_000 });
+  const rerun = await runSweep(file, [], { trial: 1, signal: new AbortController().signal, display: later.display, logDir, ...elsewhere, now: () => heartbeat + 3_600_000, staleAfterMs: 60_000 });
   t.is(rerun.failed, 0, later.text());
   const runs = await allRuns(root);
   const old = runs.find((run) => run.meta.run_id === victim.meta.run_id);

@@ -4,7 +4,7 @@
  */
 import test from 'ava';
 import { existsSync, mkdtempSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseOverrides } from '../../src/config/load.js';
 import { resolveConfigFile } from '../../src/config/validate.js';
@@ -16,7 +16,7 @@ import { TAG_SWEEP, TAG_TRIAL_HASH } from '../../src/sweep/runner.js';
 import { bestTrialCommand, loadSweep } from '../../src/sweep/sweep.js';
 import { readSweepFile } from '../../src/sweep/sweep-file.js';
 import { FileStore } from '../../src/tracking/file-store.js';
-import { TAG_HEARTBEAT } from '../../src/tracking/heartbeat.js';
+import { TAG_HEARTBEAT, TAG_PROCESS, TAG_SCHEDULER_TASK } from '../../src/tracking/heartbeat.js';
 import type { EndStatus } from '../../src/tracking/tracker.js';
 import { REPO, runCliInProcess } from '../helpers/cli.js';
 
@@ -48,9 +48,15 @@ ${extra}`,
 }
 
 /** Records a child run of the sweep for `hash`, as a trial's worker would. */
-async function recordTrial(folder: string, parentRunId: string, hash: string, status: EndStatus | 'RUNNING', extra: { heartbeat?: number; valAccuracy?: number } = {}): Promise<string> {
+async function recordTrial(
+  folder: string,
+  parentRunId: string,
+  hash: string,
+  status: EndStatus | 'RUNNING',
+  extra: { heartbeat?: number; valAccuracy?: number; tags?: Record<string, string> } = {},
+): Promise<string> {
   const store = new FileStore(join(folder, 'runs'));
-  const tags: Record<string, string> = { 'mlflow.parentRunId': parentRunId, [TAG_SWEEP]: 'grid', [TAG_TRIAL_HASH]: hash };
+  const tags: Record<string, string> = { 'mlflow.parentRunId': parentRunId, [TAG_SWEEP]: 'grid', [TAG_TRIAL_HASH]: hash, ...extra.tags };
   if (extra.heartbeat !== undefined) tags[TAG_HEARTBEAT] = String(extra.heartbeat);
   const run = await store.createRun({ experimentId: '0', runName: 'trial', userId: 'test', startTime: extra.heartbeat === undefined ? Date.now() : extra.heartbeat - 1000, tags });
   if (extra.valAccuracy !== undefined) {
@@ -90,6 +96,29 @@ test('a RUNNING trial is running while its heartbeat is fresh and stale once it 
   const stateAt = async (now: number) => (await loadSweep(join(folder, 'grid.yaml'), [], { now: () => now, staleAfterMs: 60_000 })).views[3].state;
   t.is(await stateAt(beat + 60_000), 'running');
   t.is(await stateAt(beat + 60_001), 'stale');
+});
+
+test.serial('a RUNNING trial whose process on this host is gone, or that this scheduler task started before its requeue, is stale at once', async (t) => {
+  const folder = sweepFolder();
+  const { plan } = await loadSweep(join(folder, 'grid.yaml'), []);
+  const parent = await parentOf(folder);
+  const now = Date.now();
+  await recordTrial(folder, parent, plan.trials[0].hash, 'RUNNING', { heartbeat: now, tags: { [TAG_PROCESS]: `${hostname()}:${process.pid}` } });
+  await recordTrial(folder, parent, plan.trials[1].hash, 'RUNNING', { heartbeat: now, tags: { [TAG_PROCESS]: `${hostname()}:4242` } });
+  await recordTrial(folder, parent, plan.trials[2].hash, 'RUNNING', { heartbeat: now, tags: { [TAG_PROCESS]: 'another-host:4242', [TAG_SCHEDULER_TASK]: 'slurm:77_2' } });
+  await recordTrial(folder, parent, plan.trials[3].hash, 'RUNNING', { heartbeat: now, tags: { [TAG_PROCESS]: 'another-host:4242', [TAG_SCHEDULER_TASK]: 'slurm:77_3' } });
+  const saved = { ...process.env };
+  Object.assign(process.env, { SLURM_ARRAY_JOB_ID: '77', SLURM_ARRAY_TASK_ID: '2' });
+  try {
+    const { views } = await loadSweep(join(folder, 'grid.yaml'), [], { now: () => now, isAlive: (pid) => pid === process.pid });
+    t.deepEqual(views.slice(0, 4).map((view) => view.state), ['running', 'stale', 'stale', 'running']);
+    t.regex(views[1].death ?? '', /process .*:4242 is gone/);
+    t.regex(views[2].death ?? '', /this same scheduler task \(slurm:77_2\)/);
+  } finally {
+    delete process.env.SLURM_ARRAY_JOB_ID;
+    delete process.env.SLURM_ARRAY_TASK_ID;
+    Object.assign(process.env, saved);
+  }
 });
 
 test.serial('--plan --pending lists the trials still to run; --format slurm gives them as array ranges', async (t) => {
