@@ -10,8 +10,7 @@ import type { ResolvedConfig } from '../config/types.js';
 import { configHash } from '../config/hash.js';
 import { resolveConfigFile } from '../config/validate.js';
 import type { Override } from '../config/load.js';
-import { cacheDirectory } from '../data/cache.js';
-import { prepareData } from '../data/prepare.js';
+import { cacheDirectory, prepareWithCache } from '../data/cache.js';
 import { selectBackend } from '../nn/backend.js';
 import type { Model, ProgressReporter, Tf } from '../plugin-api.js';
 import { buildPlugin } from '../plugins/container.js';
@@ -181,7 +180,11 @@ export async function loadData(
   const embeddings = await buildPlugin(container, 'embeddings', config.embeddings, dataContext);
   const corpus = await dataset.load();
   const table = await embeddings.load();
-  const prepared = await prepareData(corpus, table, { maxLength: config.train.max_length });
+  const prepared = await prepareWithCache(corpus, table, {
+    maxLength: config.train.max_length,
+    cacheDir: dataContext.cacheDir,
+    embeddings: { block: config.embeddings, seed: config.seed, dim: table.dim, size: table.size },
+  });
   options.log(
     `data: ${corpus.train.length} train, ${corpus.validation.length} validation, ${corpus.test.length} test reviews; ` +
       `vocabulary ${prepared.vocabulary.length}, OOV ${(100 * prepared.oovRate).toFixed(2)}%`,
