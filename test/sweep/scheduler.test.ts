@@ -17,6 +17,7 @@ import { bestTrialCommand, loadSweep } from '../../src/sweep/sweep.js';
 import { readSweepFile } from '../../src/sweep/sweep-file.js';
 import { FileStore } from '../../src/tracking/file-store.js';
 import { TAG_HEARTBEAT, TAG_PROCESS, TAG_SCHEDULER_TASK } from '../../src/tracking/heartbeat.js';
+import { flattenParams } from '../../src/tracking/run-record.js';
 import type { EndStatus } from '../../src/tracking/tracker.js';
 import { REPO, runCliInProcess } from '../helpers/cli.js';
 
@@ -229,4 +230,18 @@ test('a live lock makes the next holder wait, and a holder that never releases e
   let clock = Date.now();
   const error = await t.throwsAsync(withFileLock(lock, async () => undefined, { staleMs: Number.POSITIVE_INFINITY, timeoutMs: 1000, now: () => (clock += 400) }));
   t.is((error as { code?: string }).code, 'lock-timeout');
+});
+
+test('the cost estimate counts data loading, every epoch with its validation, test scoring and the report', async (t) => {
+  const folder = sweepFolder();
+  const { plan } = await loadSweep(join(folder, 'grid.yaml'), []);
+  const store = new FileStore(join(folder, 'runs'));
+  await store.getOrCreateExperiment('Default');
+  const earlier = await store.createRun({ experimentId: '0', runName: 'earlier', userId: 'test', startTime: 1, tags: {} });
+  await store.logParams('0', earlier.run_id, flattenParams(plan.trials[0].config));
+  const metrics = { epoch_seconds: 10, val_seconds: 2, data_seconds: 5, test_seconds: 3, report_seconds: 1 };
+  for (const [key, value] of Object.entries(metrics)) await store.logMetric('0', earlier.run_id, { key, value, timestamp: 1, step: 1 });
+  const { views } = await loadSweep(join(folder, 'grid.yaml'), []);
+  // 2 epochs × (10 s training + 2 s validation) + 5 s data + 3 s test + 1 s report.
+  t.is(views[0].estimate, 33);
 });
