@@ -33,7 +33,8 @@ Commands:
 ${lines.join('\n')}
 
 Run \`attnlab <command> --help\` for a command's options.
-Environment: MLFLOW_TRACKING_URI, MLFLOW_EXPERIMENT_NAME, ATTNLAB_IMDB, XDG_CACHE_HOME, NO_COLOR.
+Environment: MLFLOW_TRACKING_URI, MLFLOW_EXPERIMENT_NAME, ATTNLAB_IMDB, ATTNLAB_CACHE, XDG_CACHE_HOME,
+ATTNLAB_STALE_AFTER, NO_COLOR.
 `;
 }
 

@@ -5,6 +5,7 @@
 import { createHash } from 'node:crypto';
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
+import { withFileLock } from '../fs-lock.js';
 import type { EmbeddingTable } from '../plugin-api.js';
 import { hashRange } from './token-hash.js';
 
@@ -199,7 +200,16 @@ export async function loadWithBinaryCache(cacheDir: string, sourceId: string, pa
   const path = binaryCachePath(cacheDir, sourceId);
   const cached = await readBinaryCache(path, sourceId);
   if (cached) return cached;
-  const table = await parse();
-  await writeBinaryCache(path, sourceId, table);
-  return table;
+  // Cold tasks starting together (a job array): one converts, the others wait and read its file.
+  return withFileLock(
+    `${path}.lock`,
+    async () => {
+      const late = await readBinaryCache(path, sourceId);
+      if (late) return late;
+      const table = await parse();
+      await writeBinaryCache(path, sourceId, table);
+      return table;
+    },
+    { staleMs: 10 * 60_000, timeoutMs: 30 * 60_000 },
+  );
 }

@@ -10,18 +10,19 @@ import type { ResolvedConfig } from '../config/types.js';
 import { configHash } from '../config/hash.js';
 import { resolveConfigFile } from '../config/validate.js';
 import type { Override } from '../config/load.js';
-import { cacheDirectory } from '../data/cache.js';
-import { prepareData } from '../data/prepare.js';
+import { cacheDirectory, prepareWithCache } from '../data/cache.js';
 import { selectBackend } from '../nn/backend.js';
 import type { Model, ProgressReporter, Tf } from '../plugin-api.js';
 import { buildPlugin } from '../plugins/container.js';
 import { buildModel, type BuiltModel } from './build.js';
-import { installSignalHandlers, standardTags, flattenParams } from '../tracking/run-record.js';
+import { ownerTags, startHeartbeat } from '../tracking/heartbeat.js';
+import { standardTags, flattenParams } from '../tracking/run-record.js';
 import { openTracker, type Tracker } from '../tracking/tracker.js';
 import { checkpointFiles } from '../train/checkpoint.js';
 import { evaluate } from '../train/evaluate.js';
 import { train, type EpochResult } from '../train/trainer.js';
 import { epochMetrics, RunReporter, type ReportedData } from './run-report.js';
+import { InterruptedError, interruption } from './interrupt.js';
 
 export interface RunOptions {
   readonly progress: ProgressReporter;
@@ -32,6 +33,8 @@ export interface RunOptions {
   readonly parentRunId?: string;
   /** Called once the run exists in the tracking store, before any training. */
   readonly onRunStarted?: (runId: string) => void | Promise<void>;
+  /** How to resume, said when a signal stops the run; "run the same command again" by default. */
+  readonly resumeHint?: string;
 }
 
 export interface RunResult {
@@ -60,20 +63,30 @@ export async function runResolved(config: ResolvedConfig, container: Container, 
     experiment: config.tracking.experiment,
     runName: config.name,
     parentRunId: options.parentRunId,
-    tags: { ...(await standardTags({ runName: config.name, configHash: configHash(config), backend })), ...options.tags },
+    tags: { ...(await standardTags({ runName: config.name, configHash: configHash(config), backend })), ...ownerTags(), ...options.tags },
   });
   options.log(`run ${tracker.runId}${tracker.artifactDir ? ` → ${tracker.artifactDir}` : ''}`);
   await options.onRunStarted?.(tracker.runId);
-  const disposeSignals = installSignalHandlers(tracker);
+  const stop = interruption({ onSignal: (name) => options.log(`${name} received: stopping after the current batch; the run will be marked KILLED`) });
+  const stopHeartbeat = startHeartbeat(tracker);
   try {
-    const result = await trainAndTest(tf, backend, config, container, configDir, tracker, options);
+    const result = await trainAndTest(tf, backend, config, container, configDir, tracker, options, stop.signal);
+    stop.signal.throwIfAborted();
+    stopHeartbeat();
     await tracker.end('FINISHED');
     return result;
   } catch (error) {
+    stopHeartbeat();
+    if (stop.received) {
+      await tracker.end('KILLED');
+      const resume = options.resumeHint ?? 'to train it again, run the same command again (a run starts from scratch)';
+      throw new InterruptedError(stop.received, `interrupted by ${stop.received}: run ${tracker.runId} marked KILLED and its records flushed; ${resume}`);
+    }
     await tracker.end('FAILED', error);
     throw error;
   } finally {
-    disposeSignals();
+    stopHeartbeat();
+    stop.dispose();
   }
 }
 
@@ -85,14 +98,17 @@ async function trainAndTest(
   configDir: string,
   tracker: Tracker,
   options: RunOptions,
+  signal: AbortSignal,
 ): Promise<RunResult> {
   await tracker.logParams(flattenParams(config));
   await tracker.logArtifact('config.yaml', stringify(config));
+  const loading = performance.now();
   const data = await loadData(config, container, configDir, options);
-  await tracker.logMetrics({ oov_rate: data.oovRate, vocabulary_size: data.vocabulary.length }, 0);
+  signal.throwIfAborted();
+  await tracker.logMetrics({ oov_rate: data.oovRate, vocabulary_size: data.vocabulary.length, data_seconds: (performance.now() - loading) / 1000 }, 0);
   const built = await buildModel(tf, config, container, { vectors: data.embeddings, dim: data.dim, trainable: data.trainable }, data.labels.length);
   try {
-    return await trainBuilt(tf, backend, config, data, built, tracker, options);
+    return await trainBuilt(tf, backend, config, data, built, tracker, options, signal);
   } finally {
     built.dispose();
   }
@@ -106,6 +122,7 @@ async function trainBuilt(
   { model, optimizer, regularizers, embeddings }: BuiltModel,
   tracker: Tracker,
   options: RunOptions,
+  signal: AbortSignal,
 ): Promise<RunResult> {
   const reporter = new RunReporter(config, data, tracker);
   const trained = await train({
@@ -118,17 +135,23 @@ async function trainBuilt(
     settings: config.train,
     seed: config.seed,
     progress: options.progress,
+    signal,
     onEpoch: async (epoch) => {
-      await tracker.logMetrics(epochMetrics(epoch, await reporter.recordEpoch(epoch)), epoch.epoch);
+      await tracker.logMetrics({ ...epochMetrics(epoch, await reporter.recordEpoch(epoch)), val_seconds: epoch.validationSeconds }, epoch.epoch);
       options.log(formatEpoch(epoch, config.train.lr));
     },
   });
+  const scoring = performance.now();
   const test = evaluate(tf, model, data.test, { batchSize: config.train.eval_batch_size, maxLength: config.train.max_length });
   const best = trained.epochs[trained.bestEpoch - 1];
-  await tracker.logMetrics({ test_accuracy: test.accuracy, test_loss: test.loss, best_epoch: trained.bestEpoch, best_val_accuracy: best?.validation.accuracy ?? Number.NaN, train_seconds: trained.epochs.reduce((sum, epoch) => sum + epoch.seconds, 0) }, trained.bestEpoch);
+  const testSeconds = (performance.now() - scoring) / 1000;
+  signal.throwIfAborted();
+  await tracker.logMetrics({ test_accuracy: test.accuracy, test_loss: test.loss, best_epoch: trained.bestEpoch, best_val_accuracy: best?.validation.accuracy ?? Number.NaN, train_seconds: trained.epochs.reduce((sum, epoch) => sum + epoch.seconds, 0), test_seconds: testSeconds }, trained.bestEpoch);
   options.log(`test accuracy ${(100 * test.accuracy).toFixed(2)}% (best epoch ${trained.bestEpoch} on validation)`);
+  const reporting = performance.now();
   await saveCheckpoint(tracker, model, data, embeddings);
   await reporter.writeReport(test, tf, model);
+  await tracker.logMetrics({ report_seconds: (performance.now() - reporting) / 1000 }, trained.bestEpoch);
   return {
     runId: tracker.runId,
     experimentId: tracker.experimentId,
@@ -157,7 +180,11 @@ export async function loadData(
   const embeddings = await buildPlugin(container, 'embeddings', config.embeddings, dataContext);
   const corpus = await dataset.load();
   const table = await embeddings.load();
-  const prepared = await prepareData(corpus, table, { maxLength: config.train.max_length });
+  const prepared = await prepareWithCache(corpus, table, {
+    maxLength: config.train.max_length,
+    cacheDir: dataContext.cacheDir,
+    embeddings: { block: config.embeddings, seed: config.seed, dim: table.dim, size: table.size },
+  });
   options.log(
     `data: ${corpus.train.length} train, ${corpus.validation.length} validation, ${corpus.test.length} test reviews; ` +
       `vocabulary ${prepared.vocabulary.length}, OOV ${(100 * prepared.oovRate).toFixed(2)}%`,

@@ -18,10 +18,11 @@ export class SweepDisplay {
     return this.stream.isTTY === true;
   }
 
-  start(alreadyDone: number, total: number, workers: number): void {
+  start(alreadyDone: number, total: number, workers: number, runningElsewhere = 0): void {
     this.done = alreadyDone;
-    this.total = total;
-    this.print(`sweep: ${total} trial(s), ${alreadyDone} already done, running ${total - alreadyDone} on ${workers} worker(s)`);
+    this.total = total - runningElsewhere;
+    const elsewhere = runningElsewhere ? `, ${runningElsewhere} running elsewhere (heartbeat fresh; left alone)` : '';
+    this.print(`sweep: ${total} trial(s), ${alreadyDone} already done${elsewhere}, running ${total - alreadyDone - runningElsewhere} on ${workers} worker(s)`);
   }
 
   trialStarted(trial: PlannedTrial, runId: string): void {

@@ -28,8 +28,9 @@ export interface RunRecord {
 /** One store's operations, the same for a local folder and a server. */
 interface StoreAccess {
   runs(): Promise<RunRecord[]>;
-  createParent(name: string, tags: Record<string, string>): Promise<string>;
-  end(runId: string, status: EndStatus, error?: string): Promise<void>;
+  /** Creates the sweep's parent unless `existing` (read again under the store's lock) finds one; returns its id. */
+  createParent(name: string, tags: Record<string, string>, existing: () => Promise<string | undefined>): Promise<string>;
+  end(runId: string, status: EndStatus, error?: string, tags?: Record<string, string>): Promise<void>;
   discard(runId: string): Promise<void>;
   writeArtifact(runId: string, path: string, content: string): Promise<void>;
   readArtifact(runId: string, path: string): Promise<string | undefined>;
@@ -39,12 +40,14 @@ export interface SweepLedger {
   readonly parentRunId?: string;
   /** Every run of the experiment (for cost estimates), and this sweep's attempts among them. */
   readonly runs: readonly RunRecord[];
+  /** This sweep's runs of the trial `hash`, under whichever parent they were started. */
   attemptsOf(hash: string): RunRecord[];
   /** Hashes the last run of this sweep planned, when known. */
   previousPlan(): Promise<readonly string[] | undefined>;
   /** Creates the parent run when the sweep has none yet; returns its id. */
   ensureParent(tags: Record<string, string>): Promise<string>;
-  end(runId: string, status: EndStatus, error?: string): Promise<void>;
+  /** Ends a run; `tags` (e.g. a note on why) are set first. */
+  end(runId: string, status: EndStatus, error?: string, tags?: Record<string, string>): Promise<void>;
   /** Hides a failed or killed attempt that a new attempt replaces, so each trial has one child run. */
   discard(runId: string): Promise<void>;
   writeArtifact(path: string, content: string): Promise<void>;
@@ -54,19 +57,22 @@ export interface LedgerOptions {
   readonly uri?: string;
   readonly experiment?: string;
   readonly sweepName: string;
+  /** On a server: how long a task that created a parent waits before looking again for one created at the same moment (ms, default 1000). */
+  readonly settleMs?: number;
 }
 
 export async function openSweepLedger(options: LedgerOptions): Promise<SweepLedger> {
   const store = storeAccess(options);
   const runs = await store.runs();
   let parentRunId = firstParent(runs, options.sweepName);
-  const children = (): RunRecord[] => runs.filter((run) => parentRunId !== undefined && run.tags[PARENT_TAG] === parentRunId);
+  // Trials count by the sweep's tag, not by parent: a trial started under a parent that lost a race is still done.
+  const attempts = runs.filter((run) => run.tags[TAG_SWEEP] === options.sweepName && run.tags[PARENT_TAG] !== undefined && run.tags[TAG_SWEEP_ROLE] !== 'parent');
   return {
     get parentRunId() {
       return parentRunId;
     },
     runs,
-    attemptsOf: (hash) => children().filter((run) => run.tags[TAG_TRIAL_HASH] === hash),
+    attemptsOf: (hash) => attempts.filter((run) => run.tags[TAG_TRIAL_HASH] === hash),
     async previousPlan() {
       if (!parentRunId) return undefined;
       const text = await store.readArtifact(parentRunId, 'trials.json');
@@ -74,23 +80,25 @@ export async function openSweepLedger(options: LedgerOptions): Promise<SweepLedg
     },
     async ensureParent(tags) {
       if (parentRunId) return parentRunId;
-      const created = await store.createParent(options.sweepName, { [TAG_SWEEP]: options.sweepName, [TAG_SWEEP_ROLE]: 'parent', ...tags });
-      // Array tasks that start together may each create one: all of them keep the first and hide the others.
-      parentRunId = firstParent(await store.runs(), options.sweepName) ?? created;
-      if (parentRunId !== created) await store.discard(created);
+      parentRunId = await store.createParent(options.sweepName, { [TAG_SWEEP]: options.sweepName, [TAG_SWEEP_ROLE]: 'parent', ...tags }, async () =>
+        firstParent(await store.runs(), options.sweepName),
+      );
       return parentRunId;
     },
-    end: (runId, status, error) => store.end(runId, status, error),
+    end: (runId, status, error, tags) => store.end(runId, status, error, tags),
     discard: (runId) => store.discard(runId),
     writeArtifact: (path, content) => store.writeArtifact(requireParent(parentRunId), path, content),
   };
 }
 
-/** The sweep's parent run: the first one created, ties going to the smaller run id. */
+/**
+ * The sweep's parent run: the smallest run id among its parents. Not the earliest start: start
+ * times come from the tasks' clocks, and every task must pick the same one whatever it saw first.
+ */
 function firstParent(runs: readonly RunRecord[], sweepName: string): string | undefined {
   return runs
     .filter((run) => run.tags[TAG_SWEEP] === sweepName && run.tags[TAG_SWEEP_ROLE] === 'parent')
-    .sort((a, b) => a.startTime - b.startTime || a.runId.localeCompare(b.runId))[0]?.runId;
+    .sort((a, b) => a.runId.localeCompare(b.runId))[0]?.runId;
 }
 
 function requireParent(parentRunId: string | undefined): string {
@@ -101,7 +109,9 @@ function requireParent(parentRunId: string | undefined): string {
 function storeAccess(options: LedgerOptions): StoreAccess {
   const target = resolveTrackingTarget(options.uri);
   const experimentName = resolveExperimentName(options.experiment);
-  return target.kind === 'file' ? fileAccess(new FileStore(target.root), experimentName) : serverAccess(new MlflowRestClient({ uri: target.uri }), experimentName);
+  return target.kind === 'file'
+    ? fileAccess(new FileStore(target.root), experimentName)
+    : serverAccess(new MlflowRestClient({ uri: target.uri }), experimentName, options.settleMs ?? 1000);
 }
 
 function fileAccess(store: FileStore, experimentName: string): StoreAccess {
@@ -123,12 +133,16 @@ function fileAccess(store: FileStore, experimentName: string): StoreAccess {
         })),
       );
     },
-    async createParent(name, tags) {
+    async createParent(name, tags, existing) {
       const { experiment_id } = await experiment();
-      return (await store.createRun({ experimentId: experiment_id, runName: name, userId: currentUser(), startTime: Date.now(), tags })).run_id;
+      // Array tasks that start together: the lock makes "look, then create" one step across processes.
+      return store.withLock(`sweep ${experimentName} ${name}`, async () => {
+        return (await existing()) ?? (await store.createRun({ experimentId: experiment_id, runName: name, userId: currentUser(), startTime: Date.now(), tags })).run_id;
+      });
     },
-    async end(runId, status, error) {
+    async end(runId, status, error, tags) {
       const { experiment_id } = await experiment();
+      if (tags) await store.setTags(experiment_id, runId, tags);
       if (error) await store.setTags(experiment_id, runId, { 'attnlab.error': error.slice(0, 5000) });
       await store.endRun(experiment_id, runId, status, Date.now());
     },
@@ -147,7 +161,7 @@ function fileAccess(store: FileStore, experimentName: string): StoreAccess {
   };
 }
 
-function serverAccess(client: MlflowRestClient, experimentName: string): StoreAccess {
+function serverAccess(client: MlflowRestClient, experimentName: string, settleMs: number): StoreAccess {
   const experimentId = () => client.getOrCreateExperiment(experimentName);
   const record = (run: Awaited<ReturnType<MlflowRestClient['searchRuns']>>['runs'][number]): RunRecord => ({
     runId: run.info.run_id,
@@ -170,10 +184,24 @@ function serverAccess(client: MlflowRestClient, experimentName: string): StoreAc
       } while (pageToken);
       return records;
     },
-    async createParent(name, tags) {
-      return (await client.createRun({ experimentId: await experimentId(), runName: name, userId: currentUser(), startTime: Date.now(), tags })).run_id;
+    async createParent(name, tags, existing) {
+      const found = await existing();
+      if (found) return found;
+      // A server has no lock: create, look for the sweep's parents by its tag, keep the first; a
+      // task whose own run lost deletes it. Looking again after a pause catches a parent created
+      // at the same moment that the first look missed.
+      const created = (await client.createRun({ experimentId: await experimentId(), runName: name, userId: currentUser(), startTime: Date.now(), tags })).run_id;
+      let winner = created;
+      for (const pause of [0, settleMs]) {
+        if (pause > 0) await new Promise((resolve) => setTimeout(resolve, pause));
+        winner = (await existing()) ?? created;
+        if (winner !== created) break;
+      }
+      if (winner !== created) await client.deleteRun(created);
+      return winner;
     },
-    async end(runId, status, error) {
+    async end(runId, status, error, tags) {
+      for (const [key, value] of Object.entries(tags ?? {})) await client.setTag(runId, key, value);
       if (error) await client.setTag(runId, 'attnlab.error', error.slice(0, 5000));
       await client.updateRun(runId, status, Date.now());
     },

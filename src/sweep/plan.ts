@@ -1,14 +1,14 @@
 /**
  * A sweep's plan: every trial's resolved config, validated before anything runs, with its
- * identity (a hash of the resolved config and the code's commit) and what sets it apart.
+ * identity (a hash of the resolved config and attnlab's own version) and what sets it apart.
  */
 import type { Container } from 'inversify';
-import { ConfigError, Problem } from '../errors.js';
+import { ConfigError, Problem, closest } from '../errors.js';
 import type { Override } from '../config/load.js';
 import type { ResolvedConfig } from '../config/types.js';
 import { resolveConfigFile } from '../config/validate.js';
 import { configHash } from '../config/hash.js';
-import { gitCommit } from '../tracking/run-record.js';
+import { codeVersion } from './code-version.js';
 import { expandTrials } from './expand.js';
 import type { SweepFile } from './sweep-file.js';
 
@@ -17,7 +17,7 @@ export interface PlannedTrial {
   /** The trial's own settings (the sweep's axes), e.g. `regularizers.entropy.weight=0.01`. */
   readonly overrides: readonly Override[];
   readonly config: ResolvedConfig;
-  /** SHA-256 of the resolved config and the code's commit: the trial's identity across reruns. */
+  /** SHA-256 of the resolved config and attnlab's version: the trial's identity across reruns. */
   readonly hash: string;
 }
 
@@ -26,13 +26,14 @@ export interface SweepPlan {
   readonly trials: readonly PlannedTrial[];
   /** Config keys whose value differs between trials. */
   readonly varying: readonly string[];
-  readonly commit?: string;
+  /** attnlab's version (and its checkout's commit), salted into every trial's hash. */
+  readonly commit: string;
   readonly container: Container;
 }
 
 /** Resolves every trial; all problems of all trials are reported at once, at the sweep file's lines. */
 export async function planSweep(sweep: SweepFile, commandLine: readonly Override[]): Promise<SweepPlan> {
-  const commit = await gitCommit(process.cwd());
+  const commit = await codeVersion();
   const specs = expandTrials(sweep);
   const fixed = Object.entries(sweep.set).map(([path, value]): Override => ({ path, value, text: `${path}=${JSON.stringify(value)}` }));
   const problems = new Map<string, Problem>();
@@ -53,8 +54,43 @@ export async function planSweep(sweep: SweepFile, commandLine: readonly Override
       }
     }
   }
+  const metricProblem = checkMetric(sweep);
+  if (metricProblem) problems.set(metricProblem.format(), metricProblem);
   if (problems.size > 0) throw new ConfigError([...problems.values()]);
   return { sweep, trials, varying: varyingKeys(sweep), commit, container: container as Container };
+}
+
+/** What every run logs (see `runResolved` and `epochMetrics`), by which a sweep can rank its trials. */
+export const RANKABLE_METRICS: readonly string[] = [
+  'val_accuracy',
+  'val_loss',
+  'best_val_accuracy',
+  'train_accuracy',
+  'train_loss',
+  'test_accuracy',
+  'test_loss',
+  'best_epoch',
+  'train_seconds',
+  'epoch_seconds',
+  'items_per_second',
+  'learning_rate',
+  'oov_rate',
+  'vocabulary_size',
+  'faithfulness_kendall_tau_median',
+  'faithfulness_permutation_delta_median',
+  ...['entropy', 'entropy_norm'].flatMap((name) => ['mean', 'p10', 'p50', 'p90'].map((stat) => `val_attention_${name}_${stat}`)),
+];
+
+/** A sweep ranked by a metric no run logs would train every trial and rank none: refused up front. */
+function checkMetric(sweep: SweepFile): Problem | undefined {
+  if (RANKABLE_METRICS.includes(sweep.metric)) return undefined;
+  const suggestion = closest(sweep.metric, RANKABLE_METRICS);
+  return new Problem({
+    code: 'sweep-unknown-metric',
+    message: `runs do not log "${sweep.metric}", so no trial could be ranked by it; known: ${RANKABLE_METRICS.join(', ')}${suggestion ? ` — did you mean "${suggestion}"?` : ''}`,
+    path: 'metric',
+    location: sweep.sources.get('metric')?.value ?? sweep.sources.get('')?.value,
+  });
 }
 
 /** A problem caused by a trial's own setting is shown at that axis in the sweep file. */
@@ -72,8 +108,8 @@ function varyingKeys(sweep: SweepFile): string[] {
   return [...Object.keys(sweep.grid), ...sweep.zip.flatMap((group) => Object.keys(group)), ...(sweep.seeds ? ['seed'] : [])];
 }
 
-/** The trial's identity across reruns: its resolved config (whatever its name) and the code's commit. */
-export function trialHash(config: ResolvedConfig, commit: string | undefined): string {
+/** The trial's identity across reruns: its resolved config (whatever its name) and attnlab's version. */
+export function trialHash(config: ResolvedConfig, commit: string): string {
   const { name: _name, ...identity } = config;
   return configHash(identity, commit);
 }

@@ -72,6 +72,7 @@ function runInWorker(plan: SweepPlan, trial: PlannedTrial, options: RunnerOption
         options.events.started(trial, runId);
       } else if (message.type === 'log') options.events.log(trial, message.message);
       else if (message.type === 'finished') settled = { status: 'FINISHED', runId, metrics: message.metrics };
+      else if (message.type === 'killed') settled = { status: 'KILLED', runId, error: message.error };
       else settled = { status: 'FAILED', runId, error: message.error };
     });
     child.on('exit', (code, signal) => {

@@ -1,10 +1,14 @@
 /**
  * `attnlab sweep`: plan, resume and run a sweep, then rank its trials. A trial is done when its
- * hash has a FINISHED child run under the sweep's parent run; everything else runs (again).
+ * hash has a FINISHED child run of the sweep; a RUNNING one is alive while its heartbeat is
+ * fresh and stale after that; everything else runs (again).
  */
-import { appendFileSync, mkdirSync } from 'node:fs';
+import { mkdirSync, writeFileSync, appendFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { parse as parseYamlValue } from 'yaml';
 import { displayPath, type Override } from '../config/load.js';
+import { UsageError } from '../errors.js';
+import { deathOf, staleAfterMs } from '../tracking/heartbeat.js';
 import { flattenParams } from '../tracking/run-record.js';
 import { openSweepLedger, type RunRecord, type SweepLedger } from './ledger.js';
 import { planSweep, type PlannedTrial, type SweepPlan } from './plan.js';
@@ -12,13 +16,15 @@ import { runTrials } from './runner.js';
 import { readSweepFile } from './sweep-file.js';
 import { SweepDisplay } from './display.js';
 
-export type TrialState = 'done' | 'failed' | 'running' | 'pending' | 'new';
+export type TrialState = 'done' | 'failed' | 'running' | 'stale' | 'pending' | 'new';
 
 export interface TrialView {
   readonly trial: PlannedTrial;
   readonly state: TrialState;
   /** The attempt that counts: the finished one, else the latest. */
   readonly run?: RunRecord;
+  /** For a stale trial: why its RUNNING attempt is taken for dead. */
+  readonly death?: string;
   /** Seconds, from earlier runs of the same model on the same data. */
   readonly estimate?: number;
 }
@@ -30,30 +36,48 @@ export interface SweepSelection {
   readonly shard?: { readonly index: number; readonly count: number };
 }
 
-export async function loadSweep(file: string, overrides: readonly Override[]): Promise<{ plan: SweepPlan; ledger: SweepLedger; views: TrialView[] }> {
+export interface LivenessOptions {
+  /** The clock heartbeats are compared with; `Date.now` by default. */
+  readonly now?: () => number;
+  /** A RUNNING run whose heartbeat is older than this is stale; `ATTNLAB_STALE_AFTER` or 5 minutes by default. */
+  readonly staleAfterMs?: number;
+  /** Whether a process of this host is alive; `process.kill(pid, 0)` by default. */
+  readonly isAlive?: (pid: number) => boolean;
+}
+
+export async function loadSweep(
+  file: string,
+  overrides: readonly Override[],
+  liveness: LivenessOptions = {},
+): Promise<{ plan: SweepPlan; ledger: SweepLedger; views: TrialView[] }> {
   const plan = await planSweep(readSweepFile(file), overrides);
-  return { plan, ...(await readState(plan)) };
+  return { plan, ...(await readState(plan, liveness)) };
 }
 
 /** What the tracking store says of each planned trial; read again after trials ran, without re-planning. */
-async function readState(plan: SweepPlan): Promise<{ ledger: SweepLedger; views: TrialView[] }> {
+async function readState(plan: SweepPlan, liveness: LivenessOptions): Promise<{ ledger: SweepLedger; views: TrialView[] }> {
   const tracking = plan.trials[0]?.config.tracking ?? {};
   const ledger = await openSweepLedger({ uri: tracking.uri, experiment: tracking.experiment, sweepName: plan.sweep.name });
   const previous = await ledger.previousPlan();
+  const now = (liveness.now ?? Date.now)();
+  const threshold = liveness.staleAfterMs ?? staleAfterMs();
   const views = plan.trials.map((trial): TrialView => {
     const attempts = ledger.attemptsOf(trial.hash).sort((a, b) => b.startTime - a.startTime);
     const finished = attempts.find((run) => run.status === 'FINISHED');
     const latest = finished ?? attempts[0];
+    const death = !finished && latest?.status === 'RUNNING' ? deathOf(latest, { now, staleAfterMs: threshold, isAlive: liveness.isAlive }) : undefined;
     const state: TrialState = finished
       ? 'done'
       : latest?.status === 'RUNNING'
-        ? 'running'
+        ? death
+          ? 'stale'
+          : 'running'
         : latest
           ? 'failed'
           : ledger.parentRunId && previous && !previous.includes(trial.hash)
             ? 'new'
             : 'pending';
-    return { trial, state, run: latest, estimate: estimateSeconds(trial, ledger.runs) };
+    return { trial, state, run: latest, death, estimate: estimateSeconds(trial, ledger.runs) };
   });
   return { ledger, views };
 }
@@ -61,13 +85,28 @@ async function readState(plan: SweepPlan): Promise<{ ledger: SweepLedger; views:
 /** Keys whose values decide how long an epoch takes. */
 const COST_KEYS = /^(model\.|embeddings\.type$|data\.type$|data\.train_limit$|data\.size$|train\.batch_size$|train\.max_length$)/;
 
+/**
+ * The trial's whole run from earlier runs of the same model on the same data: per epoch the
+ * training and validation passes, once the data loading, test scoring and report writing.
+ */
 function estimateSeconds(trial: PlannedTrial, runs: readonly RunRecord[]): number | undefined {
   const wanted = Object.entries(flattenParams(trial.config)).filter(([key]) => COST_KEYS.test(key));
-  const epochTimes = runs
-    .filter((run) => run.metrics.epoch_seconds !== undefined && wanted.every(([key, value]) => run.params[key] === value))
-    .map((run) => run.metrics.epoch_seconds);
-  if (epochTimes.length === 0) return undefined;
-  return (trial.config.train.epochs * epochTimes.reduce((sum, seconds) => sum + seconds, 0)) / epochTimes.length;
+  const similar = runs.filter((run) => run.metrics.epoch_seconds !== undefined && wanted.every(([key, value]) => run.params[key] === value));
+  if (similar.length === 0) return undefined;
+  const mean = (values: readonly number[]): number => values.reduce((sum, value) => sum + value, 0) / Math.max(1, values.length);
+  const perEpoch = mean(similar.map((run) => run.metrics.epoch_seconds + (run.metrics.val_seconds ?? 0)));
+  const once = mean(similar.filter((run) => run.metrics.data_seconds !== undefined).map((run) => run.metrics.data_seconds + (run.metrics.test_seconds ?? 0) + (run.metrics.report_seconds ?? 0)));
+  return trial.config.train.epochs * perEpoch + once;
+}
+
+/** `--trial K` must name a trial of the plan: anything else is a mistake, not "nothing to do". */
+export function checkSelection(plan: SweepPlan, selection: SweepSelection): void {
+  if (selection.trial !== undefined && selection.trial >= plan.trials.length) {
+    throw new UsageError(
+      `--trial ${selection.trial}: ${displayPath(plan.sweep.file)} has ${plan.trials.length} trial(s), numbered 0–${plan.trials.length - 1}; ` +
+        `size the job array with \`attnlab sweep ${displayPath(plan.sweep.file)} --plan --count\` or \`--plan --pending --format slurm\``,
+    );
+  }
 }
 
 export function selectTrials(views: readonly TrialView[], selection: SweepSelection): TrialView[] {
@@ -76,31 +115,67 @@ export function selectTrials(views: readonly TrialView[], selection: SweepSelect
   return shard ? views.filter((view) => view.trial.index % shard.count === shard.index) : [...views];
 }
 
-export interface RunSweepOptions extends SweepSelection {
+/** Whether a trial still has to run: neither finished nor running with a fresh heartbeat. */
+export function needsRun(view: TrialView): boolean {
+  return view.state !== 'done' && view.state !== 'running';
+}
+
+/** The indices still to run, one per line, or for `--array=` as SLURM ranges (`0-3,7,9-11`). */
+export function formatPending(views: readonly TrialView[], format: 'lines' | 'slurm'): string {
+  const indices = views.filter(needsRun).map((view) => view.trial.index);
+  if (format === 'lines') return indices.map((index) => `${index}\n`).join('');
+  const ranges: string[] = [];
+  for (let start = 0; start < indices.length; ) {
+    let end = start;
+    while (end + 1 < indices.length && indices[end + 1] === indices[end] + 1) end++;
+    ranges.push(end === start ? `${indices[start]}` : `${indices[start]}-${indices[end]}`);
+    start = end + 1;
+  }
+  return ranges.length ? `${ranges.join(',')}\n` : '';
+}
+
+export interface RunSweepOptions extends SweepSelection, LivenessOptions {
   readonly signal: AbortSignal;
   readonly display: SweepDisplay;
+  /** Where each trial's log goes; `.attnlab/sweeps/<name>` by default. */
+  readonly logDir?: string;
 }
 
 export interface SweepResult {
   readonly failed: number;
+  /** Trials left alone because another process runs them (a fresh heartbeat). */
+  readonly runningElsewhere: number;
   readonly interrupted: boolean;
   readonly table: string;
   readonly best?: string;
 }
 
+/** A trial's log: named by its hash, so it stays the trial's when an axis grows; rewritten by each attempt. */
+export function trialLogPath(logDir: string, trial: PlannedTrial): string {
+  return join(logDir, `trial-${trial.hash.slice(0, 16)}.log`);
+}
+
 export async function runSweep(file: string, overrides: readonly Override[], options: RunSweepOptions): Promise<SweepResult> {
-  const { plan, ledger, views } = await loadSweep(file, overrides);
+  const { plan, ledger, views } = await loadSweep(file, overrides, options);
+  checkSelection(plan, options);
   const distributed = options.trial !== undefined || options.shard !== undefined;
   const selected = selectTrials(views, options);
-  // A RUNNING attempt is alive elsewhere when trials are spread over machines; locally it was left by a crash.
-  const toRun = selected.filter((view) => view.state !== 'done' && !(distributed && view.state === 'running'));
+  const toRun = selected.filter(needsRun);
+  const runningElsewhere = selected.filter((view) => view.state === 'running').length;
   const parentRunId = await ledger.ensureParent({ 'attnlab.sweep.file': plan.sweep.file });
   await ledger.writeArtifact('trials.json', `${JSON.stringify(plan.trials.map(({ index, hash, overrides: set }) => ({ index, hash, overrides: set.map((o) => o.text) })), null, 2)}\n`);
-  for (const view of toRun) for (const attempt of ledger.attemptsOf(view.trial.hash)) await ledger.discard(attempt.runId);
-  const logDir = join('.attnlab', 'sweeps', plan.sweep.name);
+  for (const view of toRun) {
+    for (const attempt of ledger.attemptsOf(view.trial.hash)) {
+      if (view.state === 'stale' && attempt.status === 'RUNNING') {
+        const death = attempt.runId === view.run?.runId ? view.death : 'an older attempt';
+        await ledger.end(attempt.runId, 'KILLED', undefined, { 'attnlab.note': `${death}: the process died without ending the run; marked KILLED and run again by a rerun of the sweep` });
+      }
+      await ledger.discard(attempt.runId);
+    }
+  }
+  const logDir = options.logDir ?? join('.attnlab', 'sweeps', plan.sweep.name);
   mkdirSync(logDir, { recursive: true });
-  const logPath = (trial: PlannedTrial) => join(logDir, `trial-${trial.index}.log`);
-  options.display.start(selected.length - toRun.length, selected.length, Math.min(plan.sweep.parallel, toRun.length));
+  options.display.start(selected.length - toRun.length - runningElsewhere, selected.length, Math.min(plan.sweep.parallel, toRun.length), runningElsewhere);
   const outcomes = await runTrials(
     plan,
     toRun.map((view) => view.trial),
@@ -110,32 +185,59 @@ export async function runSweep(file: string, overrides: readonly Override[], opt
       stopOnFailure: plan.sweep.on_failure === 'stop',
       signal: options.signal,
       events: {
-        started: (trial, runId) => options.display.trialStarted(trial, runId),
+        started: (trial, runId) => {
+          writeFileSync(trialLogPath(logDir, trial), `trial ${trial.index} (${trial.hash}), run ${runId}\n`);
+          options.display.trialStarted(trial, runId);
+        },
         log: (trial, message) => {
-          appendFileSync(logPath(trial), `${message}\n`);
+          appendFileSync(trialLogPath(logDir, trial), `${message}\n`);
           options.display.trialLog(trial, message);
         },
         ended: async (trial, outcome) => {
           if (outcome.status !== 'FINISHED') {
-            appendFileSync(logPath(trial), `${outcome.error}\n`);
+            appendFileSync(trialLogPath(logDir, trial), `${outcome.error}\n`);
             if (outcome.runId) await ledger.end(outcome.runId, outcome.status, outcome.error).catch(() => undefined);
           }
-          options.display.trialEnded(trial, outcome, logPath(trial));
+          options.display.trialEnded(trial, outcome, trialLogPath(logDir, trial));
         },
       },
     },
   );
   const failures = [...outcomes.values()].filter((outcome) => outcome.status !== 'FINISHED');
-  const after = (await readState(plan)).views;
+  const after = (await readState(plan, options)).views;
   const summary = summarize(plan, after, overrides);
   await ledger.writeArtifact('summary.csv', summary.csv);
   await ledger.writeArtifact('summary.md', summary.markdown);
   const complete = after.every((view) => view.state === 'done');
-  if (!distributed || complete) {
+  if ((!distributed && runningElsewhere === 0) || complete) {
     await ledger.end(parentRunId, options.signal.aborted ? 'KILLED' : complete ? 'FINISHED' : 'FAILED', failures.length ? `${failures.length} trial(s) failed` : undefined);
   }
   options.display.finish();
-  return { failed: failures.length, interrupted: options.signal.aborted, table: summary.table, best: summary.best };
+  return { failed: failures.length, runningElsewhere, interrupted: options.signal.aborted, table: summary.table, best: summary.best };
+}
+
+export interface SweepSummary {
+  readonly table: string;
+  readonly best?: string;
+  /** Trials not finished yet. */
+  readonly unfinished: number;
+}
+
+/**
+ * `attnlab sweep --summary`: the ranking of what the store holds, printed and logged to the
+ * parent run (summary.csv, summary.md), without running anything — e.g. after a job array.
+ */
+export async function summarizeSweep(file: string, overrides: readonly Override[], liveness: LivenessOptions = {}): Promise<SweepSummary> {
+  const { plan, ledger, views } = await loadSweep(file, overrides, liveness);
+  if (!ledger.parentRunId) {
+    throw new UsageError(`${displayPath(plan.sweep.file)} has not run yet (no parent run in the tracking store): nothing to summarise`);
+  }
+  const summary = summarize(plan, views, overrides);
+  await ledger.writeArtifact('summary.csv', summary.csv);
+  await ledger.writeArtifact('summary.md', summary.markdown);
+  const unfinished = views.filter((view) => view.state !== 'done').length;
+  if (unfinished === 0) await ledger.end(ledger.parentRunId, 'FINISHED');
+  return { table: summary.table, best: summary.best, unfinished };
 }
 
 interface Summary {
@@ -176,13 +278,24 @@ function summarize(plan: SweepPlan, views: readonly TrialView[], overrides: read
   const winner = ranked[0];
   const best =
     winner && valueOf(winner) !== undefined
-      ? `attnlab run ${displayPath(plan.sweep.base)}${[...overrides, ...winner.trial.overrides].map((override) => ` --set ${shellWord(`${override.path}=${yamlScalar(override.value)}`)}`).join('')}`
+      ? bestTrialCommand(plan, winner.trial, overrides)
       : undefined;
   return { csv: `${csv}\n`, markdown: `${markdown}\n`, table, best };
 }
 
+/**
+ * The `attnlab run` line that trains `trial` again: the sweep's `set:` block, the command line's
+ * `--set`s and the trial's axes, in the order the sweep applies them.
+ */
+export function bestTrialCommand(plan: SweepPlan, trial: PlannedTrial, overrides: readonly Override[]): string {
+  const fixed = Object.entries(plan.sweep.set).map(([path, value]) => ({ path, value }));
+  const settings = [...fixed, ...overrides, ...trial.overrides];
+  return `attnlab run ${shellWord(displayPath(plan.sweep.base))}${settings.map((override) => ` --set ${shellWord(`${override.path}=${yamlScalar(override.value)}`)}`).join('')}`;
+}
+
+/** The value as `--set` reads it back: bare when YAML gives the same string, else as JSON (which YAML reads too). */
 function yamlScalar(value: unknown): string {
-  return typeof value === 'string' && /^[\w./-]+$/.test(value) ? value : JSON.stringify(value);
+  return typeof value === 'string' && /^[\w./-]+$/.test(value) && parseYamlValue(value) === value ? value : JSON.stringify(value);
 }
 
 function shellWord(word: string): string {

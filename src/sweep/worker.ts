@@ -5,6 +5,7 @@
 import { createContainer } from '../plugins/container.js';
 import { silentProgress } from '../progress.js';
 import { runResolved } from '../run/experiment.js';
+import { InterruptedError } from '../run/interrupt.js';
 import type { ResolvedConfig } from '../config/types.js';
 
 export interface TrialRequest {
@@ -18,7 +19,8 @@ export type WorkerMessage =
   | { readonly type: 'started'; readonly runId: string }
   | { readonly type: 'log'; readonly message: string }
   | { readonly type: 'finished'; readonly metrics: Readonly<Record<string, number>> }
-  | { readonly type: 'failed'; readonly error: string };
+  | { readonly type: 'failed'; readonly error: string }
+  | { readonly type: 'killed'; readonly error: string };
 
 function send(message: WorkerMessage): Promise<void> {
   return new Promise((resolve) => process.send?.(message, () => resolve()) ?? resolve());
@@ -33,6 +35,7 @@ async function runTrial(request: TrialRequest): Promise<void> {
       tags: request.tags,
       parentRunId: request.parentRunId,
       onRunStarted: (runId) => send({ type: 'started', runId }),
+      resumeHint: 'rerun the sweep to run this trial again',
     });
     const best = result.epochs[result.bestEpoch - 1];
     await send({
@@ -46,11 +49,16 @@ async function runTrial(request: TrialRequest): Promise<void> {
       },
     });
   } catch (error) {
-    await send({ type: 'failed', error: error instanceof Error ? error.message : String(error) });
+    const message = error instanceof Error ? error.message : String(error);
+    await send(error instanceof InterruptedError ? { type: 'killed', error: message } : { type: 'failed', error: message });
+    if (error instanceof InterruptedError) process.exitCode = error.exitCode;
   }
   reported = true;
   process.disconnect?.();
 }
+
+// A name schedulers can parse (SLURM's proctrack/linuxproc reads it), whoever started the worker.
+process.title = 'attnlab-trial';
 
 let reported = false;
 process.once('message', (request: TrialRequest) => void runTrial(request));

@@ -12,11 +12,12 @@
  * <root>/<exp_id>/<run_id>/artifacts/…
  * ```
  */
-import { randomBytes, randomInt } from 'node:crypto';
+import { createHash, randomBytes, randomInt } from 'node:crypto';
 import { copyFile, mkdir, readdir, readFile, rename, stat, writeFile, appendFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { parse, stringify } from 'yaml';
+import { withFileLock, type LockOptions } from '../fs-lock.js';
 import type { EndStatus, RunStatus, Tracker } from './tracker.js';
 import {
   MLFLOW_LIMITS,
@@ -159,11 +160,21 @@ export class FileStore {
     return (await this.listExperiments()).find((experiment) => experiment.name === name);
   }
 
+  /** Processes that ask at once for a missing experiment get one experiment: it is created under a lock. */
   async getOrCreateExperiment(name: string): Promise<ExperimentMeta> {
     await this.ensureRoot();
     const found = await this.findExperiment(name);
     if (found) return found;
-    return this.writeExperiment(newExperimentId(), name);
+    return this.withLock(`experiment ${name}`, async () => (await this.findExperiment(name)) ?? this.writeExperiment(newExperimentId(), name));
+  }
+
+  /**
+   * Runs `work` holding the store-wide lock named `key` (a file `.<hash>.lock` in the root, which
+   * MLflow ignores: it lists folders only).
+   */
+  async withLock<T>(key: string, work: () => Promise<T>, options?: LockOptions): Promise<T> {
+    const file = join(this.root, `.lock-${createHash('sha256').update(key).digest('hex').slice(0, 16)}`);
+    return withFileLock(file, work, options);
   }
 
   private async writeExperiment(id: string, name: string): Promise<ExperimentMeta> {
@@ -209,10 +220,16 @@ export class FileStore {
       tags: [],
       user_id: input.userId,
     };
+    // Built aside and renamed into place, so that no reader ever sees a run folder without its meta.yaml.
     const dir = this.runDir(input.experimentId, runId);
-    for (const folder of ['metrics', 'params', 'artifacts', 'tags']) await mkdir(join(dir, folder), { recursive: true });
-    await writeAtomically(join(dir, 'meta.yaml'), dumpYaml(meta));
-    await this.setTags(input.experimentId, runId, { 'mlflow.runName': input.runName, ...input.tags });
+    const building = join(this.root, input.experimentId, `.${runId}.tmp`);
+    for (const folder of ['metrics', 'params', 'artifacts', 'tags']) await mkdir(join(building, folder), { recursive: true });
+    await writeFile(join(building, 'meta.yaml'), dumpYaml(meta));
+    for (const [key, value] of Object.entries({ 'mlflow.runName': input.runName, ...input.tags })) {
+      await mkdir(dirname(join(building, 'tags', key)), { recursive: true });
+      await writeFile(join(building, 'tags', key), value);
+    }
+    await rename(building, dir);
     return meta;
   }
 
@@ -224,7 +241,7 @@ export class FileStore {
     const entries = await readdir(join(this.root, experimentId), { withFileTypes: true }).catch(() => []);
     const runs: RunMeta[] = [];
     for (const entry of entries) {
-      if (!entry.isDirectory() || EXPERIMENT_FOLDERS.has(entry.name)) continue;
+      if (!entry.isDirectory() || EXPERIMENT_FOLDERS.has(entry.name) || entry.name.startsWith('.')) continue;
       const meta = await this.readRun(experimentId, entry.name);
       if (meta?.lifecycle_stage === 'active') runs.push(meta);
     }

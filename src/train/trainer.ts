@@ -17,6 +17,8 @@ export interface EpochResult {
   readonly validation: Evaluation;
   /** Seconds spent on the training pass (not the validation pass). */
   readonly seconds: number;
+  /** Seconds spent scoring the validation split after it. */
+  readonly validationSeconds: number;
   readonly itemsPerSecond: number;
   /** The learning rate this epoch trained with. */
   readonly learningRate: number;
@@ -35,6 +37,7 @@ export interface TrainOptions {
   readonly progress: ProgressReporter;
   /** Called after each epoch, e.g. to log metrics. */
   readonly onEpoch?: (result: EpochResult) => Promise<void> | void;
+  /** Checked after every batch: once aborted, training stops there and throws the signal's reason. */
   readonly signal?: AbortSignal;
 }
 
@@ -53,16 +56,20 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
   for (let epoch = 1; epoch <= settings.epochs; epoch++) {
     const learningRate = schedule.learningRate;
     const pass = await trainOneEpoch(options, epoch);
+    // Stopped mid-epoch: no validation pass, no epoch result; the caller ends the run KILLED.
+    options.signal?.throwIfAborted();
+    const validating = performance.now();
     const validation = evaluate(tf, model, options.validation, { batchSize: settings.eval_batch_size, maxLength: settings.max_length });
+    const validationSeconds = (performance.now() - validating) / 1000;
     // Ties in accuracy (common once validation saturates) go to the lower validation loss.
     const improved = !best || validation.accuracy > best.accuracy || (validation.accuracy === best.accuracy && validation.loss < best.loss);
     if (improved) {
       best = { epoch, accuracy: validation.accuracy, loss: validation.loss, values: model.variables.map((variable) => variable.dataSync().slice() as Float32Array) };
     }
-    const result: EpochResult = { ...pass, epoch, validation, learningRate, improved };
+    const result: EpochResult = { ...pass, epoch, validation, validationSeconds, learningRate, improved };
     epochs.push(result);
     await options.onEpoch?.(result);
-    if (options.signal?.aborted) break;
+    options.signal?.throwIfAborted();
     if (settings.patience > 0 && best && epoch - best.epoch >= settings.patience) {
       stoppedEarly = true;
       break;
@@ -101,7 +108,7 @@ class PlateauSchedule {
   }
 }
 
-async function trainOneEpoch(options: TrainOptions, epoch: number): Promise<Omit<EpochResult, 'epoch' | 'validation' | 'learningRate' | 'improved'>> {
+async function trainOneEpoch(options: TrainOptions, epoch: number): Promise<Omit<EpochResult, 'epoch' | 'validation' | 'validationSeconds' | 'learningRate' | 'improved'>> {
   const { tf, model, optimizer, regularizers, settings } = options;
   const count = options.train.labels.length;
   const task = options.progress.start(`epoch ${epoch}/${settings.epochs}`, count, 'reviews');
@@ -117,7 +124,10 @@ async function trainOneEpoch(options: TrainOptions, epoch: number): Promise<Omit
     bucketByLength: settings.bucket_by_length,
   });
   for (const batch of batches) {
-    if (options.signal?.aborted) break;
+    if (options.signal?.aborted) {
+      task.done();
+      options.signal.throwIfAborted();
+    }
     batchIndex++;
     const [loss, probabilities] = tf.tidy(() => {
       const { loss, gradients, logits } = lossAndGradients(tf, model, regularizers, batchTensors(tf, batch));

@@ -13,7 +13,11 @@ tracking.uri otherwise.
                          --set train.epochs=3 --set model.encoder.type=gru
   --json                 print the result as JSON on stdout
 
-Exit codes: 0 done, 1 failed while running, 2 bad config or arguments, 130 interrupted.`,
+SIGINT, SIGTERM or SIGUSR1 stop training within one batch: the run is marked KILLED, what it
+logged is flushed, and the command says how to resume.
+
+Exit codes: 0 done, 1 failed while running, 2 bad config or arguments, 130 SIGINT, 143 SIGTERM,
+138 SIGUSR1.`,
   options: { ...setOption, ...jsonOption },
   async run({ positionals, values }) {
     if (positionals.length !== 1) throw new UsageError('run takes one config file: attnlab run configs/q2-attention.yaml');
