@@ -2,7 +2,7 @@
  * One experiment, end to end: resolved config → container → data → model → training → test
  * evaluation → tracking and report. `attnlab run` is a thin layer over `runExperiment`.
  */
-import { dirname } from 'node:path';
+import { dirname, join } from 'node:path';
 import type * as tfjs from '@tensorflow/tfjs';
 import type { Container } from 'inversify';
 import { stringify } from 'yaml';
@@ -44,6 +44,9 @@ export interface RunResult {
   readonly bestEpoch: number;
   readonly testAccuracy: number;
   readonly testLoss: number;
+  readonly testMacroF1: number;
+  /** Where `report.html` was written: a local path (file store) or the run's artifact path. */
+  readonly reportPath: string;
 }
 
 /** Validates the config (nothing is written when it is wrong), then runs it. */
@@ -55,6 +58,7 @@ export async function runExperiment(file: string, overrides: readonly Override[]
 export async function runResolved(config: ResolvedConfig, container: Container, configDir: string, options: RunOptions): Promise<RunResult> {
   const { tf, backend } = await selectBackend(config.backend);
   options.log(`compute backend: ${backend}`);
+  const startTime = Date.now();
   const tracker = await openTracker({
     uri: config.tracking.uri,
     experiment: config.tracking.experiment,
@@ -66,7 +70,7 @@ export async function runResolved(config: ResolvedConfig, container: Container, 
   await options.onRunStarted?.(tracker.runId);
   const disposeSignals = installSignalHandlers(tracker);
   try {
-    const result = await trainAndTest(tf, backend, config, container, configDir, tracker, options);
+    const result = await trainAndTest(tf, backend, config, container, configDir, tracker, { ...options, startTime });
     await tracker.end('FINISHED');
     return result;
   } catch (error) {
@@ -84,7 +88,7 @@ async function trainAndTest(
   container: Container,
   configDir: string,
   tracker: Tracker,
-  options: RunOptions,
+  options: RunOptions & { readonly startTime: number },
 ): Promise<RunResult> {
   await tracker.logParams(flattenParams(config));
   await tracker.logArtifact('config.yaml', stringify(config));
@@ -105,7 +109,7 @@ async function trainBuilt(
   data: LoadedData,
   { model, optimizer, regularizers, embeddings }: BuiltModel,
   tracker: Tracker,
-  options: RunOptions,
+  options: RunOptions & { readonly startTime: number },
 ): Promise<RunResult> {
   const reporter = new RunReporter(config, data, tracker);
   const trained = await train({
@@ -123,12 +127,23 @@ async function trainBuilt(
       options.log(formatEpoch(epoch, config.train.lr));
     },
   });
-  const test = evaluate(tf, model, data.test, { batchSize: config.train.eval_batch_size, maxLength: config.train.max_length });
+  const test = evaluate(tf, model, data.test, {
+    batchSize: config.train.eval_batch_size,
+    maxLength: config.train.max_length,
+    progress: options.progress,
+    label: `scoring the test split (epoch ${trained.bestEpoch})`,
+  });
   const best = trained.epochs[trained.bestEpoch - 1];
-  await tracker.logMetrics({ test_accuracy: test.accuracy, test_loss: test.loss, best_epoch: trained.bestEpoch, best_val_accuracy: best?.validation.accuracy ?? Number.NaN, train_seconds: trained.epochs.reduce((sum, epoch) => sum + epoch.seconds, 0) }, trained.bestEpoch);
-  options.log(`test accuracy ${(100 * test.accuracy).toFixed(2)}% (best epoch ${trained.bestEpoch} on validation)`);
+  const trainSeconds = trained.epochs.reduce((sum, epoch) => sum + epoch.seconds, 0);
+  await tracker.logMetrics({ test_accuracy: test.accuracy, test_loss: test.loss, best_epoch: trained.bestEpoch, best_val_accuracy: best?.validation.accuracy ?? Number.NaN, train_seconds: trainSeconds }, trained.bestEpoch);
   await saveCheckpoint(tracker, model, data, embeddings);
-  await reporter.writeReport(test, tf, model);
+  const facts = { runId: tracker.runId, startTime: options.startTime, backend, bestEpoch: trained.bestEpoch, epochsRun: trained.epochs.length, trainSeconds };
+  const classification = await reporter.writeReport(test, tf, model, facts, options.progress);
+  options.log(
+    `test accuracy ${(100 * test.accuracy).toFixed(2)}%, macro-F1 ${classification.macroF1.toFixed(4)}` +
+      `${classification.binary ? `, ROC AUC ${classification.binary.rocAuc.toFixed(4)}` : ''} (best epoch ${trained.bestEpoch} on validation)`,
+  );
+  const reportPath = tracker.artifactDir ? join(tracker.artifactDir, 'report.html') : `report.html in the artifacts of run ${tracker.runId}`;
   return {
     runId: tracker.runId,
     experimentId: tracker.experimentId,
@@ -139,6 +154,8 @@ async function trainBuilt(
     bestEpoch: trained.bestEpoch,
     testAccuracy: test.accuracy,
     testLoss: test.loss,
+    testMacroF1: classification.macroF1,
+    reportPath,
   };
 }
 

@@ -7,7 +7,7 @@ import type * as tfjs from '@tensorflow/tfjs';
 import { encodeWithVocabulary } from '../data/prepare.js';
 import { iterateBatches, type EncodedSplit } from '../data/batches.js';
 import { tokenize } from '../data/tokenize.js';
-import type { Example, Model, Tf } from '../plugin-api.js';
+import type { Example, Model, ProgressReporter, Tf } from '../plugin-api.js';
 import type { AttentionExample } from '../report/examples.js';
 import { gradientTimesInput, kendallTauB, permutationSensitivity, summarizeFaithfulness, type FaithfulnessSummary, type ReviewFaithfulness } from '../report/faithfulness.js';
 import { argMax, batchTensors } from '../train/evaluate.js';
@@ -56,6 +56,8 @@ export interface ExplainSettings {
   readonly maxLength: number;
   readonly permutations: number;
   readonly seed: number;
+  /** Shows the reviews measured so far. */
+  readonly progress?: ProgressReporter;
 }
 
 /** Each review's attention and prediction, with both faithfulness checks (label −1: unknown). */
@@ -69,6 +71,7 @@ export async function explainReviews(
   const scored = scoreReviews(tf, model, encoded);
   const examples: AttentionExample[] = [];
   const checks: ReviewFaithfulness[] = [];
+  const task = settings.progress?.start('faithfulness (gradients, permutations)', reviews.length, 'reviews');
   for (const [index, review] of reviews.entries()) {
     const { probabilities, attention, headAttention, importance } = scored[index];
     const predicted = argMax(probabilities);
@@ -84,9 +87,11 @@ export async function explainReviews(
       }),
     };
     checks.push(faithfulness);
+    const tokens = tokenize(review.text);
     examples.push({
       id: review.id,
-      tokens: tokenize(review.text).slice(0, attention.length),
+      tokens: tokens.slice(0, attention.length),
+      fullLength: tokens.length,
       weights: attention,
       heads: headAttention,
       predicted: settings.labels[predicted],
@@ -94,7 +99,9 @@ export async function explainReviews(
       label: review.label >= 0 ? settings.labels[review.label] : undefined,
       faithfulness,
     });
+    task?.tick(1);
   }
+  task?.done();
   return { examples, faithfulness: summarizeFaithfulness(checks) };
 }
 

@@ -44,7 +44,7 @@ how much the prediction moves when the attention is randomly permuted.
     if (typeof values.html === 'string') {
       const { renderAttentionHtml } = await import('../../report/html.js');
       const section = { id: 'reviews', title: 'Reviews', description: `Attention of ${explanation.name}`, examples: explanation.examples };
-      await writeFile(values.html, renderAttentionHtml([section], { title: `Attention of ${explanation.name}`, faithfulness: explanation.faithfulness }));
+      await writeFile(values.html, await renderAttentionHtml([section], { title: `Attention of ${explanation.name}`, faithfulness: explanation.faithfulness }));
     }
     if (values.json) {
       process.stdout.write(`${JSON.stringify(explanation, (_, value: unknown) => (ArrayBuffer.isView(value) ? Array.from(value as Float32Array) : value), 2)}\n`);
