@@ -93,7 +93,16 @@ async function trainAndTest(
   await tracker.logParams(flattenParams(config));
   await tracker.logArtifact('config.yaml', stringify(config));
   const data = await loadData(config, container, configDir, options);
-  await tracker.logMetrics({ oov_rate: data.oovRate, vocabulary_size: data.vocabulary.length }, 0);
+  await tracker.logMetrics(
+    {
+      oov_rate: data.oovRate,
+      vocabulary_size: data.vocabulary.length,
+      train_reviews: data.train.labels.length,
+      validation_reviews: data.validation.labels.length,
+      test_reviews: data.test.labels.length,
+    },
+    0,
+  );
   const built = await buildModel(tf, config, container, { vectors: data.embeddings, dim: data.dim, trainable: data.trainable }, data.labels.length);
   try {
     return await trainBuilt(tf, backend, config, data, built, tracker, options);

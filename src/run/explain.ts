@@ -12,6 +12,8 @@ import type { AttentionExample } from '../report/examples.js';
 import { gradientTimesInput, kendallTauB, permutationSensitivity, summarizeFaithfulness, type FaithfulnessSummary, type ReviewFaithfulness } from '../report/faithfulness.js';
 import { argMax, batchTensors } from '../train/evaluate.js';
 import { loadCorpus } from './evaluate-run.js';
+import type { RunHeader } from '../report/html.js';
+import { readRunFolder, runFolderOf, runHeaderOf } from '../report/run-folder.js';
 import { restoreRun } from './restore.js';
 
 export interface ExplainOptions {
@@ -21,10 +23,13 @@ export interface ExplainOptions {
   readonly examples: number;
   /** Random permutations of the attention per review. */
   readonly permutations: number;
+  readonly progress?: ProgressReporter;
 }
 
 export interface Explanation {
   readonly name: string;
+  /** The run's facts for a page's header, when its tracking folder is at hand. */
+  readonly header?: RunHeader;
   readonly labels: readonly string[];
   readonly examples: readonly AttentionExample[];
   readonly faithfulness: FaithfulnessSummary;
@@ -43,8 +48,11 @@ export async function explainRun(reference: string, options: ExplainOptions): Pr
       maxLength: config.train.max_length,
       permutations: options.permutations,
       seed: config.seed,
+      progress: options.progress,
     });
-    return { name: config.name, labels: checkpoint.manifest.labels, ...explained };
+    const folder = runFolderOf(run.artifactDir);
+    const header = folder ? runHeaderOf(await readRunFolder(folder)) : { runName: config.name };
+    return { name: config.name, header, labels: checkpoint.manifest.labels, ...explained };
   } finally {
     run.built.dispose();
   }

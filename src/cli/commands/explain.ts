@@ -40,11 +40,12 @@ how much the prediction moves when the attention is randomly permuted.
       texts: texts.length ? texts : undefined,
       examples: count('examples'),
       permutations: count('permutations'),
+      progress: (await import('../../progress.js')).createProgress({ plainLines: false }),
     });
     if (typeof values.html === 'string') {
       const { renderAttentionHtml } = await import('../../report/html.js');
       const section = { id: 'reviews', title: 'Reviews', description: `Attention of ${explanation.name}`, examples: explanation.examples };
-      await writeFile(values.html, await renderAttentionHtml([section], { title: `Attention of ${explanation.name}`, faithfulness: explanation.faithfulness }));
+      await writeFile(values.html, await renderAttentionHtml([section], { title: `Attention of ${explanation.name}`, faithfulness: explanation.faithfulness, header: explanation.header }));
     }
     if (values.json) {
       process.stdout.write(`${JSON.stringify(explanation, (_, value: unknown) => (ArrayBuffer.isView(value) ? Array.from(value as Float32Array) : value), 2)}\n`);
