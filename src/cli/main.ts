@@ -16,6 +16,7 @@ const COMMANDS: Record<string, string> = {
   eval: 'evaluate a trained run’s checkpoint on the test split',
   explain: 'show where a trained model’s attention goes, and whether it explains',
   runs: 'list recent runs from the tracking store',
+  compare: 'compare runs (or a sweep’s trials): metrics, curves, entropy, config',
   sync: 'send pending tracking journals to the MLflow server',
   new: 'write a skeleton plugin file and its test',
 };

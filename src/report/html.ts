@@ -54,7 +54,7 @@ table.confusion td.cell { text-align: center; min-width: 5rem; }
 pre { background: #f7fafc; border: 1px solid var(--line); padding: 0.75rem; overflow-x: auto; font-size: 0.85rem; }
 `;
 
-function page(title: string, body: string): string {
+export function page(title: string, body: string): string {
   return [
     '<!doctype html>',
     '<html lang="en"><head><meta charset="utf-8">',
@@ -313,7 +313,7 @@ async function diagnosticsSection(metrics: ClassificationMetrics): Promise<strin
   ].join('\n');
 }
 
-function svgFigure(svg: string, alt: string, caption = ''): string {
+export function svgFigure(svg: string, alt: string, caption = ''): string {
   // As images, the SVGs keep their own id namespaces: vega numbers clip paths from 1 in every
   // render, and inlined charts would clip each other.
   const source = `data:image/svg+xml;base64,${Buffer.from(svg).toString('base64')}`;

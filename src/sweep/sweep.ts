@@ -6,6 +6,7 @@ import { appendFileSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { displayPath, type Override } from '../config/load.js';
 import { flattenParams } from '../tracking/run-record.js';
+import { sweepComparisonPage } from '../report/compare.js';
 import { openSweepLedger, type RunRecord, type SweepLedger } from './ledger.js';
 import { planSweep, type PlannedTrial, type SweepPlan } from './plan.js';
 import { runTrials } from './runner.js';
@@ -129,7 +130,9 @@ export async function runSweep(file: string, overrides: readonly Override[], opt
   const after = (await readState(plan)).views;
   const summary = summarize(plan, after, overrides);
   await ledger.writeArtifact('summary.csv', summary.csv);
-  await ledger.writeArtifact('summary.md', summary.markdown);
+  const comparison = await sweepComparisonPage(parentRunId, plan.trials[0]?.config.tracking.uri).catch(() => undefined);
+  if (comparison) await ledger.writeArtifact('compare.html', comparison);
+  await ledger.writeArtifact('summary.md', comparison ? `${summary.markdown}\n[Compare the trials](compare.html) · \`attnlab compare ${parentRunId}\`\n` : summary.markdown);
   const complete = after.every((view) => view.state === 'done');
   if (!distributed || complete) {
     await ledger.end(parentRunId, options.signal.aborted ? 'KILLED' : complete ? 'FINISHED' : 'FAILED', failures.length ? `${failures.length} trial(s) failed` : undefined);
