@@ -49,6 +49,8 @@ export interface ScreenshotResult {
   readonly errors: readonly string[];
   readonly width: number;
   readonly height: number;
+  /** The page's text as rendered (`document.body.innerText`), for checking what a reader sees. */
+  readonly text: string;
 }
 
 type CdpMessage = { id?: number; method?: string; params?: Record<string, unknown>; result?: Record<string, unknown>; error?: { message: string }; sessionId?: string };
@@ -154,12 +156,14 @@ async function capture(devtools: DevToolsPipe, url: string, pngPath: string, wid
   if (navigation.errorText) errors.push(`navigation: ${String(navigation.errorText)}`);
   else await load;
   errors.push(...(await brokenImages(devtools, session)));
+  const rendered = await devtools.send('Runtime.evaluate', { expression: 'document.body.innerText', returnByValue: true }, session);
+  const text = String((rendered.result as { value?: string } | undefined)?.value ?? '');
   const metrics = await devtools.send('Page.getLayoutMetrics', {}, session);
   const size = metrics.cssContentSize as { width: number; height: number };
   const clip = { x: 0, y: 0, width: Math.ceil(size.width), height: Math.ceil(size.height), scale: 1 };
   const shot = await devtools.send('Page.captureScreenshot', { format: 'png', captureBeyondViewport: true, clip }, session);
   await writeFile(pngPath, Buffer.from(String(shot.data), 'base64'));
-  return { errors, width: clip.width, height: clip.height };
+  return { errors, width: clip.width, height: clip.height, text };
 }
 
 /** Opens `htmlPath` in headless Chromium and writes a full-page PNG to `pngPath`. */

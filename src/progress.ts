@@ -41,8 +41,22 @@ export class TerminalProgress implements ProgressReporter {
   start(label: string, total?: number, unit = ''): ProgressBar {
     const draw = this.tty ? (line: string) => this.stream.write(`\r\x1b[2K${line}`) : (line: string) => this.stream.write(`${line}\n`);
     const quiet = !this.tty && !this.plainLines;
-    return new Bar({ label, total, unit, now: this.now, draw: quiet ? () => {} : draw, tty: this.tty, color: this.color, width: this.stream.columns ?? 80 });
+    const onDone = this.tty ? clearOnExit(this.stream) : undefined;
+    // A 0-column terminal (some CI ptys) would cut every line to nothing.
+    const width = this.stream.columns || 80;
+    return new Bar({ label, total, unit, now: this.now, draw: quiet ? () => {} : draw, tty: this.tty, color: this.color, width, onDone });
   }
+}
+
+/**
+ * While a bar is drawn on a TTY, a process that exits (Ctrl-C, an error) erases the half-drawn
+ * line so that the shell prompt, or the last message, starts on a clean line. Returns the
+ * callback that the bar calls when done.
+ */
+function clearOnExit(stream: NodeJS.WritableStream): () => void {
+  const clear = (): void => void stream.write('\r\x1b[2K');
+  process.once('exit', clear);
+  return () => process.off('exit', clear);
 }
 
 /** A reporter that shows nothing (tests, library use). */
@@ -59,6 +73,7 @@ interface BarSettings {
   readonly tty: boolean;
   readonly color: boolean;
   readonly width: number;
+  readonly onDone?: () => void;
 }
 
 class Bar implements ProgressBar {
@@ -88,9 +103,10 @@ class Bar implements ProgressBar {
     if (this.finished) return;
     this.finished = true;
     const seconds = (this.settings.now() - this.started) / 1000;
-    const line = `${this.settings.label}: ${formatCount(this.count)}${this.unitSuffix()} in ${seconds.toFixed(1)} s${this.statusText ? `  ${this.statusText}` : ''}`;
-    this.settings.draw(line);
-    if (this.settings.tty) this.settings.draw('\n');
+    const line = `${this.settings.label}: ${this.amount(this.count)} in ${seconds.toFixed(1)} s${this.statusText ? `  ${this.statusText}` : ''}`;
+    // On a TTY the closing line replaces the bar and ends it: no blank line, no half bar left.
+    this.settings.draw(this.settings.tty ? `${line}\n` : line);
+    this.settings.onDone?.();
   }
 
   private maybeDraw(): void {
@@ -111,19 +127,19 @@ class Bar implements ProgressBar {
       const fraction = Math.min(this.count / total, 1);
       parts.push(`${(fraction * 100).toFixed(0).padStart(3)}%`);
       if (this.settings.tty) parts.push(bar(fraction, 20, color));
-      parts.push(`${formatCount(this.count)}/${formatCount(total)}${this.unitSuffix()}`);
-      parts.push(`${formatCount(rate)}${this.unitSuffix()}/s`);
+      parts.push(`${this.amount(this.count)}/${this.amount(total)}`);
+      parts.push(`${this.amount(rate)}/s`);
       parts.push(`ETA ${formatDuration(rate > 0 ? (total - this.count) / rate : Infinity)}`);
     } else {
-      parts.push(`${formatCount(this.count)}${this.unitSuffix()}`, `${formatCount(rate)}${this.unitSuffix()}/s`);
+      parts.push(this.amount(this.count), `${this.amount(rate)}/s`);
     }
     if (this.statusText) parts.push(this.statusText);
     const line = parts.join('  ');
     return this.settings.tty ? line.slice(0, this.settings.width - 1) : line;
   }
 
-  private unitSuffix(): string {
-    return this.settings.unit ? ` ${this.settings.unit}` : '';
+  private amount(value: number): string {
+    return formatAmount(value, this.settings.unit);
   }
 }
 
@@ -146,6 +162,16 @@ export function formatCount(value: number): string {
     unit++;
   }
   return `${scaled.toFixed(1)}${units[unit]}`;
+}
+
+/** A count with its unit: bytes as `54.5 MB`, other units as `1.2k reviews`, none as `1.2k`. */
+export function formatAmount(value: number, unit: string): string {
+  if (unit === 'B') {
+    const count = formatCount(value);
+    // formatCount's k/M/G become the byte prefixes kB/MB/GB.
+    return /[kMGT]$/.test(count) ? `${count.slice(0, -1)} ${count.slice(-1)}B` : `${count} B`;
+  }
+  return unit ? `${formatCount(value)} ${unit}` : formatCount(value);
 }
 
 /** Seconds → `m:ss` or `h:mm:ss`; `?` when unknown. */

@@ -4,9 +4,10 @@
  */
 import { parseArgs } from 'node:util';
 import type { CommandModule, ParsedArgs } from './command.js';
+import { closest } from '../errors.js';
 import { bold, reportError } from './output.js';
 
-const COMMANDS: Record<string, string> = {
+export const COMMANDS: Record<string, string> = {
   run: 'train and evaluate one experiment from a config',
   sweep: 'run a grid of experiments from a sweep file',
   validate: 'check run configs and sweep files; print every problem',
@@ -14,10 +15,12 @@ const COMMANDS: Record<string, string> = {
   plugins: 'list the registered plugins with their parameters',
   schema: 'print the JSON Schema of a config (for editors)',
   eval: 'evaluate a trained run’s checkpoint on the test split',
-  explain: 'show where a trained model’s attention goes, and whether it explains',
+  explain: 'where a trained model’s attention goes; does it explain?',
   runs: 'list recent runs from the tracking store',
+  compare: 'runs (or a sweep’s trials) side by side, as a page and a table',
   sync: 'send pending tracking journals to the MLflow server',
   new: 'write a skeleton plugin file and its test',
+  completion: 'a shell completion script: attnlab completion bash|zsh|fish',
 };
 
 const VERSION = '0.1.0';
@@ -32,14 +35,49 @@ Usage: attnlab <command> [options]
 Commands:
 ${lines.join('\n')}
 
-Run \`attnlab <command> --help\` for a command's options.
-Environment: MLFLOW_TRACKING_URI, MLFLOW_EXPERIMENT_NAME, ATTNLAB_IMDB, ATTNLAB_CACHE, XDG_CACHE_HOME,
-ATTNLAB_STALE_AFTER, NO_COLOR.
+A command's options: \`attnlab help <command>\` or \`attnlab <command> --help\`.
+Environment: MLFLOW_TRACKING_URI, MLFLOW_EXPERIMENT_NAME, ATTNLAB_IMDB, ATTNLAB_CACHE,
+XDG_CACHE_HOME, ATTNLAB_STALE_AFTER, NO_COLOR.
 `;
+}
+
+/** The command module of `name`, one of COMMANDS. */
+export async function loadCommand(name: string): Promise<CommandModule> {
+  return ((await import(`./commands/${name}.js`)) as { default: CommandModule }).default;
+}
+
+function commandHelp(command: CommandModule): string {
+  return `Usage: attnlab ${command.usage}\n\n${command.help.trim()}\n`;
+}
+
+function unknownCommand(name: string): string {
+  const guess = closest(name, Object.keys(COMMANDS));
+  return `attnlab: unknown command "${name}"${guess ? ` — did you mean "${guess}"?` : ''}\n\n${mainHelp()}`;
+}
+
+/**
+ * parseArgs's own message for an unknown option quotes unevenly (\`'-- "--x"\`); this one names
+ * the option, the known ones and the closest.
+ */
+function optionError(name: string, command: CommandModule, error: Error): string {
+  const known = [...Object.keys(command.options).map((option) => `--${option}`), '--help'];
+  const unknown = /^Unknown option '(-{1,2}[^']+)'/.exec(error.message)?.[1];
+  if (unknown === undefined) return `attnlab ${name}: ${error.message}`;
+  const guess = closest(unknown, known);
+  return `attnlab ${name}: unknown option ${unknown}; known: ${known.join(', ')}${guess ? ` — did you mean ${guess}?` : ''}`;
 }
 
 export async function main(argv: readonly string[]): Promise<number> {
   const [name, ...rest] = argv;
+  if (name === 'help' && rest.length > 0) {
+    const [topic] = rest;
+    if (!(topic in COMMANDS)) {
+      process.stderr.write(unknownCommand(topic));
+      return 2;
+    }
+    process.stdout.write(commandHelp(await loadCommand(topic)));
+    return 0;
+  }
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
     process.stdout.write(mainHelp());
     return name === undefined ? 2 : 0;
@@ -49,19 +87,19 @@ export async function main(argv: readonly string[]): Promise<number> {
     return 0;
   }
   if (!(name in COMMANDS)) {
-    process.stderr.write(`attnlab: unknown command "${name}"\n\n${mainHelp()}`);
+    process.stderr.write(unknownCommand(name));
     return 2;
   }
-  const command = ((await import(`./commands/${name}.js`)) as { default: CommandModule }).default;
+  const command = await loadCommand(name);
   if (rest.includes('--help') || rest.includes('-h')) {
-    process.stdout.write(`Usage: attnlab ${command.usage}\n\n${command.help.trim()}\n`);
+    process.stdout.write(commandHelp(command));
     return 0;
   }
   let args;
   try {
     args = parseArgs({ args: [...rest], options: command.options, allowPositionals: true, strict: true });
   } catch (error) {
-    process.stderr.write(`attnlab ${name}: ${(error as Error).message}\nUsage: attnlab ${command.usage}\n`);
+    process.stderr.write(`${optionError(name, command, error as Error)}\nUsage: attnlab ${command.usage}\n`);
     return 2;
   }
   try {

@@ -3,7 +3,7 @@
  * learning curves, one epoch's attention-entropy histograms, and all epochs side by side.
  * Each `…Spec` function returns the spec (to log as JSON or restyle); `…Svg` renders it.
  */
-import { parse, View } from 'vega';
+import { logger, parse, View, Warn } from 'vega';
 import { compile } from 'vega-lite';
 import type { TopLevelSpec } from 'vega-lite';
 // vega-lite exports its spec-part types only under this path; the imports are type-only.
@@ -11,6 +11,7 @@ import type { Encoding } from 'vega-lite/types_unstable/encoding.js';
 import type { MarkDef } from 'vega-lite/types_unstable/mark.js';
 import type { UnitSpec } from 'vega-lite/types_unstable/spec/unit.js';
 import type { EpochEntropy, Histogram } from './entropy.js';
+import type { BinaryCurves, Calibration } from './metrics.js';
 
 /** One epoch's training metrics; a metric not measured that epoch is left out. */
 export interface EpochMetrics {
@@ -24,9 +25,20 @@ export interface EpochMetrics {
 const ENTROPY_COLOR = '#2b6cb0';
 const UNIFORM_COLOR = '#718096';
 
+/**
+ * vega-lite's warnings, without the one about layers whose legends are merged on purpose (the
+ * entropy histogram's swatches are drawn by one shared legend encoding).
+ */
+function compileLogger() {
+  const base = logger(Warn);
+  const warn = base.warn.bind(base);
+  base.warn = (...args: readonly unknown[]) => (String(args[0]).startsWith('Conflicting legend property') ? base : warn(...args));
+  return base;
+}
+
 /** Renders a vega-lite spec to a standalone SVG document string. */
 export async function renderSvg(spec: TopLevelSpec): Promise<string> {
-  const view = new View(parse(compile(spec).spec), { renderer: 'none' });
+  const view = new View(parse(compile(spec, { logger: compileLogger() }).spec), { renderer: 'none' });
   try {
     return await view.toSVG();
   } finally {
@@ -99,18 +111,29 @@ export function entropyHistogramSpec(summary: EpochEntropy): TopLevelSpec {
     type: 'nominal',
     title: null,
     scale: { domain: [attentionLabel, uniformLabel], range: [ENTROPY_COLOR, UNIFORM_COLOR] },
-    legend: { orient: 'bottom', direction: 'vertical', labelLimit: 480 },
+    legend: {
+      orient: 'bottom',
+      direction: 'vertical',
+      labelLimit: 480,
+      // Each swatch drawn as its bars are: the uniform outline dashed and hollow, H filled.
+      encoding: {
+        symbols: {
+          fillOpacity: { condition: { test: `datum.value === ${JSON.stringify(uniformLabel)}`, value: 0 }, value: 0.75 },
+          strokeDash: { condition: { test: `datum.value === ${JSON.stringify(uniformLabel)}`, value: [4, 2] }, value: [] },
+        },
+      },
+    },
   } satisfies Encoding<string>['color'];
   const bars = (kind: string, mark: Omit<MarkDef<'bar'>, 'type'>): UnitSpec<string> => ({
     data: { values: rows },
     transform: [{ filter: { field: 'kind', equal: kind } }],
     mark: { type: 'bar', ...mark },
-    encoding: { ...binEncoding(entropy.histogram, 'entropy H (nats)'), color },
+    encoding: { ...binEncoding(entropy.histogram, 'entropy H (nats)'), color, stroke: { field: 'kind', type: 'nominal', scale: color.scale, legend: null } },
   });
   const medianRule = (kind: string, value: number, strokeDash: number[]): UnitSpec<string> => ({
     data: { values: [{ kind, value }] },
     mark: { type: 'rule', strokeWidth: 2, strokeDash },
-    encoding: { x: { field: 'value', type: 'quantitative' }, color },
+    encoding: { x: { field: 'value', type: 'quantitative' }, stroke: { field: 'kind', type: 'nominal', scale: color.scale, legend: null } },
   });
   return {
     title: `Epoch ${summary.epoch}: attention entropy of ${entropy.histogram.total} validation reviews`,
@@ -119,8 +142,8 @@ export function entropyHistogramSpec(summary: EpochEntropy): TopLevelSpec {
         width: 320,
         height: 200,
         layer: [
-          bars(uniformLabel, { filled: false, strokeDash: [4, 2] }),
-          bars(attentionLabel, { opacity: 0.75 }),
+          bars(uniformLabel, { fillOpacity: 0, strokeWidth: 1.5, strokeDash: [4, 2] }),
+          bars(attentionLabel, { fillOpacity: 0.75 }),
           medianRule(uniformLabel, uniform.stats.p50, [4, 2]),
           medianRule(attentionLabel, entropy.stats.p50, []),
         ],
@@ -227,4 +250,143 @@ export function entropyAcrossEpochsSpec(summaries: readonly EpochEntropy[]): Top
 
 export async function entropyAcrossEpochsSvg(summaries: readonly EpochEntropy[]): Promise<string> {
   return renderSvg(entropyAcrossEpochsSpec(summaries));
+}
+
+/** ROC and precision–recall curves of a two-class run, with their areas in the titles. */
+export function rocPrSpec(curves: BinaryCurves): TopLevelSpec {
+  const roc = curves.roc.map((point) => ({ x: point.fpr, y: point.tpr }));
+  const pr = curves.pr.map((point) => ({ x: point.recall, y: point.precision }));
+  const unit = { domain: [0, 1] };
+  const panel = (title: string, values: { x: number; y: number }[], x: string, y: string, diagonal: boolean): UnitSpec<string> | TopLevelSpec => ({
+    width: 240,
+    height: 240,
+    title,
+    layer: [
+      ...(diagonal
+        ? [{ data: { values: [{ x: 0, y: 0 }, { x: 1, y: 1 }] }, mark: { type: 'line' as const, strokeDash: [4, 2], color: UNIFORM_COLOR }, encoding: { x: { field: 'x', type: 'quantitative' as const }, y: { field: 'y', type: 'quantitative' as const } } }]
+        : []),
+      {
+        data: { values },
+        mark: { type: 'line', interpolate: diagonal ? 'linear' : 'step-before', color: ENTROPY_COLOR },
+        encoding: {
+          x: { field: 'x', type: 'quantitative', scale: unit, title: x },
+          y: { field: 'y', type: 'quantitative', scale: unit, title: y },
+          order: { field: 'x', type: 'quantitative' },
+        },
+      },
+    ],
+  });
+  return {
+    title: `Test split, positive class "${curves.positive}"`,
+    hconcat: [
+      panel(`ROC, AUC ${curves.rocAuc.toFixed(3)}`, roc, 'false positive rate', 'true positive rate', true),
+      panel(`Precision–recall, AP ${curves.prAuc.toFixed(3)}`, pr, 'recall', 'precision', false),
+    ],
+  } as TopLevelSpec;
+}
+
+/** Reliability diagram: accuracy against mean confidence per bin, the diagonal being perfect calibration. */
+export function calibrationSpec(calibration: Calibration): TopLevelSpec {
+  const values = calibration.bins.filter((bin) => bin.count > 0).map((bin) => ({ ...bin, middle: (bin.start + bin.end) / 2 }));
+  const unit = { domain: [0, 1] };
+  return {
+    title: `Reliability of the predicted class's probability (ECE ${calibration.ece.toFixed(3)})`,
+    width: 300,
+    height: 240,
+    layer: [
+      {
+        data: { values: [{ x: 0, y: 0 }, { x: 1, y: 1 }] },
+        mark: { type: 'line', strokeDash: [4, 2], color: UNIFORM_COLOR },
+        encoding: { x: { field: 'x', type: 'quantitative', scale: unit }, y: { field: 'y', type: 'quantitative', scale: unit } },
+      },
+      {
+        data: { values },
+        mark: { type: 'bar', opacity: 0.6, color: ENTROPY_COLOR },
+        encoding: {
+          x: { field: 'start', type: 'quantitative', bin: 'binned', scale: unit, title: 'probability of the predicted class' },
+          x2: { field: 'end' },
+          y: { field: 'accuracy', type: 'quantitative', scale: unit, title: 'share right' },
+        },
+      },
+      {
+        data: { values },
+        mark: { type: 'point', filled: true, color: '#dd6b20' },
+        encoding: { x: { field: 'confidence', type: 'quantitative' }, y: { field: 'accuracy', type: 'quantitative' }, size: { field: 'count', type: 'quantitative', title: 'reviews' } },
+      },
+    ],
+  };
+}
+
+/** Per-review faithfulness: τ (attention vs gradient × input) and median |Δp| under permutation. */
+export function faithfulnessSpec(reviews: readonly { kendallTau: number; medianDelta: number }[]): TopLevelSpec {
+  const values = reviews.filter((review) => Number.isFinite(review.kendallTau) && Number.isFinite(review.medianDelta));
+  return {
+    title: `Faithfulness of the attention, ${values.length} review${values.length === 1 ? '' : 's'}`,
+    width: 320,
+    height: 240,
+    data: { values },
+    layer: [
+      {
+        mark: { type: 'point', filled: true, opacity: 0.7, color: ENTROPY_COLOR },
+        encoding: {
+          x: { field: 'kendallTau', type: 'quantitative', scale: { domain: [-1, 1] }, title: 'Kendall τ, attention vs gradient × input' },
+          y: { field: 'medianDelta', type: 'quantitative', scale: { domain: [0, 1] }, title: 'median |Δp| when the attention is permuted' },
+        },
+      },
+      {
+        data: { values: [{ x: 0 }] },
+        mark: { type: 'rule', strokeDash: [4, 2], color: UNIFORM_COLOR },
+        encoding: { x: { field: 'x', type: 'quantitative' } },
+      },
+    ],
+  };
+}
+
+/** One run's series in a comparison. */
+export interface RunSeries {
+  readonly run: string;
+  readonly history: readonly EpochMetrics[];
+}
+
+/** Validation loss and accuracy of several runs, one colour per run. */
+export function compareCurvesSpec(runs: readonly RunSeries[]): TopLevelSpec {
+  const values = runs.flatMap(({ run, history }) =>
+    history.flatMap((row) => [
+      ...(Number.isFinite(row.valLoss) ? [{ run, epoch: row.epoch, metric: 'validation loss', value: row.valLoss }] : []),
+      ...(Number.isFinite(row.valAccuracy) ? [{ run, epoch: row.epoch, metric: 'validation accuracy', value: row.valAccuracy }] : []),
+    ]),
+  );
+  return {
+    title: 'Learning curves',
+    data: { values },
+    facet: { column: { field: 'metric', type: 'nominal', title: null, sort: ['validation loss', 'validation accuracy'] } },
+    spec: {
+      width: 280,
+      height: 200,
+      mark: { type: 'line', point: true },
+      encoding: {
+        x: { field: 'epoch', type: 'quantitative', axis: { tickMinStep: 1 } },
+        y: { field: 'value', type: 'quantitative', scale: { zero: false }, title: null },
+        color: { field: 'run', type: 'nominal', title: null, legend: { orient: 'bottom', direction: 'vertical', labelLimit: 480 } },
+      },
+    },
+    resolve: { scale: { y: 'independent' } },
+  };
+}
+
+/** The normalised-entropy histogram of each run's last epoch, overlaid as step lines. */
+export function compareEntropySpec(runs: readonly { run: string; histogram: Histogram }[]): TopLevelSpec {
+  const values = runs.flatMap(({ run, histogram }) => binRows(histogram, { run }).map((row) => ({ ...row, middle: (Number(row.start) + Number(row.end)) / 2 })));
+  return {
+    title: 'Normalised attention entropy H / log n, last epoch (1 = uniform)',
+    width: 420,
+    height: 220,
+    data: { values },
+    mark: { type: 'line', interpolate: 'step', point: false },
+    encoding: {
+      x: { field: 'middle', type: 'quantitative', scale: { domain: [0, 1] }, title: 'H / log n' },
+      y: { field: 'share', type: 'quantitative', axis: { format: '%' }, title: 'share of reviews' },
+      color: { field: 'run', type: 'nominal', title: null, legend: { orient: 'bottom', direction: 'vertical', labelLimit: 480 } },
+    },
+  };
 }

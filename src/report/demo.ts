@@ -11,6 +11,7 @@ import type { EpochEntropy } from './entropy.js';
 import { selectExamples } from './examples.js';
 import type { AttentionExample } from './examples.js';
 import type { RunReportInput } from './html.js';
+import { classificationMetrics } from './metrics.js';
 
 const FILLER = 'the movie was a and it of this film story with acting plot scenes but some time really just'.split(' ');
 const PLANTED = { positive: ['wonderful', 'superb', 'moving'], negative: ['awful', 'boring', 'waste'] } as const;
@@ -74,10 +75,34 @@ export function demoReportInput(seed = 7, epochs = 6): RunReportInput {
   const reviews = Array.from({ length: 60 }, (_, index) => demoReview(random, index));
   const markup = reviews[0];
   reviews[0] = { ...markup, tokens: ['<script>alert("x")</script>', ...markup.tokens.slice(1)] };
+  // A test split of 400 reviews whose scores separate the classes imperfectly.
+  const labels = Array.from({ length: 400 }, (_, index) => index % 2);
+  const probabilities = Float32Array.from(
+    labels.flatMap((label) => {
+      const positive = 1 / (1 + Math.exp(-(2.5 * (label ? 1 : -1) + 1.6 * gaussian(random))));
+      return [1 - positive, positive];
+    }),
+  );
+  const classification = classificationMetrics(probabilities, labels, ['negative', 'positive']);
+  const history = demoHistory(epochs);
   return {
     runName: `demo-${seed}`,
+    header: {
+      runName: `demo-${seed}`,
+      runId: `0123456789abcdef0123456789ab${String(seed).padStart(4, '0')}`,
+      startTime: Date.UTC(2026, 0, 2, 3, 4),
+      dataset: 'synthetic',
+      splits: { train: 2000, validation: 250, test: labels.length },
+      testAccuracy: classification.accuracy,
+      testMacroF1: classification.macroF1,
+      bestEpoch: epochs,
+      epochsRun: epochs,
+      trainSeconds: 75.3,
+      backend: 'wasm',
+    },
+    classification,
     config: 'model:\n  type: attention-classifier\n  pooler:\n    type: additive\nregularizer:\n  type: entropy\n  weight: 0.1\n',
-    history: demoHistory(epochs),
+    history,
     entropyByEpoch: demoEntropy(random, epochs, 200),
     examples: selectExamples(reviews, 2),
   };

@@ -26,6 +26,8 @@ export interface AttentionExample {
   readonly label?: string;
   /** Attention vs gradient × input, when measured for this review. */
   readonly faithfulness?: ReviewFaithfulness;
+  /** Words of the whole review when it was cut to `tokens.length` (the run's `max_length`). */
+  readonly fullLength?: number;
 }
 
 /** A titled group of examples in a report. */
@@ -79,6 +81,34 @@ export function topAttended(tokens: readonly string[], weights: ArrayLike<number
     .map((token, position) => ({ token, position, weight: weights[position] }))
     .sort((a, b) => b.weight - a.weight || a.position - b.position)
     .slice(0, k);
+}
+
+/** A distinct word of a review: its summed weight over its occurrences. */
+export interface AttendedWord {
+  readonly token: string;
+  readonly weight: number;
+  readonly count: number;
+}
+
+/** The k distinct words with the largest summed weight, heaviest first (earlier first on ties). */
+export function topWords(tokens: readonly string[], weights: ArrayLike<number>, k: number): AttendedWord[] {
+  const words = new Map<string, { token: string; weight: number; count: number; first: number }>();
+  tokens.forEach((token, position) => {
+    const word = words.get(token) ?? { token, weight: 0, count: 0, first: position };
+    word.weight += weights[position];
+    word.count++;
+    words.set(token, word);
+  });
+  return [...words.values()]
+    .sort((a, b) => b.weight - a.weight || a.first - b.first)
+    .slice(0, k)
+    .map(({ token, weight, count }) => ({ token, weight, count }));
+}
+
+/** `cut after word 400 of 812`, or undefined when the model saw the whole review. */
+export function cutNote(example: AttentionExample): string | undefined {
+  const full = example.fullLength;
+  return full !== undefined && full > example.tokens.length ? `cut after word ${example.tokens.length} of ${full}` : undefined;
 }
 
 /**

@@ -137,7 +137,7 @@ export function describeFaithfulness(summary: FaithfulnessSummary): string[] {
   const tau = summary.kendallTau;
   const delta = summary.medianDelta;
   return [
-    `Kendall τ (attention vs gradient × input), over ${tau.count} reviews: ` +
+    `Kendall τ (attention vs gradient × input), over ${tau.count === 1 ? '1 review' : `${tau.count} reviews`}: ` +
       `median ${fixed(tau.p50)} (p10 ${fixed(tau.p10)}, p90 ${fixed(tau.p90)}); 1 = same ranking, 0 = unrelated.`,
     `Prediction change |Δp| under ${summary.permutations} random permutations of the attention, ` +
       `median per review: median ${fixed(delta.p50)}, mean ${fixed(delta.mean)}, p90 ${fixed(delta.p90)}; ` +

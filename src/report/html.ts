@@ -3,13 +3,14 @@
  * `attention.html`, the attention over chosen reviews, and `report.html`, everything about a run.
  * Every piece of text that comes from data (reviews, labels, config, run name) is escaped.
  */
-import { entropyAcrossEpochsSvg, entropyHistogramSvg, learningCurvesSvg } from './charts.js';
+import { calibrationSpec, entropyAcrossEpochsSvg, entropyHistogramSvg, faithfulnessSpec, learningCurvesSvg, renderSvg, rocPrSpec } from './charts.js';
 import type { EpochMetrics } from './charts.js';
 import type { EpochEntropy, SummaryStats } from './entropy.js';
-import { checkExample, exampleEntropy, formatWeight, isCorrect, topAttended } from './examples.js';
+import { checkExample, cutNote, exampleEntropy, formatWeight, isCorrect, topAttended, topWords } from './examples.js';
 import type { AttentionExample, ExampleSection } from './examples.js';
 import { describeFaithfulness } from './faithfulness.js';
 import type { FaithfulnessSummary } from './faithfulness.js';
+import type { ClassificationMetrics } from './metrics.js';
 
 /** Words listed with their exact weights under each review (hover needs a mouse; phones have none). */
 const TOP_WORDS = 5;
@@ -38,16 +39,22 @@ nav { display: flex; flex-wrap: wrap; gap: 0.25rem 1rem; font-size: 0.95rem; }
 .text { line-height: 1.9; overflow-wrap: anywhere; margin: 0.5rem 0; }
 .text span { border-radius: 3px; padding: 0.1em 0.05em; }
 .top { font-size: 0.9rem; margin: 0.25rem 0; }
+.cut { font-size: 0.9rem; margin: 0.25rem 0; color: var(--muted); border-top: 2px dashed var(--line); padding-top: 0.25rem; }
 details summary { cursor: pointer; color: var(--muted); font-size: 0.9rem; }
 figure { margin: 1rem 0; overflow-x: auto; }
 figure img { max-width: 100%; height: auto; display: block; }
 figcaption { color: var(--muted); font-size: 0.9rem; }
 table { border-collapse: collapse; font-size: 0.9rem; font-variant-numeric: tabular-nums; display: block; overflow-x: auto; }
 th, td { padding: 0.2rem 0.6rem; border-bottom: 1px solid var(--line); text-align: right; }
+.facts { display: grid; grid-template-columns: repeat(auto-fill, minmax(11rem, 1fr)); gap: 0.25rem 1rem; margin: 0.5rem 0 1rem; padding: 0; }
+.facts div { border-bottom: 1px solid var(--line); }
+.facts dt { color: var(--muted); font-size: 0.8rem; }
+.facts dd { margin: 0; font-weight: 600; font-variant-numeric: tabular-nums; overflow-wrap: anywhere; }
+table.confusion td.cell { text-align: center; min-width: 5rem; }
 pre { background: #f7fafc; border: 1px solid var(--line); padding: 0.75rem; overflow-x: auto; font-size: 0.85rem; }
 `;
 
-function page(title: string, body: string): string {
+export function page(title: string, body: string): string {
   return [
     '<!doctype html>',
     '<html lang="en"><head><meta charset="utf-8">',
@@ -76,11 +83,16 @@ function shadedText(tokens: readonly string[], weights: ArrayLike<number>, verdi
   return `<p class="text">${words.join(' ')}</p>`;
 }
 
-function topWords(tokens: readonly string[], weights: ArrayLike<number>): string {
-  const items = topAttended(tokens, weights, TOP_WORDS).map(
-    (entry) => `<b>${escapeHtml(entry.token)}</b> ${formatWeight(entry.weight)}`,
+function topWordsLine(tokens: readonly string[], weights: ArrayLike<number>): string {
+  const items = topWords(tokens, weights, TOP_WORDS).map(
+    (word) => `<b>${escapeHtml(word.token)}</b> ${formatWeight(word.weight)}${word.count > 1 ? ` (×${word.count})` : ''}`,
   );
   return `<p class="top">Top words: ${items.join(' · ')}</p>`;
+}
+
+function cutLine(example: AttentionExample): string {
+  const cut = cutNote(example);
+  return cut ? `<p class="cut">✂ ${escapeHtml(cut)}: the model read no further.</p>` : '';
 }
 
 function verdictOf(example: AttentionExample): { className: string; text: string } {
@@ -114,7 +126,8 @@ function renderReview(example: AttentionExample): string {
     `<article class="review ${verdict.className}"${id}>`,
     `<header>${facts.join(' · ')}</header>`,
     shadedText(example.tokens, example.weights, ` · ${predicted}${truth}`),
-    topWords(example.tokens, example.weights),
+    cutLine(example),
+    topWordsLine(example.tokens, example.weights),
     headsBlock,
     '</article>',
   ].join('\n');
@@ -142,35 +155,165 @@ function navigation(links: readonly { id: string; title: string }[]): string {
   return `<nav>${links.map((link) => `<a href="#${escapeHtml(link.id)}">${escapeHtml(link.title)}</a>`).join('')}</nav>`;
 }
 
-function renderFaithfulness(summary: FaithfulnessSummary): string {
+/** The reviews' own faithfulness measurements, for the chart. */
+function measuredReviews(sections: readonly ExampleSection[]): { kendallTau: number; medianDelta: number }[] {
+  const seen = new Set<AttentionExample>();
+  return sections
+    .flatMap((section) => section.examples)
+    .filter((example) => !seen.has(example) && seen.add(example) && example.faithfulness !== undefined)
+    .map((example) => ({ kendallTau: example.faithfulness!.kendallTau, medianDelta: example.faithfulness!.permutation.median }));
+}
+
+async function renderFaithfulness(summary: FaithfulnessSummary, sections: readonly ExampleSection[]): Promise<string> {
   const lines = describeFaithfulness(summary).map((line) => `<p>${escapeHtml(line)}</p>`);
+  const reviews = measuredReviews(sections);
+  const chart = reviews.length
+    ? svgFigure(
+        await renderSvg(faithfulnessSpec(reviews)),
+        'Each review: Kendall τ between attention and gradient × input, against the prediction change when the attention is permuted',
+        'Right: attention ranks the words as the gradient does; up: the prediction depends on where the attention goes. Attention that explains sits top right.',
+      )
+    : '';
+  const count = summary.reviews === 1 ? '1 review' : `${summary.reviews} reviews`;
   return (
     '<section id="faithfulness"><h2>Is attention explanation?</h2>' +
-    `<p class="note">Jain &amp; Wallace (NAACL 2019): ${summary.reviews} reviews, attention compared with ` +
+    `<p class="note">Jain &amp; Wallace (NAACL 2019): ${count}, attention compared with ` +
     'gradient × input importance, and the prediction under random permutations of the attention.</p>' +
-    `${lines.join('')}</section>`
+    `${chart}${lines.join('')}</section>`
   );
 }
 
 export interface AttentionHtmlOptions {
   readonly title?: string;
   readonly faithfulness?: FaithfulnessSummary;
+  readonly header?: RunHeader;
 }
 
 /** `attention.html`: the given sections of reviews (see `selectExamples`), words tinted by attention. */
-export function renderAttentionHtml(sections: readonly ExampleSection[], options: AttentionHtmlOptions = {}): string {
+export async function renderAttentionHtml(sections: readonly ExampleSection[], options: AttentionHtmlOptions = {}): Promise<string> {
   const title = options.title ?? 'Attention over reviews';
+  const links = [...sections, ...(options.faithfulness ? [{ id: 'faithfulness', title: 'Faithfulness' }] : [])];
   const body = [
     `<h1>${escapeHtml(title)}</h1>`,
-    navigation(sections),
+    renderHeader(options.header),
+    navigation(links),
     SHADING_NOTE,
     renderSections(sections, 'h2'),
-    options.faithfulness ? renderFaithfulness(options.faithfulness) : '',
+    options.faithfulness ? await renderFaithfulness(options.faithfulness, sections) : '',
   ];
   return page(title, body.join('\n'));
 }
 
-function svgFigure(svg: string, alt: string, caption = ''): string {
+/** The facts a reader looks for first, at the top of every page about a run. */
+export interface RunHeader {
+  readonly runName: string;
+  readonly runId?: string;
+  /** When the run started, ms since the epoch. */
+  readonly startTime?: number;
+  /** The dataset plugin, e.g. `imdb`. */
+  readonly dataset?: string;
+  readonly splits?: { readonly train: number; readonly validation: number; readonly test: number };
+  readonly testAccuracy?: number;
+  readonly testMacroF1?: number;
+  readonly bestEpoch?: number;
+  readonly epochsRun?: number;
+  readonly trainSeconds?: number;
+  readonly backend?: string;
+}
+
+const percent = (value: number): string => `${(100 * value).toFixed(2)}%`;
+
+/** `1 h 02 min`, `3 min 07 s`, `42.0 s`. */
+export function formatSeconds(seconds: number): string {
+  if (seconds < 60) return `${seconds.toFixed(1)} s`;
+  const whole = Math.round(seconds);
+  const [hours, minutes, rest] = [Math.floor(whole / 3600), Math.floor((whole % 3600) / 60), whole % 60];
+  return hours > 0 ? `${hours} h ${String(minutes).padStart(2, '0')} min` : `${minutes} min ${String(rest).padStart(2, '0')} s`;
+}
+
+/** The header's facts as label → value, those known only; also used by the terminal and `compare`. */
+export function headerFacts(header: RunHeader): [string, string][] {
+  const facts: [string, string | undefined][] = [
+    ['run', header.runName],
+    ['run id', header.runId],
+    ['date (UTC)', header.startTime === undefined ? undefined : new Date(header.startTime).toISOString().slice(0, 16).replace('T', ' ')],
+    ['dataset', header.dataset],
+    [
+      'train / validation / test',
+      header.splits ? [header.splits.train, header.splits.validation, header.splits.test].map((count) => count.toLocaleString('en-US')).join(' / ') : undefined,
+    ],
+    ['test accuracy', header.testAccuracy === undefined ? undefined : percent(header.testAccuracy)],
+    ['test macro-F1', header.testMacroF1 === undefined ? undefined : header.testMacroF1.toFixed(4)],
+    ['best epoch', header.bestEpoch === undefined ? undefined : String(header.bestEpoch)],
+    ['epochs run', header.epochsRun === undefined ? undefined : String(header.epochsRun)],
+    ['training time', header.trainSeconds === undefined ? undefined : formatSeconds(header.trainSeconds)],
+    ['backend', header.backend],
+  ];
+  return facts.filter((fact): fact is [string, string] => fact[1] !== undefined);
+}
+
+function renderHeader(header: RunHeader | undefined): string {
+  if (!header) return '';
+  const items = headerFacts(header).map(([label, value]) => `<div><dt>${escapeHtml(label)}</dt><dd>${escapeHtml(value)}</dd></div>`);
+  return `<dl class="facts" id="summary">${items.join('')}</dl>`;
+}
+
+function number(value: number, digits = 3): string {
+  return Number.isFinite(value) ? value.toFixed(digits) : '–';
+}
+
+/** Counts with the row share under each, the cell tinted by the share. */
+function confusionTable(metrics: ClassificationMetrics): string {
+  const head = `<tr><th>true \\ predicted</th>${metrics.classes.map((name) => `<th>${escapeHtml(name)}</th>`).join('')}<th>total</th></tr>`;
+  const rows = metrics.confusion.map((row, truth) => {
+    const cells = row.map((count, predicted) => {
+      const share = metrics.confusionNormalized[truth][predicted];
+      const color = truth === predicted ? '47,133,90' : '197,48,48';
+      return `<td class="cell" style="background:rgba(${color},${(0.6 * share).toFixed(3)})">${count.toLocaleString('en-US')}<br><small>${(100 * share).toFixed(1)}%</small></td>`;
+    });
+    const total = row.reduce((sum, count) => sum + count, 0);
+    return `<tr><th>${escapeHtml(metrics.classes[truth])}</th>${cells.join('')}<td>${total.toLocaleString('en-US')}</td></tr>`;
+  });
+  return `<table class="confusion" id="confusion-matrix"><thead>${head}</thead><tbody>${rows.join('')}</tbody></table>`;
+}
+
+function classTable(metrics: ClassificationMetrics): string {
+  const head = '<tr><th>class</th><th>precision</th><th>recall</th><th>F1</th><th>reviews</th></tr>';
+  const rows = metrics.perClass.map(
+    (score) => `<tr><th>${escapeHtml(score.name)}</th><td>${number(score.precision)}</td><td>${number(score.recall)}</td><td>${number(score.f1)}</td><td>${score.support.toLocaleString('en-US')}</td></tr>`,
+  );
+  const macro = `<tr><th>macro average</th><td></td><td></td><td>${number(metrics.macroF1)}</td><td>${metrics.total.toLocaleString('en-US')}</td></tr>`;
+  return `<table id="class-scores"><thead>${head}</thead><tbody>${rows.join('')}${macro}</tbody></table>`;
+}
+
+async function diagnosticsSection(metrics: ClassificationMetrics): Promise<string> {
+  const curves = metrics.binary
+    ? svgFigure(
+        await renderSvg(rocPrSpec(metrics.binary)),
+        `ROC curve (AUC ${number(metrics.binary.rocAuc)}) and precision–recall curve (AP ${number(metrics.binary.prAuc)})`,
+        `ROC AUC ${number(metrics.binary.rocAuc)} · PR AUC (average precision) ${number(metrics.binary.prAuc)}; the dashed diagonal is a classifier that guesses.`,
+      )
+    : '';
+  const reliability = svgFigure(
+    await renderSvg(calibrationSpec(metrics.calibration)),
+    `Reliability diagram, expected calibration error ${number(metrics.calibration.ece)}`,
+    'Bars: share of right predictions per bin of the predicted class probability; dots: the bin’s mean probability (size: reviews). On the dashed diagonal the probabilities can be taken at their word.',
+  );
+  return [
+    '<section id="diagnostics"><h2>Test split: how the classifier does</h2>',
+    `<p class="note">${metrics.total.toLocaleString('en-US')} test reviews scored once with the best epoch; accuracy ${percent(metrics.accuracy)}, macro-F1 ${number(metrics.macroF1, 4)}.</p>`,
+    '<h3>Confusion matrix</h3><p class="note">Rows: true class; columns: predicted. Each cell: the count and its share of the row.</p>',
+    confusionTable(metrics),
+    '<h3>Per class</h3>',
+    classTable(metrics),
+    curves,
+    '<h3>Calibration</h3>',
+    reliability,
+    '</section>',
+  ].join('\n');
+}
+
+export function svgFigure(svg: string, alt: string, caption = ''): string {
   // As images, the SVGs keep their own id namespaces: vega numbers clip paths from 1 in every
   // render, and inlined charts would clip each other.
   const source = `data:image/svg+xml;base64,${Buffer.from(svg).toString('base64')}`;
@@ -231,11 +374,16 @@ export interface RunReportInput {
   /** Reviews to show, usually `selectExamples(scoredValidationReviews)`. */
   readonly examples: readonly ExampleSection[];
   readonly faithfulness?: FaithfulnessSummary;
+  /** The header's facts; `runName` alone when absent. */
+  readonly header?: RunHeader;
+  /** The test split's diagnostics: confusion matrix, per-class scores, curves, calibration. */
+  readonly classification?: ClassificationMetrics;
 }
 
-/** `report.html`: learning curves, entropy histograms, attention examples, faithfulness, config. */
+/** `report.html`: summary, test diagnostics, learning curves, entropy, attention examples, faithfulness, config. */
 export async function renderRunReport(input: RunReportInput): Promise<string> {
   const links = [
+    ...(input.classification ? [{ id: 'diagnostics', title: 'Test diagnostics' }] : []),
     { id: 'curves', title: 'Learning curves' },
     { id: 'entropy', title: 'Attention entropy' },
     { id: 'examples', title: 'Attention examples' },
@@ -244,7 +392,9 @@ export async function renderRunReport(input: RunReportInput): Promise<string> {
   ];
   const body = [
     `<h1>Run ${escapeHtml(input.runName)}</h1>`,
+    renderHeader(input.header ?? { runName: input.runName }),
     navigation(links),
+    input.classification ? await diagnosticsSection(input.classification) : '',
     '<section id="curves"><h2>Learning curves</h2>',
     svgFigure(await learningCurvesSvg(input.history), 'Train and validation loss and accuracy per epoch'),
     '</section>',
@@ -253,7 +403,7 @@ export async function renderRunReport(input: RunReportInput): Promise<string> {
     SHADING_NOTE,
     renderSections(input.examples, 'h3'),
     '</section>',
-    input.faithfulness ? renderFaithfulness(input.faithfulness) : '',
+    input.faithfulness ? await renderFaithfulness(input.faithfulness, input.examples) : '',
     `<section id="config"><h2>Config</h2><pre>${escapeHtml(input.config)}</pre></section>`,
   ];
   return page(`Run ${input.runName}`, body.join('\n'));

@@ -2,7 +2,7 @@
  * Attention in the terminal: words shaded by weight with ANSI 256-colour backgrounds, or, when
  * colour is off (NO_COLOR, or output that is not a TTY), the top words marked `word[0.42]`.
  */
-import { exampleEntropy, formatWeight, isCorrect, topAttended } from './examples.js';
+import { cutNote, exampleEntropy, formatWeight, isCorrect, topAttended, topWords } from './examples.js';
 import type { AttentionExample } from './examples.js';
 import { describeFaithfulness } from './faithfulness.js';
 import type { FaithfulnessSummary } from './faithfulness.js';
@@ -84,10 +84,10 @@ export function shadeText(tokens: readonly string[], weights: ArrayLike<number>,
   return wrap(shadedWords(tokens, weights, options), options.width ?? 100);
 }
 
-/** `wonderful 0.421 · superb 0.103 · …`, heaviest first. */
+/** `wonderful 0.421 · superb 0.103 (×2) · …`: each word once, its weights summed, heaviest first. */
 export function formatTopWords(tokens: readonly string[], weights: ArrayLike<number>, k = DEFAULT_TOP_K): string {
-  return topAttended(tokens, weights, k)
-    .map((entry) => `${printable(entry.token)} ${formatWeight(entry.weight)}`)
+  return topWords(tokens, weights, k)
+    .map((word) => `${printable(word.token)} ${formatWeight(word.weight)}${word.count > 1 ? ` (×${word.count})` : ''}`)
     .join(' · ');
 }
 
@@ -103,6 +103,8 @@ export function formatExplanation(example: AttentionExample, options: TerminalOp
     `top words: ${formatTopWords(example.tokens, example.weights, options.topK)}`,
     shadeText(example.tokens, example.weights, options),
   ];
+  const cut = cutNote(example);
+  if (cut) lines.push(`[… ${cut}: the model read no further]`);
   example.heads?.forEach((weights, head) => {
     lines.push(`head ${head + 1}: ${formatTopWords(example.tokens, weights, options.topK)}`);
   });

@@ -2,7 +2,7 @@
  * One experiment, end to end: resolved config → container → data → model → training → test
  * evaluation → tracking and report. `attnlab run` is a thin layer over `runExperiment`.
  */
-import { dirname } from 'node:path';
+import { dirname, join } from 'node:path';
 import type * as tfjs from '@tensorflow/tfjs';
 import type { Container } from 'inversify';
 import { stringify } from 'yaml';
@@ -47,6 +47,9 @@ export interface RunResult {
   readonly bestEpoch: number;
   readonly testAccuracy: number;
   readonly testLoss: number;
+  readonly testMacroF1: number;
+  /** Where `report.html` was written: a local path (file store) or the run's artifact path. */
+  readonly reportPath: string;
 }
 
 /** Validates the config (nothing is written when it is wrong), then runs it. */
@@ -58,6 +61,7 @@ export async function runExperiment(file: string, overrides: readonly Override[]
 export async function runResolved(config: ResolvedConfig, container: Container, configDir: string, options: RunOptions): Promise<RunResult> {
   const { tf, backend } = await selectBackend(config.backend);
   options.log(`compute backend: ${backend}`);
+  const startTime = Date.now();
   const tracker = await openTracker({
     uri: config.tracking.uri,
     experiment: config.tracking.experiment,
@@ -70,7 +74,7 @@ export async function runResolved(config: ResolvedConfig, container: Container, 
   const stop = interruption({ onSignal: (name) => options.log(`${name} received: stopping after the current batch; the run will be marked KILLED`) });
   const stopHeartbeat = startHeartbeat(tracker);
   try {
-    const result = await trainAndTest(tf, backend, config, container, configDir, tracker, options, stop.signal);
+    const result = await trainAndTest(tf, backend, config, container, configDir, tracker, { ...options, startTime }, stop.signal);
     stop.signal.throwIfAborted();
     stopHeartbeat();
     await tracker.end('FINISHED');
@@ -97,7 +101,7 @@ async function trainAndTest(
   container: Container,
   configDir: string,
   tracker: Tracker,
-  options: RunOptions,
+  options: RunOptions & { readonly startTime: number },
   signal: AbortSignal,
 ): Promise<RunResult> {
   await tracker.logParams(flattenParams(config));
@@ -105,7 +109,17 @@ async function trainAndTest(
   const loading = performance.now();
   const data = await loadData(config, container, configDir, options);
   signal.throwIfAborted();
-  await tracker.logMetrics({ oov_rate: data.oovRate, vocabulary_size: data.vocabulary.length, data_seconds: (performance.now() - loading) / 1000 }, 0);
+  await tracker.logMetrics(
+    {
+      oov_rate: data.oovRate,
+      vocabulary_size: data.vocabulary.length,
+      data_seconds: (performance.now() - loading) / 1000,
+      train_reviews: data.train.labels.length,
+      validation_reviews: data.validation.labels.length,
+      test_reviews: data.test.labels.length,
+    },
+    0,
+  );
   const built = await buildModel(tf, config, container, { vectors: data.embeddings, dim: data.dim, trainable: data.trainable }, data.labels.length);
   try {
     return await trainBuilt(tf, backend, config, data, built, tracker, options, signal);
@@ -121,7 +135,7 @@ async function trainBuilt(
   data: LoadedData,
   { model, optimizer, regularizers, embeddings }: BuiltModel,
   tracker: Tracker,
-  options: RunOptions,
+  options: RunOptions & { readonly startTime: number },
   signal: AbortSignal,
 ): Promise<RunResult> {
   const reporter = new RunReporter(config, data, tracker);
@@ -142,16 +156,27 @@ async function trainBuilt(
     },
   });
   const scoring = performance.now();
-  const test = evaluate(tf, model, data.test, { batchSize: config.train.eval_batch_size, maxLength: config.train.max_length });
-  const best = trained.epochs[trained.bestEpoch - 1];
+  const test = evaluate(tf, model, data.test, {
+    batchSize: config.train.eval_batch_size,
+    maxLength: config.train.max_length,
+    progress: options.progress,
+    label: `scoring the test split (epoch ${trained.bestEpoch})`,
+  });
   const testSeconds = (performance.now() - scoring) / 1000;
   signal.throwIfAborted();
-  await tracker.logMetrics({ test_accuracy: test.accuracy, test_loss: test.loss, best_epoch: trained.bestEpoch, best_val_accuracy: best?.validation.accuracy ?? Number.NaN, train_seconds: trained.epochs.reduce((sum, epoch) => sum + epoch.seconds, 0), test_seconds: testSeconds }, trained.bestEpoch);
-  options.log(`test accuracy ${(100 * test.accuracy).toFixed(2)}% (best epoch ${trained.bestEpoch} on validation)`);
+  const best = trained.epochs[trained.bestEpoch - 1];
+  const trainSeconds = trained.epochs.reduce((sum, epoch) => sum + epoch.seconds, 0);
+  await tracker.logMetrics({ test_accuracy: test.accuracy, test_loss: test.loss, best_epoch: trained.bestEpoch, best_val_accuracy: best?.validation.accuracy ?? Number.NaN, train_seconds: trainSeconds, test_seconds: testSeconds }, trained.bestEpoch);
   const reporting = performance.now();
   await saveCheckpoint(tracker, model, data, embeddings);
-  await reporter.writeReport(test, tf, model);
+  const facts = { runId: tracker.runId, startTime: options.startTime, backend, bestEpoch: trained.bestEpoch, epochsRun: trained.epochs.length, trainSeconds };
+  const classification = await reporter.writeReport(test, tf, model, facts, options.progress);
   await tracker.logMetrics({ report_seconds: (performance.now() - reporting) / 1000 }, trained.bestEpoch);
+  options.log(
+    `test accuracy ${(100 * test.accuracy).toFixed(2)}%, macro-F1 ${classification.macroF1.toFixed(4)}` +
+      `${classification.binary ? `, ROC AUC ${classification.binary.rocAuc.toFixed(4)}` : ''} (best epoch ${trained.bestEpoch} on validation)`,
+  );
+  const reportPath = tracker.artifactDir ? join(tracker.artifactDir, 'report.html') : `report.html in the artifacts of run ${tracker.runId}`;
   return {
     runId: tracker.runId,
     experimentId: tracker.experimentId,
@@ -162,6 +187,8 @@ async function trainBuilt(
     bestEpoch: trained.bestEpoch,
     testAccuracy: test.accuracy,
     testLoss: test.loss,
+    testMacroF1: classification.macroF1,
+    reportPath,
   };
 }
 

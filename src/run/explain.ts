@@ -7,11 +7,13 @@ import type * as tfjs from '@tensorflow/tfjs';
 import { encodeWithVocabulary } from '../data/prepare.js';
 import { iterateBatches, type EncodedSplit } from '../data/batches.js';
 import { tokenize } from '../data/tokenize.js';
-import type { Example, Model, Tf } from '../plugin-api.js';
+import type { Example, Model, ProgressReporter, Tf } from '../plugin-api.js';
 import type { AttentionExample } from '../report/examples.js';
 import { gradientTimesInput, kendallTauB, permutationSensitivity, summarizeFaithfulness, type FaithfulnessSummary, type ReviewFaithfulness } from '../report/faithfulness.js';
 import { argMax, batchTensors } from '../train/evaluate.js';
 import { loadCorpus } from './evaluate-run.js';
+import type { RunHeader } from '../report/html.js';
+import { readRunFolder, runFolderOf, runHeaderOf } from '../report/run-folder.js';
 import { restoreRun } from './restore.js';
 
 export interface ExplainOptions {
@@ -21,10 +23,13 @@ export interface ExplainOptions {
   readonly examples: number;
   /** Random permutations of the attention per review. */
   readonly permutations: number;
+  readonly progress?: ProgressReporter;
 }
 
 export interface Explanation {
   readonly name: string;
+  /** The run's facts for a page's header, when its tracking folder is at hand. */
+  readonly header?: RunHeader;
   readonly labels: readonly string[];
   readonly examples: readonly AttentionExample[];
   readonly faithfulness: FaithfulnessSummary;
@@ -43,8 +48,11 @@ export async function explainRun(reference: string, options: ExplainOptions): Pr
       maxLength: config.train.max_length,
       permutations: options.permutations,
       seed: config.seed,
+      progress: options.progress,
     });
-    return { name: config.name, labels: checkpoint.manifest.labels, ...explained };
+    const folder = runFolderOf(run.artifactDir);
+    const header = folder ? runHeaderOf(await readRunFolder(folder)) : { runName: config.name };
+    return { name: config.name, header, labels: checkpoint.manifest.labels, ...explained };
   } finally {
     run.built.dispose();
   }
@@ -56,6 +64,8 @@ export interface ExplainSettings {
   readonly maxLength: number;
   readonly permutations: number;
   readonly seed: number;
+  /** Shows the reviews measured so far. */
+  readonly progress?: ProgressReporter;
 }
 
 /** Each review's attention and prediction, with both faithfulness checks (label −1: unknown). */
@@ -69,6 +79,7 @@ export async function explainReviews(
   const scored = scoreReviews(tf, model, encoded);
   const examples: AttentionExample[] = [];
   const checks: ReviewFaithfulness[] = [];
+  const task = settings.progress?.start('faithfulness (gradients, permutations)', reviews.length, 'reviews');
   for (const [index, review] of reviews.entries()) {
     const { probabilities, attention, headAttention, importance } = scored[index];
     const predicted = argMax(probabilities);
@@ -84,9 +95,11 @@ export async function explainReviews(
       }),
     };
     checks.push(faithfulness);
+    const tokens = tokenize(review.text);
     examples.push({
       id: review.id,
-      tokens: tokenize(review.text).slice(0, attention.length),
+      tokens: tokens.slice(0, attention.length),
+      fullLength: tokens.length,
       weights: attention,
       heads: headAttention,
       predicted: settings.labels[predicted],
@@ -94,7 +107,9 @@ export async function explainReviews(
       label: review.label >= 0 ? settings.labels[review.label] : undefined,
       faithfulness,
     });
+    task?.tick(1);
   }
+  task?.done();
   return { examples, faithfulness: summarizeFaithfulness(checks) };
 }
 

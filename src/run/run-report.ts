@@ -6,15 +6,29 @@ import { stringify } from 'yaml';
 import type { ResolvedConfig } from '../config/types.js';
 import type { PreparedData } from '../data/prepare.js';
 import { tokenize } from '../data/tokenize.js';
-import type { Example, Model, Tf } from '../plugin-api.js';
+import type { Example, Model, ProgressReporter, Tf } from '../plugin-api.js';
 import { entropyAcrossEpochsSvg, entropyHistogramSvg, type EpochMetrics } from '../report/charts.js';
 import { entropyMetrics, reviewEntropies, summarizeEpochEntropy, type EpochEntropy } from '../report/entropy.js';
 import { selectExamples, type AttentionExample } from '../report/examples.js';
-import { renderAttentionHtml, renderRunReport } from '../report/html.js';
+import { renderAttentionHtml, renderRunReport, type RunHeader } from '../report/html.js';
+import { classificationMetrics, classificationMetricValues } from '../report/metrics.js';
 import type { Tracker } from '../tracking/tracker.js';
 import { explainReviews } from './explain.js';
 import { argMax, type Evaluation } from '../train/evaluate.js';
 import type { EpochResult } from '../train/trainer.js';
+
+/** What the report's header says about the run, beyond what the reporter saw itself. */
+export interface RunFacts {
+  readonly runId: string;
+  readonly startTime: number;
+  readonly backend: string;
+  readonly bestEpoch: number;
+  readonly epochsRun: number;
+  readonly trainSeconds: number;
+}
+
+/** Artifact holding every epoch's entropy summaries, read back by `attnlab compare`. */
+export const ENTROPY_ARTIFACT = 'attention/entropy-by-epoch.json';
 
 /** Random permutations of the attention per shown review, for the report's faithfulness check. */
 const REPORT_PERMUTATIONS = 50;
@@ -64,23 +78,43 @@ export class RunReporter {
   }
 
   /**
-   * Logs the combined entropy figure, `attention.html` and `report.html`, with the faithfulness
-   * checks (gradient × input, permutations) measured on the reviews shown.
+   * Logs the test split's diagnostics as metrics, then the combined entropy figure,
+   * `attention.html` and `report.html`, with the faithfulness checks (gradient × input,
+   * permutations) measured on the reviews shown. Returns the diagnostics.
    */
-  async writeReport(test: Evaluation, tf: Tf, model: Model): Promise<void> {
+  async writeReport(test: Evaluation, tf: Tf, model: Model, facts: RunFacts, progress?: ProgressReporter) {
+    const classification = classificationMetrics(test.probabilities, this.data.test.labels, this.data.labels);
+    await this.tracker.logMetrics(classificationMetricValues(classification, 'test'), facts.bestEpoch);
     const selected = selectExamples(this.testExamples(test));
     const shownIds = new Set(selected.flatMap((section) => section.examples.map((example) => example.id)));
     const explained = await explainReviews(
       tf,
       model,
       this.data.corpus.test.filter((example) => shownIds.has(example.id)),
-      { vocabulary: this.data.vocabulary, labels: this.data.labels, maxLength: this.config.train.max_length, permutations: REPORT_PERMUTATIONS, seed: this.config.seed },
+      { vocabulary: this.data.vocabulary, labels: this.data.labels, maxLength: this.config.train.max_length, permutations: REPORT_PERMUTATIONS, seed: this.config.seed, progress },
     );
     const byId = new Map(explained.examples.map((example) => [example.id, example]));
     const sections = selected.map((section) => ({ ...section, examples: section.examples.map((example) => byId.get(example.id) ?? example) }));
     const { faithfulness } = explained;
+    const header: RunHeader = {
+      runName: this.config.name,
+      runId: facts.runId,
+      startTime: facts.startTime,
+      dataset: this.config.data.type,
+      splits: { train: this.data.train.labels.length, validation: this.data.validation.labels.length, test: this.data.test.labels.length },
+      testAccuracy: test.accuracy,
+      testMacroF1: classification.macroF1,
+      bestEpoch: facts.bestEpoch,
+      epochsRun: facts.epochsRun,
+      trainSeconds: facts.trainSeconds,
+      backend: facts.backend,
+    };
+    const task = progress?.start('writing the report (charts, pages)', 4, 'files');
+    await this.tracker.logArtifact(ENTROPY_ARTIFACT, JSON.stringify(this.entropyByEpoch));
     await this.tracker.logArtifact('attention/entropy-by-epoch.svg', await entropyAcrossEpochsSvg(this.entropyByEpoch));
-    await this.tracker.logArtifact('attention.html', renderAttentionHtml(sections, { title: `Attention of ${this.config.name} on test reviews`, faithfulness }));
+    task?.tick(2);
+    await this.tracker.logArtifact('attention.html', await renderAttentionHtml(sections, { title: `Attention of ${this.config.name} on test reviews`, faithfulness, header }));
+    task?.tick(1);
     const report = await renderRunReport({
       runName: this.config.name,
       config: stringify(this.config),
@@ -88,12 +122,17 @@ export class RunReporter {
       entropyByEpoch: this.entropyByEpoch,
       examples: sections,
       faithfulness,
+      header,
+      classification,
     });
     await this.tracker.logArtifact('report.html', report);
+    task?.tick(1);
+    task?.done();
     await this.tracker.logMetrics(
       { faithfulness_kendall_tau_median: faithfulness.kendallTau.p50, faithfulness_permutation_delta_median: faithfulness.medianDelta.p50 },
       this.history.length,
     );
+    return classification;
   }
 
   private testExamples(test: Evaluation): AttentionExample[] {
@@ -103,9 +142,11 @@ export class RunReporter {
       const probabilities = test.probabilities.subarray(index * classes, (index + 1) * classes);
       const predicted = argMax(probabilities);
       const weights = test.attention[index];
+      const tokens = tokenize(example.text);
       return {
         id: example.id,
-        tokens: tokenize(example.text).slice(0, weights.length),
+        tokens: tokens.slice(0, weights.length),
+        fullLength: tokens.length,
         weights,
         predicted: labels[predicted],
         probability: probabilities[predicted],

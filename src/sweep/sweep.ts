@@ -10,6 +10,7 @@ import { displayPath, type Override } from '../config/load.js';
 import { UsageError } from '../errors.js';
 import { deathOf, staleAfterMs } from '../tracking/heartbeat.js';
 import { flattenParams } from '../tracking/run-record.js';
+import { sweepComparisonPage } from '../report/compare.js';
 import { openSweepLedger, type RunRecord, type SweepLedger } from './ledger.js';
 import { planSweep, type PlannedTrial, type SweepPlan } from './plan.js';
 import { runTrials } from './runner.js';
@@ -207,7 +208,9 @@ export async function runSweep(file: string, overrides: readonly Override[], opt
   const after = (await readState(plan, options)).views;
   const summary = summarize(plan, after, overrides);
   await ledger.writeArtifact('summary.csv', summary.csv);
-  await ledger.writeArtifact('summary.md', summary.markdown);
+  const comparison = await sweepComparisonPage(parentRunId, plan.trials[0]?.config.tracking.uri).catch(() => undefined);
+  if (comparison) await ledger.writeArtifact('compare.html', comparison);
+  await ledger.writeArtifact('summary.md', comparison ? `${summary.markdown}\n[Compare the trials](compare.html) · \`attnlab compare ${parentRunId}\`\n` : summary.markdown);
   const complete = after.every((view) => view.state === 'done');
   if ((!distributed && runningElsewhere === 0) || complete) {
     await ledger.end(parentRunId, options.signal.aborted ? 'KILLED' : complete ? 'FINISHED' : 'FAILED', failures.length ? `${failures.length} trial(s) failed` : undefined);

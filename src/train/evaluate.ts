@@ -1,6 +1,6 @@
 /** Runs a model over a split without training: loss, accuracy, and every review's attention. */
 import type * as tfjs from '@tensorflow/tfjs';
-import type { Model, Tf } from '../plugin-api.js';
+import type { Model, ProgressReporter, Tf } from '../plugin-api.js';
 import { iterateBatches, type Batch, type EncodedSplit } from '../data/batches.js';
 import { crossEntropy } from './loss.js';
 
@@ -16,6 +16,9 @@ export interface Evaluation {
 export interface EvaluateOptions {
   readonly batchSize: number;
   readonly maxLength: number;
+  /** Shows the reviews scored so far, under `label` (e.g. `scoring the test split`). */
+  readonly progress?: ProgressReporter;
+  readonly label?: string;
 }
 
 /** Tensors of one batch; the caller disposes them. */
@@ -34,6 +37,7 @@ export function evaluate(tf: Tf, model: Model, split: EncodedSplit, options: Eva
   const attention: Float32Array[] = new Array(count);
   let lossSum = 0;
   let correct = 0;
+  const task = options.progress?.start(options.label ?? 'scoring', count, 'reviews');
   for (const batch of iterateBatches(split, { batchSize: options.batchSize, maxLength: options.maxLength, shuffle: false, seed: 0, bucketByLength: true })) {
     const [batchLoss, batchProbabilities, weights] = tf.tidy(() => {
       const { ids, mask, labels } = batchTensors(tf, batch);
@@ -55,7 +59,9 @@ export function evaluate(tf: Tf, model: Model, split: EncodedSplit, options: Eva
       if (argMax(rowProbabilities) === batch.labels[row]) correct++;
       attention[example] = weightValues.slice(row * batch.time, row * batch.time + batch.lengths[row]);
     }
+    task?.tick(batch.size);
   }
+  task?.done();
   return { loss: count ? lossSum / count : Number.NaN, accuracy: count ? correct / count : Number.NaN, probabilities, attention };
 }
 

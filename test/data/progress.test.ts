@@ -1,6 +1,6 @@
 import test from 'ava';
 import { Writable } from 'node:stream';
-import { createProgress, formatCount, formatDuration } from '../../src/progress.js';
+import { createProgress, formatAmount, formatCount, formatDuration } from '../../src/progress.js';
 
 function fakeStream(isTTY: boolean): { stream: Writable & { isTTY: boolean; columns: number }; output: () => string } {
   let written = '';
@@ -18,12 +18,26 @@ test('on a TTY: one redrawn line with percent, count, rate, ETA and status', (t)
   bar.status('loss 0.25');
   const line = output().split('\r').at(-1) ?? '';
   t.regex(line, /downloading +50%/);
-  t.regex(line, /500\/1\.0k B/);
+  t.regex(line, /500 B\/1\.0 kB/);
   t.regex(line, /227 B\/s/);
   t.regex(line, /ETA 0:02/);
   t.regex(line, /loss 0\.25/);
   bar.done();
   t.true(output().endsWith('\n'));
+  // The closing line replaces the bar and stays: no erase after it, so no blank line.
+  const closing = output().split('\r').at(-1) ?? '';
+  t.regex(closing, /^\x1b\[2Kdownloading: 500 B in 2\.2 s {2}loss 0\.25\n$/);
+});
+
+test('a bar left unfinished is erased when the process exits, a finished one is not', (t) => {
+  const { stream, output } = fakeStream(true);
+  const before = process.listenerCount('exit');
+  const bar = createProgress({ stream, now: () => 0 }).start('epoch 1/3', 10, 'reviews');
+  t.is(process.listenerCount('exit'), before + 1);
+  process.listeners('exit').at(-1)?.call(process, 0);
+  t.true(output().endsWith('\r\x1b[2K'));
+  bar.done();
+  t.is(process.listenerCount('exit'), before);
 });
 
 test('not a TTY: a start line, no bar characters, a closing line', (t) => {
@@ -66,4 +80,8 @@ test('counts and durations are short', (t) => {
   t.is(formatDuration(75), '1:15');
   t.is(formatDuration(3725), '1:02:05');
   t.is(formatDuration(Infinity), '?');
+  t.is(formatAmount(54_500_000, 'B'), '54.5 MB');
+  t.is(formatAmount(512, 'B'), '512 B');
+  t.is(formatAmount(1200, 'reviews'), '1.2k reviews');
+  t.is(formatAmount(7, ''), '7');
 });

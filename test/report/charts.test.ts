@@ -7,6 +7,7 @@ import {
   learningCurvesSvg,
 } from '../../src/report/charts.js';
 import { batchEntropy, summarizeEpochEntropy } from '../../src/report/entropy.js';
+import { demoReportInput } from '../../src/report/demo.js';
 
 /** Three reviews padded to 4: uniform over 2, one-hot, uniform over 4. */
 function epoch(index: number) {
@@ -65,4 +66,18 @@ test('the across-epochs figure has one small multiple per epoch and a trend pane
   t.true(count(svg, 'mark-rect role-mark') >= 3, 'a histogram per epoch');
   t.is(count(svg, 'mark-area role-mark'), 1, 'the p10–p90 band');
   t.is(count(svg, 'mark-line role-mark'), 1, 'the median line');
+});
+
+test('the entropy legend draws each swatch as its bars: log n hollow and dashed, H filled and solid', async (t) => {
+  const svg = await entropyHistogramSvg(demoReportInput(3, 1).entropyByEpoch[0]);
+  const legend = svg.slice(svg.indexOf('role-legend'));
+  const swatches = [...legend.matchAll(/<path transform="translate\(6,6\)"[^>]*>/g)].map((match) => match[0]);
+  t.is(swatches.length, 2);
+  const [attention, uniform] = swatches;
+  t.regex(uniform, /fill-opacity="0"/);
+  t.regex(uniform, /stroke-dasharray="4,2"/);
+  t.regex(attention, /fill-opacity="0\.75"/);
+  t.notRegex(attention, /stroke-dasharray="4/);
+  // The bars themselves, for the same two series.
+  t.regex(svg, /kind: log n[^"]*"[^>]*fill-opacity="0"[^>]*stroke-dasharray="4,2"/);
 });

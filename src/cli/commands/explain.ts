@@ -2,7 +2,7 @@ import { UsageError } from '../../errors.js';
 import { jsonOption, stringList, type CommandModule } from '../command.js';
 
 const command: CommandModule = {
-  usage: 'explain <run-id | run folder> [--text "…" ...] [--file reviews.txt] [--examples N] [--html out.html] [--json]',
+  usage: 'explain <run> [--text "…" ...] [--file F] [--examples N] [--top K] [--permutations K] [--html F] [--json]',
   help: `Shows where a trained model's attention goes. For each review: the prediction and its
 probability, the most attended words with their weights, and the review with each word shaded
 by its weight (plain weights with NO_COLOR or off a terminal). Then, "is attention explanation?"
@@ -40,18 +40,20 @@ how much the prediction moves when the attention is randomly permuted.
       texts: texts.length ? texts : undefined,
       examples: count('examples'),
       permutations: count('permutations'),
+      progress: (await import('../../progress.js')).createProgress({ plainLines: false }),
     });
     if (typeof values.html === 'string') {
       const { renderAttentionHtml } = await import('../../report/html.js');
       const section = { id: 'reviews', title: 'Reviews', description: `Attention of ${explanation.name}`, examples: explanation.examples };
-      await writeFile(values.html, renderAttentionHtml([section], { title: `Attention of ${explanation.name}`, faithfulness: explanation.faithfulness }));
+      await writeFile(values.html, await renderAttentionHtml([section], { title: `Attention of ${explanation.name}`, faithfulness: explanation.faithfulness, header: explanation.header }));
     }
     if (values.json) {
       process.stdout.write(`${JSON.stringify(explanation, (_, value: unknown) => (ArrayBuffer.isView(value) ? Array.from(value as Float32Array) : value), 2)}\n`);
       return 0;
     }
     const { formatExplanation, formatFaithfulnessSummary, useColor } = await import('../../report/terminal.js');
-    const options = { color: useColor(process.stdout), topK: count('top'), width: process.stdout.columns ?? 100 };
+    // A terminal that reports 0 columns (some CI ptys, a detached tmux) gets 100, as off a terminal.
+    const options = { color: useColor(process.stdout), topK: count('top'), width: process.stdout.columns || 100 };
     for (const example of explanation.examples) process.stdout.write(`${formatExplanation(example, options)}\n\n`);
     process.stdout.write(`${formatFaithfulnessSummary(explanation.faithfulness)}\n`);
     return 0;

@@ -7,7 +7,8 @@ const command: CommandModule = {
   help: `Writes <name>.ts, a commented, typed plugin of that kind that works as generated, and
 <name>.test.ts, its tests (ava), into --dir (default: the current folder), then prints the config
 lines that use it. Existing files are never overwritten.
-Kinds: ${PLUGIN_KINDS.join(', ')}. Names are kebab-case, e.g. scaled-dot.
+Kinds: ${PLUGIN_KINDS.join(', ')}.
+Names are kebab-case, e.g. scaled-dot.
 
   attnlab new plugin pooler scaled-dot --dir configs/`,
   options: { dir: { type: 'string' } },

@@ -5,7 +5,8 @@ import { jsonOption, stringList, type CommandModule } from '../command.js';
 const command: CommandModule = {
   usage: `plugins [kind] [--plugin file ...] [--json]`,
   help: `Lists every registered plugin by kind with its parameters: type, default and description,
-read from the plugins' own schemas. Kinds: ${PLUGIN_KINDS.join(', ')}.
+read from the plugins' own schemas.
+Kinds: ${PLUGIN_KINDS.join(', ')}.
 --plugin adds your own plugin files to the list.`,
   options: { ...jsonOption, plugin: { type: 'string', multiple: true } },
   async run({ positionals, values }) {

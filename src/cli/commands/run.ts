@@ -33,7 +33,10 @@ Exit codes: 0 done, 1 failed while running, 2 bad config or arguments, 130 SIGIN
       const history = epochs.map(({ validation, ...epoch }) => ({ ...epoch, valLoss: validation.loss, valAccuracy: validation.accuracy }));
       process.stdout.write(`${JSON.stringify({ ...summary, name: config.name, epochs: history }, null, 2)}\n`);
     } else {
-      process.stdout.write(`${result.config.name}: test accuracy ${(100 * result.testAccuracy).toFixed(2)}% · run ${result.runId}\n`);
+      process.stdout.write(
+        `${result.config.name}: test accuracy ${(100 * result.testAccuracy).toFixed(2)}%, macro-F1 ${result.testMacroF1.toFixed(4)} · run ${result.runId}\n` +
+          `report: ${result.reportPath}\n`,
+      );
     }
     return 0;
   },
