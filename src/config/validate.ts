@@ -12,6 +12,7 @@ import { createContainer, registryOf } from '../plugins/container.js';
 import { describe, isPlainObject, loadConfig, type ConfigData, type LoadedConfig, type Override } from './load.js';
 import { configSchema, type JsonSchema } from './schema.js';
 import type { ConfigFile, ResolvedConfig } from './types.js';
+import { checkPathName } from './names.js';
 import { joinPath } from './yaml-source.js';
 
 /** Loads, merges and validates a config file; throws ConfigError listing every problem. */
@@ -96,8 +97,16 @@ class ConfigValidator {
 
   async check(data: ConfigData): Promise<void> {
     this.checkSchema(configSchema, data, '');
+    this.checkName(data);
     await this.checkSlots(configSchema, data, '');
     if (this.problems.length > 0) throw new ConfigError(capProblems(sortByLocation(this.problems)));
+  }
+
+  /** The run name becomes the name of trial logs and report files: one plain path segment. */
+  private checkName(data: ConfigData): void {
+    if (typeof data.name !== 'string') return;
+    const reason = checkPathName(data.name);
+    if (reason) this.problems.push(new Problem({ code: 'bad-name', message: `name ${JSON.stringify(data.name)} ${reason}`, path: 'name', location: this.locate('name', 'value'), hint: 'use letters, digits, "-", "_" and "."' }));
   }
 
   /** Validates `value` (at `path`) with ajv, filling defaults, and records every error. */

@@ -22,6 +22,7 @@ Exit codes: 0 all trials finished, 1 a trial failed, 2 bad sweep file or config,
   options: { ...setOption, plan: { type: 'boolean' }, count: { type: 'boolean' }, trial: { type: 'string' }, shard: { type: 'string' } },
   async run({ positionals, values }) {
     if (positionals.length !== 1) throw new UsageError('sweep takes one sweep file: attnlab sweep configs/entropy-grid.yaml');
+    if (values.count && !values.plan) throw new UsageError('--count goes with --plan: attnlab sweep <sweep.yaml> --plan --count (it prints the number of trials, runs nothing)');
     const selection = parseSelection(values.trial as string | undefined, values.shard as string | undefined);
     const { parseOverrides } = await import('../../config/load.js');
     const overrides = parseOverrides(stringList(values.set));
