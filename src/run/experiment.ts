@@ -17,7 +17,10 @@ import type { Model, ProgressReporter, Tf } from '../plugin-api.js';
 import { buildPlugin } from '../plugins/container.js';
 import { buildModel, type BuiltModel } from './build.js';
 import { installSignalHandlers, standardTags, flattenParams } from '../tracking/run-record.js';
-import { openTracker, type Tracker } from '../tracking/tracker.js';
+import { openTracker, resolveTrackingTarget, type Tracker } from '../tracking/tracker.js';
+import { checkStoreWritable } from '../tracking/writable.js';
+import { checkTrainable } from './preflight.js';
+import { WriteGuardedTracker } from './guarded-tracker.js';
 import { checkpointFiles } from '../train/checkpoint.js';
 import { evaluate } from '../train/evaluate.js';
 import { train, type EpochResult } from '../train/trainer.js';
@@ -32,6 +35,8 @@ export interface RunOptions {
   readonly parentRunId?: string;
   /** Called once the run exists in the tracking store, before any training. */
   readonly onRunStarted?: (runId: string) => void | Promise<void>;
+  /** Opens the run in its store; `openTracker` by default (another store, or a failing one in tests). */
+  readonly openTracker?: typeof openTracker;
 }
 
 export interface RunResult {
@@ -53,46 +58,38 @@ export async function runExperiment(file: string, overrides: readonly Override[]
 }
 
 export async function runResolved(config: ResolvedConfig, container: Container, configDir: string, options: RunOptions): Promise<RunResult> {
+  // Everything that can fail on the user's input happens before the run exists in the store.
+  checkStoreWritable(resolveTrackingTarget(config.tracking.uri));
   const { tf, backend } = await selectBackend(config.backend);
   options.log(`compute backend: ${backend}`);
-  const tracker = await openTracker({
-    uri: config.tracking.uri,
-    experiment: config.tracking.experiment,
-    runName: config.name,
-    parentRunId: options.parentRunId,
-    tags: { ...(await standardTags({ runName: config.name, configHash: configHash(config), backend })), ...options.tags },
-  });
-  options.log(`run ${tracker.runId}${tracker.artifactDir ? ` → ${tracker.artifactDir}` : ''}`);
-  await options.onRunStarted?.(tracker.runId);
-  const disposeSignals = installSignalHandlers(tracker);
-  try {
-    const result = await trainAndTest(tf, backend, config, container, configDir, tracker, options);
-    await tracker.end('FINISHED');
-    return result;
-  } catch (error) {
-    await tracker.end('FAILED', error);
-    throw error;
-  } finally {
-    disposeSignals();
-  }
-}
-
-async function trainAndTest(
-  tf: Tf,
-  backend: string,
-  config: ResolvedConfig,
-  container: Container,
-  configDir: string,
-  tracker: Tracker,
-  options: RunOptions,
-): Promise<RunResult> {
-  await tracker.logParams(flattenParams(config));
-  await tracker.logArtifact('config.yaml', stringify(config));
   const data = await loadData(config, container, configDir, options);
-  await tracker.logMetrics({ oov_rate: data.oovRate, vocabulary_size: data.vocabulary.length }, 0);
+  checkTrainable(data);
   const built = await buildModel(tf, config, container, { vectors: data.embeddings, dim: data.dim, trainable: data.trainable }, data.labels.length);
   try {
-    return await trainBuilt(tf, backend, config, data, built, tracker, options);
+    const tracker = new WriteGuardedTracker(
+      await (options.openTracker ?? openTracker)({
+        uri: config.tracking.uri,
+        experiment: config.tracking.experiment,
+        runName: config.name,
+        parentRunId: options.parentRunId,
+        tags: { ...(await standardTags({ runName: config.name, configHash: configHash(config), backend })), ...options.tags },
+      }),
+    );
+    options.log(`run ${tracker.runId}${tracker.artifactDir ? ` → ${tracker.artifactDir}` : ''}`);
+    await options.onRunStarted?.(tracker.runId);
+    const disposeSignals = installSignalHandlers(tracker);
+    try {
+      await tracker.logParams(flattenParams(config));
+      await tracker.logArtifact('config.yaml', stringify(config));
+      await tracker.logMetrics({ oov_rate: data.oovRate, vocabulary_size: data.vocabulary.length }, 0);
+      const result = await trainBuilt(tf, backend, config, data, built, tracker, options);
+      await tracker.end('FINISHED');
+      return result;
+    } catch (error) {
+      throw await tracker.fail(error);
+    } finally {
+      disposeSignals();
+    }
   } finally {
     built.dispose();
   }
