@@ -1,8 +1,7 @@
 /** Validation of any attnlab file a user can name: run configs and sweep files. */
-import { readFileSync } from 'node:fs';
-import { parse } from 'yaml';
 import type { Override } from './load.js';
 import { resolveConfigFile } from './validate.js';
+import { readYamlFile } from './yaml-source.js';
 
 export async function validateFile(file: string, overrides: readonly Override[]): Promise<void> {
   const { looksLikeSweep, readSweepFile } = await import('../sweep/sweep-file.js');
@@ -16,9 +15,6 @@ export async function validateFile(file: string, overrides: readonly Override[])
 
 /** The file's data, or undefined when it cannot be read; the validator then reports why. */
 function parseQuietly(file: string): unknown {
-  try {
-    return parse(readFileSync(file, 'utf8'));
-  } catch {
-    return undefined;
-  }
+  const parsed = readYamlFile(file);
+  return 'problems' in parsed ? undefined : parsed.data;
 }

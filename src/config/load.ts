@@ -3,9 +3,8 @@
  * merge, lists replace), applies `--set` overrides, and keeps for every key where it was written.
  */
 import { dirname, isAbsolute, relative, resolve } from 'node:path';
-import { parse as parseYamlValue } from 'yaml';
 import { ConfigError, Problem, type SourceLocation } from '../errors.js';
-import { joinPath, readYamlFile, type EntrySource, type SourceMap } from './yaml-source.js';
+import { FORBIDDEN_KEYS, joinPath, parseYaml, readYamlFile, type EntrySource, type SourceMap } from './yaml-source.js';
 
 export type ConfigData = Record<string, unknown>;
 
@@ -46,6 +45,17 @@ export function parseOverrides(expressions: readonly string[]): Override[] {
     const location = { file: `--set ${text}` };
     const equals = text.indexOf('=');
     const path = equals < 0 ? '' : text.slice(0, equals).trim();
+    const forbidden = path.split('.').find((segment) => FORBIDDEN_KEYS.has(segment));
+    if (forbidden !== undefined) {
+      problems.push(
+        new Problem({
+          code: 'forbidden-key',
+          message: `the key "${forbidden}" is not allowed (it would reach the object prototype)`,
+          location,
+        }),
+      );
+      continue;
+    }
     if (equals < 0 || path === '' || path.split('.').some((segment) => segment === '')) {
       problems.push(
         new Problem({
@@ -57,13 +67,15 @@ export function parseOverrides(expressions: readonly string[]): Override[] {
       );
       continue;
     }
-    try {
-      overrides.push({ path, value: parseYamlValue(text.slice(equals + 1)), text });
-    } catch (error) {
-      problems.push(
-        new Problem({ code: 'override-syntax', message: `value is not valid YAML: ${(error as Error).message}`, path, location }),
-      );
+    const parsed = parseYaml(text.slice(equals + 1), location.file);
+    if ('problems' in parsed) {
+      for (const problem of parsed.problems) {
+        const message = problem.code === 'yaml-syntax' ? `value is not valid YAML: ${problem.message.replace(/^YAML syntax error: /, '')}` : problem.message;
+        problems.push(new Problem({ ...problem, code: problem.code === 'yaml-syntax' ? 'override-syntax' : problem.code, message, path, location }));
+      }
+      continue;
     }
+    overrides.push({ path, value: parsed.data, text });
   }
   if (problems.length > 0) throw new ConfigError(problems);
   return overrides;
@@ -100,6 +112,16 @@ function loadLayer(file: string, chain: readonly string[], state: MergeState, ex
     throw new ConfigError(problems);
   }
   const sources = relocate(parsed.sources, display);
+  if (parsed.empty) {
+    throw new ConfigError([
+      new Problem({
+        code: 'config-empty',
+        message: 'the config is empty: it has no keys, only blank lines or comments',
+        location: { file: display },
+        hint: 'write the settings to run, or extends: ./base.yaml to start from another config',
+      }),
+    ]);
+  }
   if (!isPlainObject(parsed.data)) {
     throw new ConfigError([
       new Problem({ code: 'not-a-mapping', message: 'a config must be a YAML mapping of keys to values', location: sources.get('')?.value }),
@@ -169,7 +191,7 @@ function applyOverrides(data: ConfigData, overrides: readonly Override[], state:
     let target: ConfigData = data;
     let failed = false;
     for (const [index, segment] of segments.slice(0, -1).entries()) {
-      const next = target[segment];
+      const next = Object.hasOwn(target, segment) ? target[segment] : undefined;
       if (next === undefined) target[segment] = {};
       else if (!isPlainObject(next)) {
         const parentPath = segments.slice(0, index + 1).join('.');

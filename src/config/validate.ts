@@ -12,6 +12,7 @@ import { createContainer, registryOf } from '../plugins/container.js';
 import { describe, isPlainObject, loadConfig, type ConfigData, type LoadedConfig, type Override } from './load.js';
 import { configSchema, type JsonSchema } from './schema.js';
 import type { ConfigFile, ResolvedConfig } from './types.js';
+import { checkPathName } from './names.js';
 import { joinPath } from './yaml-source.js';
 
 /** Loads, merges and validates a config file; throws ConfigError listing every problem. */
@@ -46,17 +47,44 @@ export async function validateLoaded(loaded: LoadedConfig, container: Container)
   return deepFreeze(data) as unknown as ResolvedConfig;
 }
 
+/** Added to every numeric property when a schema is compiled: finite numbers, safe integers. */
+const NUMBER_KEYWORD = 'x-attnlab-number';
+
 const ajv = new Ajv({ allErrors: true, useDefaults: true, strict: false, verbose: true });
 ajv.addKeyword({ keyword: SLOT_KEYWORD, schemaType: 'string' });
+ajv.addKeyword({
+  keyword: NUMBER_KEYWORD,
+  schemaType: 'string',
+  validate: (kind: string, data: unknown) => typeof data !== 'number' || (kind === 'integer' ? Number.isSafeInteger(data) : Number.isFinite(data)),
+});
 const compiled = new WeakMap<object, ValidateFunction>();
 
+/**
+ * Compiles `schema` (the core's or a plugin's) with the schema-wide number rule: NaN, ±Infinity
+ * (YAML's `.nan`, `.inf`, `1e400`) and integers beyond ±2^53 are refused in every numeric field,
+ * whatever bounds the field itself declares.
+ */
 function compile(schema: object): ValidateFunction {
   let validate = compiled.get(schema);
   if (!validate) {
-    validate = ajv.compile(schema);
+    validate = ajv.compile(withNumberRule(schema) as object);
     compiled.set(schema, validate);
   }
   return validate;
+}
+
+/** A copy of `schema` with {@link NUMBER_KEYWORD} beside every numeric `type`. */
+export function withNumberRule(schema: unknown): unknown {
+  if (Array.isArray(schema)) return schema.map(withNumberRule);
+  if (!isPlainObject(schema)) return schema;
+  const result: ConfigData = {};
+  for (const [key, value] of Object.entries(schema)) {
+    result[key] = key === 'default' || key === 'enum' || key === 'const' || key === 'examples' ? value : withNumberRule(value);
+  }
+  const types = Array.isArray(schema.type) ? schema.type : [schema.type];
+  if (types.includes('integer')) result[NUMBER_KEYWORD] = 'integer';
+  else if (types.includes('number')) result[NUMBER_KEYWORD] = 'number';
+  return result;
 }
 
 class ConfigValidator {
@@ -69,9 +97,17 @@ class ConfigValidator {
 
   async check(data: ConfigData): Promise<void> {
     this.checkSchema(configSchema, data, '');
+    this.checkName(data);
     await this.checkSlots(configSchema, data, '');
     if (this.problems.length === 0) await this.checkTracking(data);
-    if (this.problems.length > 0) throw new ConfigError(sortByLocation(this.problems));
+    if (this.problems.length > 0) throw new ConfigError(capProblems(sortByLocation(this.problems)));
+  }
+
+  /** The run name becomes the name of trial logs and report files: one plain path segment. */
+  private checkName(data: ConfigData): void {
+    if (typeof data.name !== 'string') return;
+    const reason = checkPathName(data.name);
+    if (reason) this.problems.push(new Problem({ code: 'bad-name', message: `name ${JSON.stringify(data.name)} ${reason}`, path: 'name', location: this.locate('name', 'value'), hint: 'use letters, digits, "-", "_" and "."' }));
   }
 
   /** What MLflow would refuse at run time: param keys (characters, 250 at most) and the tracking URI. */
@@ -202,6 +238,10 @@ class ConfigValidator {
       case 'exclusiveMinimum':
       case 'exclusiveMaximum':
         return this.valueProblem('out-of-range', path, `${String(found)} is out of range: must be ${String(params.comparison)} ${String(params.limit)}`);
+      case NUMBER_KEYWORD:
+        return typeof found === 'number' && Number.isFinite(found)
+          ? this.valueProblem('out-of-range', path, `${String(found)} is out of range: a whole number here must lie within ±${Number.MAX_SAFE_INTEGER}`)
+          : this.valueProblem('not-finite', path, `${String(found)} is not a finite number`);
       default:
         return this.valueProblem(`schema-${error.keyword}`, path, `${error.message ?? 'is not valid'}, found ${describe(found)}`);
     }
@@ -222,6 +262,15 @@ class ConfigValidator {
       current = dot < 0 ? '' : current.slice(0, dot);
     }
   }
+}
+
+/** At most this many problems are listed; the rest are counted. */
+export const MAX_PROBLEMS = 100;
+
+function capProblems(problems: readonly Problem[]): readonly Problem[] {
+  if (problems.length <= MAX_PROBLEMS) return problems;
+  const rest = problems.length - MAX_PROBLEMS;
+  return [...problems.slice(0, MAX_PROBLEMS), new Problem({ code: 'too-many-problems', message: `… and ${rest} more problem${rest === 1 ? '' : 's'}` })];
 }
 
 /** In file order, so the list reads top to bottom; problems without a line come last. */

@@ -114,7 +114,7 @@ export class VectorTable implements EmbeddingTable {
   }
 }
 
-const MAGIC = 'ATNEMB02';
+const MAGIC = 'ATNEMB03';
 
 /** `<cacheDir>/embeddings/<hash of the source id>.bin` */
 export function binaryCachePath(cacheDir: string, sourceId: string): string {
@@ -131,12 +131,16 @@ interface CacheShape {
   readonly slotCount: number;
 }
 
-const HEADER_BYTES = 28;
+const DIGEST_BYTES = 32;
+/** Magic, five u32 sizes, the SHA-256 of the source's identity, the SHA-256 of everything after the header. */
+const HEADER_BYTES = 28 + 2 * DIGEST_BYTES;
+const SOURCE_DIGEST_AT = 28;
+const CONTENT_DIGEST_AT = 28 + DIGEST_BYTES;
 
 /**
  * Byte offsets of the sections: the header (magic, u32 dim, size, id bytes, word bytes, slot
- * count), the source id, padding to 4, the word starts (i32 × size + 1), the slots (i32), the
- * words, padding to 4, then the float32 matrix.
+ * count, source digest, content digest), the source id, padding to 4, the word starts (i32 ×
+ * size + 1), the slots (i32), the words, padding to 4, then the float32 matrix.
  */
 function cacheLayout(shape: CacheShape) {
   const starts = align4(HEADER_BYTES + shape.idBytes);
@@ -150,6 +154,12 @@ function align4(offset: number): number {
   return offset + ((4 - (offset % 4)) % 4);
 }
 
+function sha256(...parts: readonly Uint8Array[]): Buffer {
+  const hash = createHash('sha256');
+  for (const part of parts) hash.update(part);
+  return hash.digest();
+}
+
 export async function writeBinaryCache(path: string, sourceId: string, table: VectorTable): Promise<void> {
   const id = Buffer.from(sourceId, 'utf8');
   const { bytes, starts, slots } = table.index;
@@ -159,11 +169,14 @@ export async function writeBinaryCache(path: string, sourceId: string, table: Ve
   header.write(MAGIC, 0, 'latin1');
   [shape.dim, shape.size, shape.idBytes, shape.wordBytes, shape.slotCount].forEach((value, i) => header.writeUInt32LE(value, 8 + 4 * i));
   const padding = (from: number, to: number) => Buffer.alloc(to - from);
-  const sections = [
-    header, id, padding(HEADER_BYTES + id.length, layout.starts),
+  const body = [
+    id, padding(HEADER_BYTES + id.length, layout.starts),
     bytesOf(starts), bytesOf(slots), bytes, padding(layout.words + bytes.length, layout.matrix),
     bytesOf(table.vectors.subarray(0, table.size * table.dim)),
   ];
+  sha256(id).copy(header, SOURCE_DIGEST_AT);
+  sha256(...body).copy(header, CONTENT_DIGEST_AT);
+  const sections = [header, ...body];
   await mkdir(dirname(path), { recursive: true });
   const temporary = `${path}.${process.pid}.tmp`;
   try {
@@ -178,34 +191,74 @@ function bytesOf(array: Int32Array | Float32Array): Uint8Array {
   return new Uint8Array(array.buffer, array.byteOffset, array.byteLength);
 }
 
-/** The cached table, or undefined when there is none for `sourceId` (or it is damaged, or of an older format). */
-export async function readBinaryCache(path: string, sourceId: string): Promise<VectorTable | undefined> {
+/** A cache file read back: its table, or why it cannot be used. */
+export type CacheInspection =
+  | { readonly state: 'valid'; readonly table: VectorTable }
+  | { readonly state: 'missing' }
+  | { readonly state: 'stale' | 'damaged'; readonly reason: string };
+
+/**
+ * Reads and verifies the cache file at `path` for `sourceId`: its format, its sizes, the digest
+ * of its source (a file built from another source is stale) and the digest of its content (a
+ * truncated, shifted or overwritten file is damaged). Only a verified table is returned.
+ */
+export async function inspectBinaryCache(path: string, sourceId: string): Promise<CacheInspection> {
   const read = await readFile(path).catch(() => undefined);
-  if (!read || read.length < HEADER_BYTES || read.toString('latin1', 0, 8) !== MAGIC) return undefined;
+  if (!read) return { state: 'missing' };
+  if (read.length < HEADER_BYTES) return { state: 'damaged', reason: `it has ${read.length} bytes, fewer than its ${HEADER_BYTES}-byte header` };
+  if (read.toString('latin1', 0, 8) !== MAGIC) return { state: 'stale', reason: `it is not of the current format ${MAGIC}` };
   // The sections are read in place as typed arrays, which need 4-byte alignment.
   const file = read.byteOffset % 4 === 0 ? read : Buffer.from(new Uint8Array(read).buffer);
   const [dim, size, idBytes, wordBytes, slotCount] = [8, 12, 16, 20, 24].map((at) => file.readUInt32LE(at));
   const layout = cacheLayout({ dim, size, idBytes, wordBytes, slotCount });
-  if (file.length !== layout.end || file.toString('utf8', layout.id, layout.id + idBytes) !== sourceId) return undefined;
+  if (file.length !== layout.end) return { state: 'damaged', reason: `expected ${layout.end} bytes from its header, found ${file.length}` };
+  const storedId = file.subarray(layout.id, layout.id + idBytes);
+  if (!sha256(storedId).equals(file.subarray(SOURCE_DIGEST_AT, SOURCE_DIGEST_AT + DIGEST_BYTES))) {
+    return { state: 'damaged', reason: 'the digest of its source identity does not match' };
+  }
+  if (storedId.toString('utf8') !== sourceId) {
+    return { state: 'stale', reason: `it was built from another source (${storedId.toString('utf8').slice(0, 120)})` };
+  }
+  if (!sha256(file.subarray(HEADER_BYTES)).equals(file.subarray(CONTENT_DIGEST_AT, CONTENT_DIGEST_AT + DIGEST_BYTES))) {
+    return { state: 'damaged', reason: 'the checksum of its content does not match (bytes changed, shifted or lost)' };
+  }
   const at = (section: number) => file.byteOffset + section;
   const starts = new Int32Array(file.buffer, at(layout.starts), size + 1);
   const slots = new Int32Array(file.buffer, at(layout.slots), slotCount);
-  if (starts[0] !== 0 || starts[size] !== wordBytes || slotCount < 2 * size || (slotCount & (slotCount - 1)) !== 0) return undefined;
+  if (starts[0] !== 0 || starts[size] !== wordBytes || slotCount < 2 * size || (slotCount & (slotCount - 1)) !== 0) {
+    return { state: 'damaged', reason: 'its word index is inconsistent' };
+  }
   const index = new WordIndex(file.subarray(layout.words, layout.words + wordBytes), starts, slots);
-  return new VectorTable(index, new Float32Array(file.buffer, at(layout.matrix), size * dim), dim);
+  return { state: 'valid', table: new VectorTable(index, new Float32Array(file.buffer, at(layout.matrix), size * dim), dim) };
 }
 
-/** Loads through the binary cache: a hit is one read; a miss parses the source and fills the cache. */
-export async function loadWithBinaryCache(cacheDir: string, sourceId: string, parse: () => Promise<VectorTable>): Promise<VectorTable> {
+/** The cached table, or undefined when there is none for `sourceId` (or it is damaged, or of an older format). */
+export async function readBinaryCache(path: string, sourceId: string): Promise<VectorTable | undefined> {
+  const inspection = await inspectBinaryCache(path, sourceId);
+  return inspection.state === 'valid' ? inspection.table : undefined;
+}
+
+/**
+ * Loads through the binary cache: a verified hit is one read; a miss parses the source and fills
+ * the cache. A stale or damaged cache file is never used: it is rebuilt from the source, with a
+ * notice saying why. A damaged source is an error of the parser (file and line).
+ */
+export async function loadWithBinaryCache(
+  cacheDir: string,
+  sourceId: string,
+  parse: () => Promise<VectorTable>,
+  notice: (message: string) => void = (message) => process.stderr.write(`attnlab: ${message}\n`),
+): Promise<VectorTable> {
   const path = binaryCachePath(cacheDir, sourceId);
-  const cached = await readBinaryCache(path, sourceId);
-  if (cached) return cached;
+  const inspection = await inspectBinaryCache(path, sourceId);
+  if (inspection.state === 'valid') return inspection.table;
   // Cold tasks starting together (a job array): one converts, the others wait and read its file.
   return withFileLock(
     `${path}.lock`,
     async () => {
-      const late = await readBinaryCache(path, sourceId);
-      if (late) return late;
+      const late = await inspectBinaryCache(path, sourceId);
+      if (late.state === 'valid') return late.table;
+      if (late.state !== 'missing') notice(`embeddings cache ${path} is ${late.state}: ${late.reason}; rebuilding it from the source`);
       const table = await parse();
       await writeBinaryCache(path, sourceId, table);
       return table;

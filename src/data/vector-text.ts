@@ -71,6 +71,7 @@ class VectorTextParser {
       if (i >= end) break;
       const value = parseDecimal(data, i, end);
       if (Number.isNaN(value) || (parsedEnd < end && data[parsedEnd] !== SPACE)) throw this.error(`\`${preview(data, i, end)}\` is not a number`);
+      if (!Number.isFinite(value) || Math.abs(value) > 3.4e38) throw this.error(`\`${preview(data, i, parsedEnd)}\` is not a finite float32 number`);
       if (this.dim === 0 || count < this.dim) values.block[values.offset + count] = value;
       count++;
       i = parsedEnd;

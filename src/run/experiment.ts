@@ -17,12 +17,15 @@ import { buildPlugin } from '../plugins/container.js';
 import { buildModel, type BuiltModel } from './build.js';
 import { ownerTags, startHeartbeat } from '../tracking/heartbeat.js';
 import { standardTags, flattenParams } from '../tracking/run-record.js';
-import { openTracker, type Tracker } from '../tracking/tracker.js';
+import { openTracker, resolveTrackingTarget, type Tracker } from '../tracking/tracker.js';
+import { checkStoreWritable } from '../tracking/writable.js';
+import { checkTrainable } from './preflight.js';
+import { WriteGuardedTracker } from './guarded-tracker.js';
 import { checkpointFiles } from '../train/checkpoint.js';
 import { evaluate } from '../train/evaluate.js';
 import { train, type EpochResult } from '../train/trainer.js';
 import { epochMetrics, RunReporter, type ReportedData } from './run-report.js';
-import { InterruptedError, interruption } from './interrupt.js';
+import { InterruptedError, interruption, type Interruption } from './interrupt.js';
 
 export interface RunOptions {
   readonly progress: ProgressReporter;
@@ -35,6 +38,8 @@ export interface RunOptions {
   readonly onRunStarted?: (runId: string) => void | Promise<void>;
   /** How to resume, said when a signal stops the run; "run the same command again" by default. */
   readonly resumeHint?: string;
+  /** Opens the run in its store; `openTracker` by default (another store, or a failing one in tests). */
+  readonly openTracker?: typeof openTracker;
 }
 
 export interface RunResult {
@@ -59,22 +64,66 @@ export async function runExperiment(file: string, overrides: readonly Override[]
 }
 
 export async function runResolved(config: ResolvedConfig, container: Container, configDir: string, options: RunOptions): Promise<RunResult> {
+  // Everything that can fail on the user's input happens before the run exists in the store.
+  checkStoreWritable(resolveTrackingTarget(config.tracking.uri));
   const { tf, backend } = await selectBackend(config.backend);
   options.log(`compute backend: ${backend}`);
   const startTime = Date.now();
-  const tracker = await openTracker({
-    uri: config.tracking.uri,
-    experiment: config.tracking.experiment,
-    runName: config.name,
-    parentRunId: options.parentRunId,
-    tags: { ...(await standardTags({ runName: config.name, configHash: configHash(config), backend })), ...ownerTags(), ...options.tags },
-  });
+  const stop = interruption({ onSignal: (name) => options.log(`${name} received: stopping after the current batch; the run will be marked KILLED`) });
+  try {
+    const loading = performance.now();
+    const data = await loadData(config, container, configDir, options);
+    checkTrainable(data);
+    const dataSeconds = (performance.now() - loading) / 1000;
+    const built = await buildModel(tf, config, container, { vectors: data.embeddings, dim: data.dim, trainable: data.trainable }, data.labels.length);
+    try {
+      // A signal while loading leaves no run behind.
+      stop.signal.throwIfAborted();
+      return await trackRun(tf, backend, config, data, built, { ...options, startTime, dataSeconds }, stop);
+    } finally {
+      built.dispose();
+    }
+  } finally {
+    stop.dispose();
+  }
+}
+
+async function trackRun(
+  tf: Tf,
+  backend: string,
+  config: ResolvedConfig,
+  data: LoadedData,
+  built: BuiltModel,
+  options: RunOptions & { readonly startTime: number; readonly dataSeconds: number },
+  stop: Interruption,
+): Promise<RunResult> {
+  const tracker = new WriteGuardedTracker(
+    await (options.openTracker ?? openTracker)({
+      uri: config.tracking.uri,
+      experiment: config.tracking.experiment,
+      runName: config.name,
+      parentRunId: options.parentRunId,
+      tags: { ...(await standardTags({ runName: config.name, configHash: configHash(config), backend })), ...ownerTags(), ...options.tags },
+    }),
+  );
   options.log(`run ${tracker.runId}${tracker.artifactDir ? ` → ${tracker.artifactDir}` : ''}`);
   await options.onRunStarted?.(tracker.runId);
-  const stop = interruption({ onSignal: (name) => options.log(`${name} received: stopping after the current batch; the run will be marked KILLED`) });
   const stopHeartbeat = startHeartbeat(tracker);
   try {
-    const result = await trainAndTest(tf, backend, config, container, configDir, tracker, { ...options, startTime }, stop.signal);
+    await tracker.logParams(flattenParams(config));
+    await tracker.logArtifact('config.yaml', stringify(config));
+    await tracker.logMetrics(
+      {
+        oov_rate: data.oovRate,
+        vocabulary_size: data.vocabulary.length,
+        data_seconds: options.dataSeconds,
+        train_reviews: data.train.labels.length,
+        validation_reviews: data.validation.labels.length,
+        test_reviews: data.test.labels.length,
+      },
+      0,
+    );
+    const result = await trainBuilt(tf, backend, config, data, built, tracker, options, stop.signal);
     stop.signal.throwIfAborted();
     stopHeartbeat();
     await tracker.end('FINISHED');
@@ -86,45 +135,9 @@ export async function runResolved(config: ResolvedConfig, container: Container, 
       const resume = options.resumeHint ?? 'to train it again, run the same command again (a run starts from scratch)';
       throw new InterruptedError(stop.received, `interrupted by ${stop.received}: run ${tracker.runId} marked KILLED and its records flushed; ${resume}`);
     }
-    await tracker.end('FAILED', error);
-    throw error;
+    throw await tracker.fail(error);
   } finally {
     stopHeartbeat();
-    stop.dispose();
-  }
-}
-
-async function trainAndTest(
-  tf: Tf,
-  backend: string,
-  config: ResolvedConfig,
-  container: Container,
-  configDir: string,
-  tracker: Tracker,
-  options: RunOptions & { readonly startTime: number },
-  signal: AbortSignal,
-): Promise<RunResult> {
-  await tracker.logParams(flattenParams(config));
-  await tracker.logArtifact('config.yaml', stringify(config));
-  const loading = performance.now();
-  const data = await loadData(config, container, configDir, options);
-  signal.throwIfAborted();
-  await tracker.logMetrics(
-    {
-      oov_rate: data.oovRate,
-      vocabulary_size: data.vocabulary.length,
-      data_seconds: (performance.now() - loading) / 1000,
-      train_reviews: data.train.labels.length,
-      validation_reviews: data.validation.labels.length,
-      test_reviews: data.test.labels.length,
-    },
-    0,
-  );
-  const built = await buildModel(tf, config, container, { vectors: data.embeddings, dim: data.dim, trainable: data.trainable }, data.labels.length);
-  try {
-    return await trainBuilt(tf, backend, config, data, built, tracker, options, signal);
-  } finally {
-    built.dispose();
   }
 }
 

@@ -30,6 +30,7 @@ export interface RestoredRun {
  * unique prefix of one) in the local store that `MLFLOW_TRACKING_URI` (else `./runs`) selects.
  */
 export function locateRun(reference: string, env: NodeJS.ProcessEnv = process.env): string {
+  if (reference.trim() === '') throw new DataError('run-reference-empty', 'the run reference is empty; give a run id (`attnlab runs` lists them) or a run folder');
   for (const candidate of [join(reference, 'artifacts'), reference]) {
     if (existsSync(join(candidate, 'checkpoint', 'manifest.json'))) return resolve(candidate);
   }

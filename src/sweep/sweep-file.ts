@@ -2,10 +2,12 @@
  * A sweep file: a base run config and the axes to vary (grid, zip groups, seeds), read with the
  * position of every key so that a bad axis is reported at its line.
  */
+import { existsSync } from 'node:fs';
 import { basename, dirname, extname, resolve } from 'node:path';
 import { Ajv } from 'ajv';
 import { ConfigError, Problem } from '../errors.js';
 import { displayPath, isPlainObject } from '../config/load.js';
+import { checkPathName } from '../config/names.js';
 import { readYamlFile, type SourceMap } from '../config/yaml-source.js';
 
 export const sweepSchema = {
@@ -72,6 +74,11 @@ export function readSweepFile(file: string): SweepFile {
   const sources: SourceMap = new Map(
     [...parsed.sources].map(([path, entry]) => [path, { key: { ...entry.key, file: display }, value: { ...entry.value, file: display } }]),
   );
+  if (parsed.empty) {
+    throw new ConfigError([
+      new Problem({ code: 'sweep-empty', message: 'the sweep file is empty: it has no keys, only blank lines or comments', location: { file: display }, hint: 'a sweep file names a base: config and a grid:, zip: or seeds:' }),
+    ]);
+  }
   const data = parsed.data as Record<string, unknown>;
   if (!validate(data)) {
     throw new ConfigError(
@@ -89,13 +96,71 @@ export function readSweepFile(file: string): SweepFile {
     );
   }
   checkZipLengths(data.zip as Record<string, unknown[]>[], sources);
+  const base = resolve(dirname(absolute), data.base as string);
+  checkAxes(data as unknown as Pick<SweepFile, 'grid' | 'zip' | 'seeds' | 'set'>, sources);
+  const problems: Problem[] = [];
+  const name = typeof data.name === 'string' ? data.name : basename(absolute, extname(absolute));
+  const nameProblem = checkPathName(name);
+  if (nameProblem) {
+    problems.push(new Problem({ code: 'sweep-name', message: `name ${JSON.stringify(name)} ${nameProblem}`, path: 'name', location: sources.get('name')?.value ?? { file: display }, hint: 'use letters, digits, "-", "_" and "."' }));
+  }
+  if (!existsSync(base)) {
+    problems.push(new Problem({ code: 'sweep-base-missing', message: `base config ${displayPath(base)} does not exist`, path: 'base', location: sources.get('base')?.value, hint: 'base: is relative to the sweep file' }));
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
   return {
     ...(data as unknown as Omit<SweepFile, 'file' | 'name' | 'base' | 'sources'>),
     file: absolute,
-    name: typeof data.name === 'string' ? data.name : basename(absolute, extname(absolute)),
-    base: resolve(dirname(absolute), data.base as string),
+    name,
+    base,
     sources,
   };
+}
+
+/** A key varied twice (grid and zip, two zip groups, a seed axis beside `seeds:`), or an axis listing a value twice. */
+function checkAxes(sweep: Pick<SweepFile, 'grid' | 'zip' | 'seeds' | 'set'>, sources: SourceMap): void {
+  const problems: Problem[] = [];
+  const where = new Map<string, string>();
+  const axes: [string, string, readonly unknown[]][] = [
+    ...Object.entries(sweep.grid).map(([key, values]): [string, string, readonly unknown[]] => [key, `grid.${key}`, values]),
+    ...sweep.zip.flatMap((group, index) => Object.entries(group).map(([key, values]): [string, string, readonly unknown[]] => [key, `zip.${index}.${key}`, values])),
+  ];
+  if (sweep.seeds) axes.push(['seed', 'seeds', sweep.seeds]);
+  for (const [key, path, values] of axes) {
+    const location = sources.get(path)?.key;
+    const previous = where.get(key);
+    if (previous !== undefined) {
+      const line = sources.get(previous)?.key.line;
+      problems.push(
+        new Problem({
+          code: 'sweep-axis-twice',
+          message: `${key} is varied twice: in ${previous}${line ? ` (line ${line})` : ''} and in ${path}`,
+          path,
+          location,
+          hint: key === 'seed' ? 'vary the seed with seeds: or with a seed axis, not both' : 'keep the key in one axis',
+        }),
+      );
+    } else where.set(key, path);
+    if (Object.hasOwn(sweep.set, key)) {
+      problems.push(new Problem({ code: 'sweep-axis-twice', message: `${key} is both fixed in set: and varied in ${path}`, path, location }));
+    }
+    const seen = new Set<string>();
+    values.forEach((value, index) => {
+      const text = JSON.stringify(value);
+      if (seen.has(text)) {
+        problems.push(
+          new Problem({
+            code: 'sweep-duplicate-value',
+            message: `${path} lists ${text} twice: the trials would repeat`,
+            path: `${path}.${index}`,
+            location: sources.get(`${path}.${index}`)?.value ?? location,
+          }),
+        );
+      }
+      seen.add(text);
+    });
+  }
+  if (problems.length > 0) throw new ConfigError(problems);
 }
 
 function checkZipLengths(groups: readonly Record<string, unknown[]>[], sources: SourceMap): void {

@@ -322,7 +322,17 @@ export class FileStore {
 
   private async readYaml<T>(path: string): Promise<T | undefined> {
     const text = await readFile(path, 'utf8').catch(() => undefined);
-    return text === undefined ? undefined : (parse(text, { version: '1.1' }) as T);
+    if (text === undefined) return undefined;
+    let data: unknown;
+    try {
+      data = parse(text, { version: '1.1' });
+    } catch (error) {
+      throw new TrackingError('tracking/damaged-meta', `${path} is damaged: not YAML (${(error as Error).message.split('\n')[0]}); repair or remove that run's folder`, error);
+    }
+    if (typeof data !== 'object' || data === null || Array.isArray(data)) {
+      throw new TrackingError('tracking/damaged-meta', `${path} is damaged: expected a mapping of run or experiment fields, found ${Array.isArray(data) ? 'a list' : JSON.stringify(data)}; repair or remove that run's folder`);
+    }
+    return data as T;
   }
 }
 

@@ -32,9 +32,21 @@ how much the prediction moves when the attention is randomly permuted.
       if (!Number.isInteger(value) || value < 1) throw new UsageError(`--${name} takes a positive whole number, found "${String(values[name])}"`);
       return value;
     };
-    const { readFile, writeFile } = await import('node:fs/promises');
+    const { readFile, writeFile, stat } = await import('node:fs/promises');
+    const { dirname, resolve } = await import('node:path');
+    if (typeof values.html === 'string') {
+      const folder = dirname(resolve(values.html));
+      const info = await stat(folder).catch(() => undefined);
+      if (!info?.isDirectory()) throw new UsageError(`--html ${values.html}: the folder ${folder} does not exist; create it first or write the page elsewhere`);
+    }
     const texts = stringList(values.text);
-    if (typeof values.file === 'string') texts.push(...(await readFile(values.file, 'utf8')).split('\n').filter((line) => line.trim() !== ''));
+    if (typeof values.file === 'string') {
+      const file = values.file;
+      const content = await readFile(file, 'utf8').catch((error: Error) => {
+        throw new UsageError(`--file ${file}: cannot read it (${error.message})`);
+      });
+      texts.push(...content.split('\n').filter((line) => line.trim() !== ''));
+    }
     const { explainRun } = await import('../../run/explain.js');
     const explanation = await explainRun(positionals[0], {
       texts: texts.length ? texts : undefined,

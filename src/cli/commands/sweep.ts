@@ -39,6 +39,7 @@ Exit codes: 0 all trials finished, 1 a trial failed, 2 bad sweep file, config or
   },
   async run({ positionals, values }) {
     if (positionals.length !== 1) throw new UsageError('sweep takes one sweep file: attnlab sweep configs/entropy-grid.yaml');
+    if (values.count && !values.plan) throw new UsageError('--count goes with --plan: attnlab sweep <sweep.yaml> --plan --count (it prints the number of trials, runs nothing)');
     const selection = parseSelection(values.trial as string | undefined, values.shard as string | undefined);
     const format = values.format as string | undefined;
     if (format !== undefined && format !== 'slurm' && format !== 'lines') throw new UsageError(`--format takes slurm or lines, found "${format}"`);
