@@ -38,7 +38,7 @@ const cases: readonly Case[] = [
   { file: 'regularizer-without-type.yaml', code: 'plugin-type-missing', line: 2, path: 'regularizers.entropy.type', says: 'missing "type"' },
   { file: 'bad-in-parent.yaml', code: 'out-of-range', reportedIn: 'bad-parent.yaml', line: 4, path: 'train.patience', says: 'must be >= 0' },
   { file: 'not-a-mapping.yaml', code: 'not-a-mapping', line: 1, says: 'must be a YAML mapping' },
-  { file: 'duplicate-key.yaml', code: 'duplicate-key', line: 3, says: 'duplicate key "epochs": first at line 2, again at line 3' },
+  { file: 'duplicate-key.yaml', code: 'duplicate-key', line: 3, path: 'train.epochs', says: 'duplicate key "epochs": first at line 2, again at line 3' },
   { file: 'several-problems.yaml', code: 'out-of-range', line: 4, path: 'model.head.dropout', says: 'must be <= 0.95' },
   { file: 'several-problems.yaml', code: 'not-allowed', line: 7, path: 'model.pooler.activation', says: 'did you mean "sigmoid"?' },
   { file: 'extends-type.yaml', code: 'extends-type', line: 1, path: 'extends', says: 'found 42' },
