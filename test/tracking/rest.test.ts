@@ -217,3 +217,21 @@ test('runs are searched by tag', async (t) => {
     );
   });
 });
+
+test('a run deleted through the server is hidden from searches and stamped with deleted_time, as MLflow stores it', async (t) => {
+  await withServer(async (server) => {
+    const client = new MlflowRestClient({ uri: server.url, env: {} });
+    const experimentId = await client.getOrCreateExperiment('imdb');
+    const kept = await client.createRun({ experimentId, runName: 'kept', userId: 'u', startTime: 1, tags: {} });
+    const gone = await client.createRun({ experimentId, runName: 'gone', userId: 'u', startTime: 2, tags: {} });
+    const before = Date.now();
+    await client.deleteRun(gone.run_id);
+    const { runs } = await client.searchRuns({ experimentIds: [experimentId] });
+    t.deepEqual(
+      runs.map((run) => run.info.run_id),
+      [kept.run_id],
+    );
+    t.is(server.runs.get(gone.run_id)?.lifecycleStage, 'deleted');
+    t.true((server.runs.get(gone.run_id)?.deletedTime ?? 0) >= before);
+  });
+});
