@@ -2,16 +2,17 @@ import test from 'ava';
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse } from 'yaml';
-import { REPO, runCli } from '../helpers/cli.js';
+import { REPO, runCli, runCliInProcess } from '../helpers/cli.js';
 
 const COMMANDS = ['run', 'sweep', 'validate', 'config', 'plugins', 'schema', 'eval', 'explain', 'runs', 'sync', 'new'];
 
-test('attnlab --help lists every command, each with its own --help', async (t) => {
+test.serial('attnlab --help lists every command, each with its own --help', async (t) => {
   const main = await runCli(['--help']);
   t.is(main.code, 0);
   for (const command of COMMANDS) {
     t.regex(main.stdout, new RegExp(`^  ${command} `, 'm'));
-    const help = await runCli([command, '--help']);
+    // In process: the installed CLI's contract is the spawn above; each command's help is logic.
+    const help = await runCliInProcess([command, '--help']);
     t.is(help.code, 0, `${command} --help: ${help.stderr}`);
     t.regex(help.stdout, new RegExp(`^Usage: attnlab ${command}`));
   }
@@ -26,15 +27,15 @@ test('an unknown command or option is a usage error', async (t) => {
   t.regex(option.stderr, /Unknown option '--colour'/);
 });
 
-test('every shipped config validates', async (t) => {
+test.serial('every shipped config validates', async (t) => {
   const configs = readdirSync(join(REPO, 'configs')).filter((file) => file.endsWith('.yaml')).map((file) => join('configs', file));
-  const result = await runCli(['validate', ...configs]);
+  const result = await runCliInProcess(['validate', ...configs]);
   t.is(result.code, 0, result.stdout);
   t.is(result.stdout.split('\n').filter((line) => line.startsWith('ok ')).length, configs.length);
 });
 
-test('config prints the merged result with overrides and defaults', async (t) => {
-  const result = await runCli(['config', 'configs/q4-gru-attention.yaml', '--set', 'train.epochs=2']);
+test.serial('config prints the merged result with overrides and defaults', async (t) => {
+  const result = await runCliInProcess(['config', 'configs/q4-gru-attention.yaml', '--set', 'train.epochs=2']);
   t.is(result.code, 0, result.stderr);
   const config = parse(result.stdout) as { name: string; train: { epochs: number; batch_size: number; max_length: number }; model: { encoder: Record<string, unknown> }; data: { type: string } };
   t.is(config.name, 'q4-gru-attention');
@@ -43,12 +44,12 @@ test('config prints the merged result with overrides and defaults', async (t) =>
   t.is(config.train.max_length, 400);
   t.deepEqual(config.model.encoder, { type: 'gru', hidden: 64, layers: 1, bidirectional: false, dropout: 0 });
   t.is(config.data.type, 'imdb');
-  const json = await runCli(['config', 'configs/q4-gru-attention.yaml', '--set', 'train.epochs=2', '--json']);
+  const json = await runCliInProcess(['config', 'configs/q4-gru-attention.yaml', '--set', 'train.epochs=2', '--json']);
   t.deepEqual(JSON.parse(json.stdout), config);
 });
 
-test('plugins lists each built-in plugin with its params', async (t) => {
-  const result = await runCli(['plugins', '--json']);
+test.serial('plugins lists each built-in plugin with its params', async (t) => {
+  const result = await runCliInProcess(['plugins', '--json']);
   t.is(result.code, 0, result.stderr);
   const plugins = JSON.parse(result.stdout) as { kind: string; name: string; params: { name: string; default?: unknown }[] }[];
   const builtins = readdirSync(join(REPO, 'plugins')).flatMap((kind) =>
@@ -59,18 +60,18 @@ test('plugins lists each built-in plugin with its params', async (t) => {
   t.deepEqual(plugins.map((plugin) => `${plugin.kind}/${plugin.name}`).sort(), builtins.sort());
   const lstm = plugins.find((plugin) => plugin.name === 'lstm');
   t.deepEqual(lstm?.params.map((param) => [param.name, param.default]), [['layers', 1], ['hidden', 64], ['bidirectional', false], ['dropout', 0]]);
-  const text = await runCli(['plugins', 'encoder']);
+  const text = await runCliInProcess(['plugins', 'encoder']);
   t.regex(text.stdout, /^encoder:\n {2}gru — /);
   t.regex(text.stdout, /^ {4}hidden: integer \(≥ 1, ≤ 4096\) = 64$/m);
 });
 
-test('the shipped schema is the one `attnlab schema` prints, and the shipped configs use it', async (t) => {
-  const result = await runCli(['schema']);
+test.serial('the shipped schema is the one `attnlab schema` prints, and the shipped configs use it', async (t) => {
+  const result = await runCliInProcess(['schema']);
   t.is(result.code, 0, result.stderr);
   t.is(readFileSync(join(REPO, 'configs', 'attnlab.schema.json'), 'utf8'), result.stdout, 'run: npx attnlab schema > configs/attnlab.schema.json');
   const schema = JSON.parse(result.stdout) as { definitions: Record<string, { properties: { type: { enum: string[] } } }> };
   t.true(schema.definitions.pooler.properties.type.enum.includes('fixed-query'));
-  const sweepSchema = await runCli(['schema', '--sweep']);
+  const sweepSchema = await runCliInProcess(['schema', '--sweep']);
   t.is(readFileSync(join(REPO, 'configs', 'attnlab-sweep.schema.json'), 'utf8'), sweepSchema.stdout, 'run: npx attnlab schema --sweep > configs/attnlab-sweep.schema.json');
   for (const file of readdirSync(join(REPO, 'configs')).filter((name) => name.endsWith('.yaml'))) {
     const text = readFileSync(join(REPO, 'configs', file), 'utf8');
