@@ -15,6 +15,7 @@ import { selectBackend } from '../src/nn/backend.js';
 import { silentProgress } from '../src/progress.js';
 import { runExperiment } from '../src/run/experiment.js';
 import { benchCompute } from './compute.js';
+import { benchConfig } from './config.js';
 import { benchData } from './data.js';
 import { epochSeconds, mixTimes, MODEL_BENCHES, PHASES, TRAIN_REVIEWS, type PhaseTimes } from './train-step.js';
 
@@ -60,7 +61,13 @@ async function benchImdbEpochs(): Promise<void> {
   }
 }
 
-await benchData();
-await benchCompute();
-await benchModels();
-await benchImdbEpochs();
+// `npm run bench -- config` runs only the config part.
+if (process.argv[2] === 'config') {
+  await benchConfig();
+} else {
+  await benchData();
+  await benchCompute();
+  await benchModels();
+  await benchImdbEpochs();
+  await benchConfig();
+}
