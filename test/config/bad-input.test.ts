@@ -300,3 +300,25 @@ for (const testCase of cases) {
     t.deepEqual(listing(work), before, 'nothing written in the working folder');
   });
 }
+
+// Plugins that end or stall the process while imported need a process of their own.
+test('a plugin calling process.exit(0) at import is an error naming its file', async (t) => {
+  const { runCli } = await import('../helpers/cli.js');
+  const folder = mkdtempSync(join(tmpdir(), 'attnlab-bad-plugin-'));
+  writeFileSync(join(folder, 'exits.mjs'), 'process.exit(0);\nexport default {};\n');
+  writeFileSync(join(folder, 'config.yaml'), 'plugins: [./exits.mjs]\n');
+  const result = await runCli(['validate', 'config.yaml'], { cwd: folder });
+  t.is(result.code, 2, result.stdout + result.stderr);
+  t.regex(result.stdout, /config\.yaml:1:\d+: plugins\.0: .*exits\.mjs: cannot load the plugin: the plugin called process\.exit\(0\) while being imported/);
+  t.false((result.stdout + result.stderr).includes('    at '));
+});
+
+test('a plugin whose top-level await never settles times out naming its file', async (t) => {
+  const { runCli } = await import('../helpers/cli.js');
+  const folder = mkdtempSync(join(tmpdir(), 'attnlab-bad-plugin-'));
+  writeFileSync(join(folder, 'stalls.mjs'), 'await new Promise(() => {});\nexport default {};\n');
+  writeFileSync(join(folder, 'config.yaml'), 'plugins: [./stalls.mjs]\n');
+  const result = await runCli(['validate', 'config.yaml'], { cwd: folder, env: { ATTNLAB_PLUGIN_IMPORT_TIMEOUT_MS: '1500' } });
+  t.is(result.code, 2, result.stdout + result.stderr);
+  t.regex(result.stdout, /plugins\.0: .*stalls\.mjs: cannot load the plugin: importing the plugin did not finish within 1500 ms/);
+});
