@@ -192,7 +192,11 @@ function applyOverrides(data: ConfigData, overrides: readonly Override[], state:
     let failed = false;
     for (const [index, segment] of segments.slice(0, -1).entries()) {
       const next = Object.hasOwn(target, segment) ? target[segment] : undefined;
-      if (next === undefined) target[segment] = {};
+      if (next === undefined) {
+        target[segment] = {};
+        // A mapping the override creates is written there, for problems about it (e.g. an unknown key).
+        state.sources.set(segments.slice(0, index + 1).join('.'), { key: location, value: location });
+      }
       else if (!isPlainObject(next)) {
         const parentPath = segments.slice(0, index + 1).join('.');
         problems.push(

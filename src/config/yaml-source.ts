@@ -53,6 +53,8 @@ export function parseYaml(text: string, file: string): YamlSource | { problems: 
     if (!(error instanceof RangeError)) throw error;
     return { problems: [deepNestingProblem(file, deepestLine(text))] };
   }
+  const overflow = document.errors.find((error) => error.message.includes('Maximum call stack size exceeded'));
+  if (overflow) return { problems: [deepNestingProblem(file, overflow.linePos?.[0].line ?? deepestLine(text))] };
   if (document.errors.length > 0) {
     return {
       problems: document.errors.map((error) => {

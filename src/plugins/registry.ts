@@ -9,6 +9,7 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import { PluginError } from '../errors.js';
 import { PLUGIN_KINDS, type AnyPlugin, type PluginKind } from '../plugin-api.js';
 import { checkDescriptor } from './descriptor.js';
+import { guardedImport } from './import-guard.js';
 
 /** A plugin the registry knows, loaded on first use. */
 export interface PluginEntry {
@@ -93,7 +94,7 @@ export async function importPlugin(file: string, expected?: { kind: PluginKind; 
   if (!existsSync(file)) throw new PluginError('plugin-missing', file, 'plugin file not found');
   let module: { default?: unknown };
   try {
-    module = await importModule(file);
+    module = await guardedImport(() => importModule(file));
   } catch (error) {
     throw new PluginError('plugin-import', file, `cannot load the plugin: ${(error as Error).message}`, error);
   }
