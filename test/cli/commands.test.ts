@@ -68,8 +68,8 @@ test('the shipped schema is the one `attnlab schema` prints, and the shipped con
   const result = await runCli(['schema']);
   t.is(result.code, 0, result.stderr);
   t.is(readFileSync(join(REPO, 'configs', 'attnlab.schema.json'), 'utf8'), result.stdout, 'run: npx attnlab schema > configs/attnlab.schema.json');
-  const schema = JSON.parse(result.stdout) as { definitions: Record<string, { properties: { type: { enum: string[] } } }> };
-  t.true(schema.definitions.pooler.properties.type.enum.includes('fixed-query'));
+  const schema = JSON.parse(result.stdout) as { definitions: Record<string, { properties: { type: { anyOf: { enum: string[] }[] } } }> };
+  t.true(schema.definitions.pooler.properties.type.anyOf[0].enum.includes('fixed-query'));
   const sweepSchema = await runCli(['schema', '--sweep']);
   t.is(readFileSync(join(REPO, 'configs', 'attnlab-sweep.schema.json'), 'utf8'), sweepSchema.stdout, 'run: npx attnlab schema --sweep > configs/attnlab-sweep.schema.json');
   for (const file of readdirSync(join(REPO, 'configs')).filter((name) => name.endsWith('.yaml'))) {
