@@ -183,9 +183,10 @@ export async function loadData(
   const embeddings = await buildPlugin(container, 'embeddings', config.embeddings, dataContext);
   const corpus = await dataset.load();
   const table = await embeddings.load();
-  const preparing = options.progress.start('tokenising and indexing the splits', 1, 'steps');
+  const reviews = corpus.train.length + corpus.validation.length + corpus.test.length;
+  const preparing = options.progress.start('tokenising and indexing the splits', reviews, 'reviews');
   const prepared = await prepareData(corpus, table, { maxLength: config.train.max_length });
-  preparing.tick(1);
+  preparing.tick(reviews);
   preparing.done();
   options.log(
     `data: ${corpus.train.length} train, ${corpus.validation.length} validation, ${corpus.test.length} test reviews; ` +
