@@ -22,17 +22,27 @@ export interface CompletionData {
 /** Commands whose first argument is a config or sweep file. */
 const FILE_COMMANDS = ['run', 'sweep', 'validate', 'config'];
 
-/** Every dotted key under the editor schema's properties, slots expanded through its definitions. */
-export function schemaKeys(schema: JsonSchema): string[] {
+/**
+ * Every dotted key under the editor schema's properties with its schema, slots expanded through
+ * its definitions; a param that plugins of a kind type differently is any of their types.
+ */
+export function schemaLeaves(schema: JsonSchema): Map<string, JsonSchema> {
   const definitions = (schema.definitions ?? {}) as Record<string, JsonSchema>;
-  const keys = new Set<string>();
+  const found = new Map<string, JsonSchema[]>();
+  const add = (path: string, node: JsonSchema): void => {
+    const seen = found.get(path) ?? [];
+    if (!seen.some((other) => JSON.stringify(other) === JSON.stringify(node))) seen.push(node);
+    found.set(path, seen);
+  };
   const visit = (node: JsonSchema, prefix: string, depth: number): void => {
     if (depth > 8) return;
     const ref = typeof node.$ref === 'string' ? definitions[node.$ref.replace('#/definitions/', '')] : undefined;
     const target = ref ?? node;
-    const properties: Record<string, JsonSchema> = { ...((target.properties ?? {}) as Record<string, JsonSchema>) };
+    const properties: [string, JsonSchema][] = Object.entries((target.properties ?? {}) as Record<string, JsonSchema>);
     for (const variant of (target.allOf ?? []) as JsonSchema[]) {
-      Object.assign(properties, ((variant.then as JsonSchema | undefined)?.properties ?? {}) as Record<string, JsonSchema>);
+      // Only the per-plugin branches (`if type is X`), not the untyped or near-miss ones.
+      if ((variant.if as JsonSchema | undefined)?.required === undefined || (variant.then as JsonSchema | undefined)?.additionalProperties !== false) continue;
+      properties.push(...Object.entries(((variant.then as JsonSchema).properties ?? {}) as Record<string, JsonSchema>));
     }
     // A map of named plugin blocks (regularizers): offer each plugin under its own name.
     const additional = target.additionalProperties as JsonSchema | undefined;
@@ -40,19 +50,25 @@ export function schemaKeys(schema: JsonSchema): string[] {
     for (const variant of (named?.allOf ?? []) as JsonSchema[]) {
       const name = (((variant.if as JsonSchema | undefined)?.properties as Record<string, JsonSchema> | undefined)?.type as JsonSchema | undefined)?.const;
       if (typeof name !== 'string') continue;
-      const path = `${prefix}.${name}`;
-      keys.add(path);
-      visit(variant.then as JsonSchema, path, depth + 1);
+      add(`${prefix}.${name}`, additional!);
+      visit(variant.then as JsonSchema, `${prefix}.${name}`, depth + 1);
     }
-    for (const [key, child] of Object.entries(properties)) {
+    for (const [key, child] of properties) {
       if (key === 'extends' && prefix === '') continue;
       const path = prefix ? `${prefix}.${key}` : key;
-      keys.add(path);
+      // The `type: { const }` of one plugin's branch stands for the kind's name schema.
+      if (key === 'type' && ref) add(path, (ref.properties as Record<string, JsonSchema>).type);
+      else add(path, child);
       visit(child, path, depth + 1);
     }
   };
   visit(schema, '', 0);
-  return [...keys].sort();
+  return new Map([...found].sort(([a], [b]) => a.localeCompare(b)).map(([key, schemas]) => [key, schemas.length === 1 ? schemas[0] : { anyOf: schemas }]));
+}
+
+/** Every dotted key `--set` accepts. */
+export function schemaKeys(schema: JsonSchema): string[] {
+  return [...schemaLeaves(schema).keys()];
 }
 
 function optionNames(options: OptionsConfig): string[] {

@@ -112,21 +112,65 @@ export async function composeEditorSchema(registry: PluginRegistry): Promise<Jso
         then: { ...schema, properties: { type: { const: entry.name }, ...properties }, additionalProperties: false },
       });
     }
+    // No `required: ['type']`: extends and the schema defaults fill it in, as the CLI does.
+    // Without a `type`, the block may be any of the kind's plugins: its keys are checked
+    // against all of their params together.
     definitions[kind] = {
       type: 'object',
-      required: ['type'],
-      properties: {
-        type: {
-          enum: registry.names(kind),
-          description: `The ${kind} plugin`,
-        },
-      },
-      allOf: variants,
+      properties: { type: pluginNameSchema(kind, registry.names(kind)) },
+      allOf: [...variants, untypedBlock(variants), ...nearMisses(kind, registry.names(kind))],
     };
   };
   const core = structuredClone(configSchema) as unknown as JsonSchema;
   core.properties = await expandSlots(core.properties as Record<string, JsonSchema>, expandKind);
   return { $schema: 'http://json-schema.org/draft-07/schema#', title: 'attnlab run config', ...core, properties: { extends: extendsSchema, ...(core.properties as object) }, definitions };
+}
+
+/** A known name completes; any other is accepted too (a config's own `plugins:` may add it). */
+function pluginNameSchema(kind: PluginKind, names: readonly string[]): JsonSchema {
+  return {
+    description: `The ${kind} plugin (attnlab plugins ${kind}); your own plugins' names too.`,
+    anyOf: [{ enum: [...names] }, { type: 'string' }],
+  };
+}
+
+/** The keys a block without `type` may hold: any plugin's of the kind, each as that plugin types it. */
+function untypedBlock(variants: readonly JsonSchema[]): JsonSchema {
+  const byKey = new Map<string, JsonSchema[]>();
+  for (const variant of variants) {
+    for (const [key, property] of Object.entries(((variant.then as JsonSchema).properties ?? {}) as Record<string, JsonSchema>)) {
+      if (key === 'type') continue;
+      const seen = byKey.get(key) ?? [];
+      if (!seen.some((other) => JSON.stringify(other) === JSON.stringify(property))) seen.push(property);
+      byKey.set(key, seen);
+    }
+  }
+  const properties = Object.fromEntries([...byKey].map(([key, schemas]) => [key, schemas.length === 1 ? schemas[0] : { anyOf: schemas }]));
+  return { if: { not: { required: ['type'] } }, then: { properties: { type: {}, ...properties }, additionalProperties: false } };
+}
+
+/** Regex alternatives for every string one edit (or one swap of neighbours) away from `name`. */
+function oneEditAway(name: string): string {
+  const escape = (text: string): string => text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+  const variants = new Set<string>();
+  for (let i = 0; i <= name.length; i++) {
+    const [head, tail] = [escape(name.slice(0, i)), escape(name.slice(i + 1))];
+    if (i < name.length) variants.add(`${head}.${tail}`).add(`${head}${tail}`);
+    variants.add(`${escape(name.slice(0, i))}.${escape(name.slice(i))}`);
+    if (i < name.length - 1) variants.add(`${escape(name.slice(0, i))}${escape(name[i + 1])}${escape(name[i])}${escape(name.slice(i + 2))}`);
+  }
+  return `^(?:${[...variants].join('|')})$`;
+}
+
+/**
+ * A plugin name one typo away from a known one is answered, as the CLI answers it, with the
+ * closest name: yaml-language-server shows a failing schema's `errorMessage`.
+ */
+function nearMisses(kind: PluginKind, names: readonly string[]): JsonSchema[] {
+  return names.map((name) => ({
+    if: { properties: { type: { type: 'string', not: { enum: [...names] }, pattern: oneEditAway(name) } }, required: ['type'] },
+    then: { properties: { type: { const: name, errorMessage: `unknown ${kind}; did you mean "${name}"?` } } },
+  }));
 }
 
 const extendsSchema: JsonSchema = {

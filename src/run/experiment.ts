@@ -220,11 +220,15 @@ export async function loadData(
   const embeddings = await buildPlugin(container, 'embeddings', config.embeddings, dataContext);
   const corpus = await dataset.load();
   const table = await embeddings.load();
+  const reviews = corpus.train.length + corpus.validation.length + corpus.test.length;
+  const preparing = options.progress.start('tokenising and indexing the splits', reviews, 'reviews');
   const prepared = await prepareWithCache(corpus, table, {
     maxLength: config.train.max_length,
     cacheDir: dataContext.cacheDir,
     embeddings: { block: config.embeddings, seed: config.seed, dim: table.dim, size: table.size },
   });
+  preparing.tick(reviews);
+  preparing.done();
   options.log(
     `data: ${corpus.train.length} train, ${corpus.validation.length} validation, ${corpus.test.length} test reviews; ` +
       `vocabulary ${prepared.vocabulary.length}, OOV ${(100 * prepared.oovRate).toFixed(2)}%`,

@@ -57,3 +57,12 @@ test('an explanation shows the prediction, true label, verdict, top words and te
   const unlabelled = formatExplanation({ ...example, label: undefined }, { color: false });
   t.false(unlabelled.includes('true'));
 });
+
+test('top words name each word once with its summed weight; a cut review says where it was cut', (t) => {
+  const example = { tokens: ['conan', 'is', 'conan', 'again'], weights: [0.3, 0.1, 0.4, 0.2], predicted: 'pos', probability: 0.9, fullLength: 812 };
+  t.is(formatTopWords(example.tokens, example.weights, 3), 'conan 0.700 (×2) · again 0.200 · is 0.100');
+  const text = formatExplanation(example, { color: false });
+  t.true(text.includes('top words: conan 0.700 (×2) · again 0.200'));
+  t.true(text.includes('[… cut after word 4 of 812: the model read no further]'));
+  t.false(formatExplanation({ ...example, fullLength: 4 }, { color: false }).includes('cut after'));
+});

@@ -1,0 +1,57 @@
+/**
+ * The sweep file's schema for editors: the sweep keys themselves, and under `set:`, `grid:` and
+ * `zip:` every dotted config key with the config schema's own type (a list of them on the
+ * axes), so that yaml-language-server completes and checks them; `metric` completes from the
+ * metrics runs log. The CLI checks sweep files with the plain sweep schema and the trials'
+ * configs with the config's.
+ */
+import type { JsonSchema } from '../config/schema.js';
+import { schemaLeaves } from './completion.js';
+
+/** Metrics every run logs, per epoch or at its end; a sweep ranks its trials by one of them. */
+export const RUN_METRICS = [
+  'val_accuracy',
+  'val_loss',
+  'best_val_accuracy',
+  'train_accuracy',
+  'train_loss',
+  'test_accuracy',
+  'test_loss',
+  'test_macro_f1',
+  'test_roc_auc',
+  'test_pr_auc',
+  'test_ece',
+  'best_epoch',
+  'train_seconds',
+  'epoch_seconds',
+  'items_per_second',
+  'faithfulness_kendall_tau_median',
+  'faithfulness_permutation_delta_median',
+  ...['entropy', 'entropy_norm'].flatMap((name) => ['mean', 'p10', 'p50', 'p90'].map((stat) => `val_attention_${name}_${stat}`)),
+] as const;
+
+/** Regularizers are named by the user: any name is accepted under `regularizers.`. */
+const OPEN_KEYS = { '^regularizers\\.[^.]+(\\..+)?$': {} };
+
+export function composeSweepEditorSchema(sweepSchema: JsonSchema, configEditorSchema: JsonSchema): JsonSchema {
+  const leaves = schemaLeaves(configEditorSchema);
+  const single = Object.fromEntries(leaves);
+  const lists = Object.fromEntries([...leaves].map(([key, schema]) => [key, { type: 'array', minItems: 1, items: schema, description: `Values of ${key}, one per trial.` }]));
+  const properties = sweepSchema.properties as Record<string, JsonSchema>;
+  return {
+    $schema: 'http://json-schema.org/draft-07/schema#',
+    title: 'attnlab sweep file',
+    ...sweepSchema,
+    properties: {
+      ...properties,
+      set: { ...properties.set, properties: single, patternProperties: OPEN_KEYS, additionalProperties: false },
+      grid: { ...properties.grid, properties: lists, patternProperties: OPEN_KEYS, additionalProperties: false },
+      zip: {
+        ...properties.zip,
+        items: { type: 'object', minProperties: 1, properties: lists, patternProperties: OPEN_KEYS, additionalProperties: false },
+      },
+      metric: { ...properties.metric, anyOf: [{ enum: [...RUN_METRICS] }, { type: 'string' }] },
+    },
+    definitions: configEditorSchema.definitions,
+  };
+}
