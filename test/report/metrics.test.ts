@@ -9,6 +9,7 @@ import {
   rocCurve,
 } from '../../src/report/metrics.js';
 import { validateKey } from '../../src/tracking/validation.js';
+import type { DataError } from '../../src/errors.js';
 
 // Five reviews, two classes; p(positive) per review. Predicted: negative, positive, negative, positive, positive.
 const LABELS = [0, 0, 1, 1, 1];
@@ -140,6 +141,6 @@ test('logged metric keys follow MLflow rules, whatever the class names', (t) => 
 });
 
 test('mismatched inputs are refused with a code', (t) => {
-  t.is(t.throws(() => classificationMetrics(Float32Array.from([0.5, 0.5]), [0, 1], ['a', 'b']))?.code, 'report-metric-length');
-  t.is(t.throws(() => confusionMatrix([0, 3], [0, 1], 2))?.code, 'report-metric-class');
+  t.is(t.throws<DataError>(() => classificationMetrics(Float32Array.from([0.5, 0.5]), [0, 1], ['a', 'b']))?.code, 'report-metric-length');
+  t.is(t.throws<DataError>(() => confusionMatrix([0, 3], [0, 1], 2))?.code, 'report-metric-class');
 });
