@@ -22,6 +22,7 @@ import { checkpointFiles } from '../train/checkpoint.js';
 import { evaluate } from '../train/evaluate.js';
 import { train, type EpochResult } from '../train/trainer.js';
 import { epochMetrics, RunReporter, type ReportedData } from './run-report.js';
+import { classificationMetrics, classificationMetricValues, type ClassificationMetrics } from '../report/metrics.js';
 
 export interface RunOptions {
   readonly progress: ProgressReporter;
@@ -89,6 +90,9 @@ async function trainAndTest(
   await tracker.logParams(flattenParams(config));
   await tracker.logArtifact('config.yaml', stringify(config));
   const data = await loadData(config, container, configDir, options);
+  // A dataset that found its labels in the data records their order with the run, so that a reload reads them back the same.
+  const listed = config.data.labels;
+  if (Array.isArray(listed) && listed.length === 0) await tracker.logArtifact('config.yaml', stringify({ ...config, data: { ...config.data, labels: data.labels } }));
   await tracker.logMetrics({ oov_rate: data.oovRate, vocabulary_size: data.vocabulary.length }, 0);
   const built = await buildModel(tf, config, container, { vectors: data.embeddings, dim: data.dim, trainable: data.trainable }, data.labels.length);
   try {
@@ -120,13 +124,16 @@ async function trainBuilt(
     progress: options.progress,
     onEpoch: async (epoch) => {
       await tracker.logMetrics(epochMetrics(epoch, await reporter.recordEpoch(epoch)), epoch.epoch);
-      options.log(formatEpoch(epoch, config.train.lr));
+      options.log(formatEpoch(epoch, config.train.lr, data.labels.length));
     },
   });
   const test = evaluate(tf, model, data.test, { batchSize: config.train.eval_batch_size, maxLength: config.train.max_length });
   const best = trained.epochs[trained.bestEpoch - 1];
+  const classified = classificationMetrics(test.probabilities, data.test.labels, data.labels);
+  await tracker.logMetrics(classificationMetricValues(classified, 'test'), trained.bestEpoch);
   await tracker.logMetrics({ test_accuracy: test.accuracy, test_loss: test.loss, best_epoch: trained.bestEpoch, best_val_accuracy: best?.validation.accuracy ?? Number.NaN, train_seconds: trained.epochs.reduce((sum, epoch) => sum + epoch.seconds, 0) }, trained.bestEpoch);
   options.log(`test accuracy ${(100 * test.accuracy).toFixed(2)}% (best epoch ${trained.bestEpoch} on validation)`);
+  if (data.labels.length > 2) options.log(formatClassScores(classified));
   await saveCheckpoint(tracker, model, data, embeddings);
   await reporter.writeReport(test, tf, model);
   return {
@@ -156,7 +163,8 @@ export async function loadData(
   const dataset = await buildPlugin(container, 'dataset', config.data, dataContext);
   const embeddings = await buildPlugin(container, 'embeddings', config.embeddings, dataContext);
   const corpus = await dataset.load();
-  const table = await embeddings.load();
+  const fromTraining = embeddings.vocabularyFromTraining;
+  const table = fromTraining ? { ...fromTraining, load: (words: readonly string[]) => embeddings.load(words) } : await embeddings.load();
   const prepared = await prepareData(corpus, table, { maxLength: config.train.max_length });
   options.log(
     `data: ${corpus.train.length} train, ${corpus.validation.length} validation, ${corpus.test.length} test reviews; ` +
@@ -173,12 +181,19 @@ async function saveCheckpoint(tracker: Tracker, model: Model, data: LoadedData, 
   }
 }
 
-/** The learning rate shows once `lr_decay` has moved it from `lr`. */
-function formatEpoch(epoch: EpochResult, lr: number): string {
+/** Test macro-F1 and each class's precision, recall and F1, one line. */
+function formatClassScores(metrics: ClassificationMetrics): string {
+  const percent = (value: number): string => (Number.isFinite(value) ? `${(100 * value).toFixed(1)}%` : '–');
+  const classes = metrics.perClass.map((score) => `${score.name} P ${percent(score.precision)} R ${percent(score.recall)} F1 ${percent(score.f1)}`);
+  return `test macro-F1 ${percent(metrics.macroF1)} · ${classes.join(' · ')}`;
+}
+
+/** The learning rate shows once `lr_decay` has moved it from `lr`; macro-F1 shows with more than two classes. */
+function formatEpoch(epoch: EpochResult, lr: number, classes: number): string {
   const percent = (value: number): string => `${(100 * value).toFixed(2)}%`;
   return (
     `epoch ${epoch.epoch}: train loss ${epoch.trainLoss.toFixed(4)} acc ${percent(epoch.trainAccuracy)} · ` +
-    `val loss ${epoch.validation.loss.toFixed(4)} acc ${percent(epoch.validation.accuracy)}${epoch.improved ? ' *' : ''} · ` +
+    `val loss ${epoch.validation.loss.toFixed(4)} acc ${percent(epoch.validation.accuracy)}${classes > 2 ? ` F1 ${percent(epoch.validation.macroF1)}` : ''}${epoch.improved ? ' *' : ''} · ` +
     `${epoch.seconds.toFixed(1)} s (${Math.round(epoch.itemsPerSecond)} reviews/s)` +
     (epoch.learningRate === lr ? '' : ` · lr ${epoch.learningRate.toPrecision(3)}`)
   );
