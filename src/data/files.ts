@@ -156,3 +156,20 @@ function carve(
   if (missing !== undefined) throw new InputError('data-empty-class', { file: spec.train }, `class "${missing}" has no training example left after the splits; add examples or lower val_fraction/test_fraction`);
   return corpus;
 }
+
+/**
+ * Every row of one labelled file, numbered by `labels` (a trained run's classes): a label not
+ * among them is an error naming the file and line.
+ */
+export async function readLabelledFile(spec: Omit<FileDatasetSpec, 'train' | 'valFraction' | 'testFraction' | 'trainLimit' | 'testLimit'>, file: string, labels: readonly string[]): Promise<Example[]> {
+  const full: FileDatasetSpec = { ...spec, labels: spec.labels ?? [], train: file, valFraction: 0, testFraction: 0, trainLimit: 0, testLimit: 0 };
+  const index = new Map(labels.map((label, i) => [label, i]));
+  const examples: Example[] = [];
+  for await (const record of readRecords(spec.format, file, full)) {
+    const name = checkedLabel(record, full);
+    const label = index.get(name);
+    if (label === undefined) throw new InputError('data-unseen-label', where(record, labelColumn(full)), `label "${name}" is not one of the run's classes (${labels.join(', ')})`);
+    examples.push({ id: recordId(record), text: checkedText(record, full), label });
+  }
+  return examples;
+}

@@ -19,7 +19,7 @@ import { buildModel, type BuiltModel } from './build.js';
 import { installSignalHandlers, standardTags, flattenParams } from '../tracking/run-record.js';
 import { openTracker, type Tracker } from '../tracking/tracker.js';
 import { checkpointFiles } from '../train/checkpoint.js';
-import { evaluate } from '../train/evaluate.js';
+import { argMax, evaluate, type Evaluation } from '../train/evaluate.js';
 import { train, type EpochResult } from '../train/trainer.js';
 import { epochMetrics, RunReporter, type ReportedData } from './run-report.js';
 import { classificationMetrics, classificationMetricValues, type ClassificationMetrics } from '../report/metrics.js';
@@ -134,6 +134,7 @@ async function trainBuilt(
   await tracker.logMetrics({ test_accuracy: test.accuracy, test_loss: test.loss, best_epoch: trained.bestEpoch, best_val_accuracy: best?.validation.accuracy ?? Number.NaN, train_seconds: trained.epochs.reduce((sum, epoch) => sum + epoch.seconds, 0) }, trained.bestEpoch);
   options.log(`test accuracy ${(100 * test.accuracy).toFixed(2)}% (best epoch ${trained.bestEpoch} on validation)`);
   if (data.labels.length > 2) options.log(formatClassScores(classified));
+  await tracker.logArtifact('test-predictions.csv', testPredictions(data, test));
   await saveCheckpoint(tracker, model, data, embeddings);
   await reporter.writeReport(test, tf, model);
   return {
@@ -179,6 +180,17 @@ async function saveCheckpoint(tracker: Tracker, model: Model, data: LoadedData, 
   for (const [name, content] of Object.entries(checkpointFiles(variables, data.vocabulary, matrix, data.labels))) {
     await tracker.logArtifact(`checkpoint/${name}`, content);
   }
+}
+
+/** Each test example's id, true and predicted label: `id,label,predicted`. */
+function testPredictions(data: LoadedData, test: Evaluation): string {
+  const classes = data.labels.length;
+  const cell = (value: string): string => (/[",\n\r]/.test(value) ? `"${value.replaceAll('"', '""')}"` : value);
+  const rows = data.corpus.test.map((example, index) => {
+    const predicted = argMax(test.probabilities.subarray(index * classes, (index + 1) * classes));
+    return [cell(example.id), cell(data.labels[example.label]), cell(data.labels[predicted])].join(',');
+  });
+  return `id,label,predicted\n${rows.join('\n')}\n`;
 }
 
 /** Test macro-F1 and each class's precision, recall and F1, one line. */
