@@ -16,6 +16,7 @@ import { silentProgress } from '../src/progress.js';
 import { runExperiment } from '../src/run/experiment.js';
 import { benchCompute } from './compute.js';
 import { benchData } from './data.js';
+import { benchFiles } from './files.js';
 import { epochSeconds, mixTimes, MODEL_BENCHES, PHASES, TRAIN_REVIEWS, type PhaseTimes } from './train-step.js';
 
 const REPEATS = 3;
@@ -61,6 +62,7 @@ async function benchImdbEpochs(): Promise<void> {
 }
 
 await benchData();
+await benchFiles();
 await benchCompute();
 await benchModels();
 await benchImdbEpochs();
