@@ -101,6 +101,57 @@ export interface DatasetContext {
   /** The config file the block comes from, to resolve relative paths. */
   readonly configDir: string;
 }
+
+/** File formats the core reads labelled texts from; `folders` is one folder per class. */
+export type DataFormat = 'csv' | 'jsonl' | 'parquet' | 'folders';
+
+/** How to find the text and label of each row. */
+export interface RecordReadOptions {
+  /** Column name (CSV header, Parquet column), dotted field path (JSONL), or 0-based CSV column index. */
+  readonly text: string | number;
+  /** As `text`; absent when only texts are read (scoring new texts). */
+  readonly label?: string | number;
+  /** CSV: field delimiter (default from the file name: tab for `.tsv`, else comma). */
+  readonly delimiter?: string;
+  /** CSV: quote character; empty for none. */
+  readonly quote?: string;
+  /** CSV: whether the first row names the columns (default true). */
+  readonly header?: boolean;
+  /** Folders: how the files are encoded. */
+  readonly encoding?: 'utf-8' | 'latin1';
+}
+
+/** A dataset of the user's own files: where they are, how to read them, how to split them. */
+export interface FileDatasetSpec extends RecordReadOptions {
+  readonly format: DataFormat;
+  /** The training file (or folder); validation and test are carved from it when they have no file. Relative to the config. */
+  readonly train: string;
+  readonly validation?: string;
+  readonly test?: string;
+  /** Class names in order; empty: the training labels sorted (numerically when all are integers). With integer labels, label i is `labels[i]`. */
+  readonly labels?: readonly string[];
+  /** Share of the training pool carved out (stratified, seeded) as validation when there is no validation file. */
+  readonly valFraction: number;
+  /** Share of the training file carved out (stratified, seeded) as test when there is no test file. */
+  readonly testFraction: number;
+  /** Training pool size (validation included) after sampling, stratified and seeded; 0 = all. */
+  readonly trainLimit: number;
+  /** Test size after sampling, stratified and seeded; 0 = all. */
+  readonly testLimit: number;
+}
+
+/** What the core gives dataset plugins to read and split data with. */
+export interface DatasetHelpers {
+  /** Reads the files of `spec` (train first), checks texts and labels, and splits them; errors name file, line and column. */
+  loadFiles(spec: FileDatasetSpec, ctx: DatasetContext): Promise<LabelledCorpus>;
+  /** Applies the limits to official train/test sets and carves validation from train, stratified and seeded. */
+  splitCorpus(raw: { readonly labels: readonly string[]; readonly train: readonly Example[]; readonly test: readonly Example[] }, options: { readonly valFraction: number; readonly trainLimit?: number; readonly testLimit?: number; readonly seed: number }): LabelledCorpus;
+}
+
+/** A dataset factory's context: the core's readers and splitting come with it. */
+export interface DatasetFactoryContext extends DatasetContext {
+  readonly data: DatasetHelpers;
+}
 export interface Dataset {
   load(): Promise<LabelledCorpus>;
 }
@@ -120,7 +171,14 @@ export interface Embeddings {
   readonly sourceId: string;
   /** Whether the model may fine-tune the vectors. */
   readonly trainable: boolean;
-  load(): Promise<EmbeddingTable>;
+  /**
+   * Present when the vocabulary comes from the training split: the core counts the training
+   * tokens and calls `load` with those seen at least `minCount` times, the `maxSize` most
+   * frequent (0 = all), most frequent first.
+   */
+  readonly vocabularyFromTraining?: { readonly minCount: number; readonly maxSize: number };
+  /** `words`: the training vocabulary, when `vocabularyFromTraining` asks for it. */
+  load(words?: readonly string[]): Promise<EmbeddingTable>;
 }
 
 /** Maps token representations to contextual ones. */
@@ -202,7 +260,7 @@ export interface HeadContext extends LayerContext {
 
 /** Context each kind's factory receives. */
 export interface ContextOf {
-  dataset: DatasetContext;
+  dataset: DatasetFactoryContext;
   embeddings: EmbeddingsContext;
   model: ModelContext;
   encoder: LayerContext;
@@ -215,7 +273,7 @@ export interface ContextOf {
 
 /** What `ctx.build(kind, block, extra)` needs beyond the base context. */
 export type ExtraContext = {
-  [K in PluginKind]: Omit<ContextOf[K], keyof BaseContext>;
+  [K in PluginKind]: Omit<ContextOf[K], keyof BaseContext | 'data'>;
 };
 
 /** What each kind's factory returns. */

@@ -83,12 +83,19 @@ export async function glove6bEmbeddings(
  * Random vectors, uniform in [−0.5, 0.5), for a fixed list of words. A word's vector depends only
  * on the seed and the word, so adding words leaves the others unchanged.
  */
-export function randomEmbeddings(options: { dim: number; seed: number; words: readonly string[]; trainable: boolean }): Embeddings {
-  const words = [...new Set(options.words)];
+export function randomEmbeddings(options: {
+  dim: number;
+  seed: number;
+  words: readonly string[];
+  trainable: boolean;
+  vocabularyFromTraining?: { readonly minCount: number; readonly maxSize: number };
+}): Embeddings {
   return {
-    sourceId: `random:${options.dim}:${options.seed}:${words.length}`,
+    sourceId: `random:${options.dim}:${options.seed}:${new Set(options.words).size}`,
     trainable: options.trainable,
-    load: async () => {
+    ...(options.vocabularyFromTraining ? { vocabularyFromTraining: options.vocabularyFromTraining } : {}),
+    load: async (training: readonly string[] = []) => {
+      const words = [...new Set([...options.words, ...training])];
       const vectors = new Float32Array(words.length * options.dim);
       words.forEach((word, row) => {
         const random = mulberry32(deriveSeed(options.seed, word));

@@ -58,13 +58,22 @@ const FALLBACK_SPELLINGS: ReadonlyMap<string, string> = new Map([
   ['...', '\u2026'],
 ]);
 
-export async function prepareData(corpus: LabelledCorpus, table: EmbeddingTable, options: PrepareOptions): Promise<PreparedData> {
+/** Vectors for a vocabulary taken from the training split (random or trainable embeddings). */
+export interface TrainingVocabularySource {
+  readonly minCount: number;
+  /** Most frequent tokens kept; 0 = all. */
+  readonly maxSize: number;
+  load(words: readonly string[]): Promise<EmbeddingTable>;
+}
+
+export async function prepareData(corpus: LabelledCorpus, source: EmbeddingTable | TrainingVocabularySource, options: PrepareOptions): Promise<PreparedData> {
   const { maxLength } = options;
   const trainTexts = texts(corpus.train);
   const heldOut = texts([...corpus.validation, ...corpus.test]);
   const cut = threadCut(trainTexts, heldOut, options.threadFrom ?? THREAD_FROM_CHARACTERS);
   const inThread = cut < heldOut.length ? internInThread(heldOut.slice(cut), maxLength) : undefined;
   const trainInterned = internTokens(trainTexts, maxLength);
+  const table = 'load' in source ? await source.load(trainingWords(trainInterned, source)) : source;
   const vocabulary = new Vocabulary(table, trainInterned);
   const train = withLabels(encodeRows([{ interned: trainInterned, ids: vocabulary.trainIds }], 0, trainTexts.length), corpus.train);
   const embeddings = vocabulary.matrix();
@@ -82,6 +91,16 @@ export async function prepareData(corpus: LabelledCorpus, table: EmbeddingTable,
     test: withLabels(encodeRows(parts, validationSize, heldOut.length), corpus.test),
     oovRate: vocabulary.oovRate,
   };
+}
+
+/** Training tokens seen at least `minCount` times, most frequent first (ties: first seen first), at most `maxSize` (0 = all). */
+export function trainingWords(interned: Pick<InternedTexts, 'tokens' | 'counts'>, options: { readonly minCount: number; readonly maxSize: number }): string[] {
+  const ids: number[] = [];
+  interned.counts.forEach((count, id) => {
+    if (count >= options.minCount) ids.push(id);
+  });
+  ids.sort((a, b) => interned.counts[b] - interned.counts[a] || a - b);
+  return (options.maxSize > 0 ? ids.slice(0, options.maxSize) : ids).map((id) => interned.tokens[id]);
 }
 
 /**

@@ -7,6 +7,7 @@ import { Container } from 'inversify';
 import { AttnlabError, PluginError } from '../errors.js';
 import type { AnyPlugin, BaseContext, ContextOf, Created, PluginBlock, PluginKind } from '../plugin-api.js';
 import { withOutputShapeCheck } from './output-shapes.js';
+import { DATASET_HELPERS } from '../data/files.js';
 import { PluginRegistry } from './registry.js';
 
 /** Service identifier of each plugin kind's bindings. */
@@ -39,7 +40,7 @@ export async function buildPlugin<K extends PluginKind>(
   container: Container,
   kind: K,
   block: PluginBlock,
-  context: Omit<ContextOf[K], 'build'>,
+  context: Omit<ContextOf[K], 'build' | 'data'>,
 ): Promise<Created[K]> {
   const plugin = (await pluginOf(container, kind, block.type)) as unknown as {
     create(params: unknown, ctx: ContextOf[K]): Created[K] | Promise<Created[K]>;
@@ -48,6 +49,7 @@ export async function buildPlugin<K extends PluginKind>(
   const base = context as unknown as Partial<BaseContext>;
   let children = 0;
   const full = {
+    ...(kind === 'dataset' ? { data: DATASET_HELPERS } : {}),
     ...context,
     build: (childKind: PluginKind, childBlock: PluginBlock, extra: object) =>
       buildPlugin(container, childKind, childBlock, { ...base, seed: (base.seed ?? 0) * 31 + ++children, ...extra } as never),
@@ -60,5 +62,5 @@ export async function buildPlugin<K extends PluginKind>(
     if (error instanceof AttnlabError) throw error;
     throw new PluginError('plugin-create', file, `${kind} "${block.type}" failed to build: ${(error as Error).message}`, error);
   }
-  return withOutputShapeCheck(kind, created, context, file);
+  return withOutputShapeCheck(kind, created, context as Omit<ContextOf[K], 'build'>, file);
 }

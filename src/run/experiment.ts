@@ -12,7 +12,8 @@ import { resolveConfigFile } from '../config/validate.js';
 import type { Override } from '../config/load.js';
 import { cacheDirectory, prepareWithCache } from '../data/cache.js';
 import { selectBackend } from '../nn/backend.js';
-import type { Model, ProgressReporter, Tf } from '../plugin-api.js';
+import type { EmbeddingTable, LabelledCorpus, Model, ProgressReporter, Tf } from '../plugin-api.js';
+import { prepareData, type PreparedData } from '../data/prepare.js';
 import { buildPlugin } from '../plugins/container.js';
 import { buildModel, type BuiltModel } from './build.js';
 import { ownerTags, startHeartbeat } from '../tracking/heartbeat.js';
@@ -22,10 +23,11 @@ import { checkStoreWritable } from '../tracking/writable.js';
 import { checkTrainable } from './preflight.js';
 import { WriteGuardedTracker } from './guarded-tracker.js';
 import { checkpointFiles } from '../train/checkpoint.js';
-import { evaluate } from '../train/evaluate.js';
+import { argMax, evaluate, type Evaluation } from '../train/evaluate.js';
 import { train, type EpochResult } from '../train/trainer.js';
 import { epochMetrics, RunReporter, type ReportedData } from './run-report.js';
 import { InterruptedError, interruption, type Interruption } from './interrupt.js';
+import type { ClassificationMetrics } from '../report/metrics.js';
 
 export interface RunOptions {
   readonly progress: ProgressReporter;
@@ -111,7 +113,10 @@ async function trackRun(
   const stopHeartbeat = startHeartbeat(tracker);
   try {
     await tracker.logParams(flattenParams(config));
-    await tracker.logArtifact('config.yaml', stringify(config));
+    // A dataset that found its labels in the data records their order with the run, so that a reload reads them back the same.
+    const listed = config.data.labels;
+    const recorded = Array.isArray(listed) && listed.length === 0 ? { ...config, data: { ...config.data, labels: data.labels } } : config;
+    await tracker.logArtifact('config.yaml', stringify(recorded));
     await tracker.logMetrics(
       {
         oov_rate: data.oovRate,
@@ -165,7 +170,7 @@ async function trainBuilt(
     signal,
     onEpoch: async (epoch) => {
       await tracker.logMetrics({ ...epochMetrics(epoch, await reporter.recordEpoch(epoch)), val_seconds: epoch.validationSeconds }, epoch.epoch);
-      options.log(formatEpoch(epoch, config.train.lr));
+      options.log(formatEpoch(epoch, config.train.lr, data.labels.length));
     },
   });
   const scoring = performance.now();
@@ -180,6 +185,7 @@ async function trainBuilt(
   const best = trained.epochs[trained.bestEpoch - 1];
   const trainSeconds = trained.epochs.reduce((sum, epoch) => sum + epoch.seconds, 0);
   await tracker.logMetrics({ test_accuracy: test.accuracy, test_loss: test.loss, best_epoch: trained.bestEpoch, best_val_accuracy: best?.validation.accuracy ?? Number.NaN, train_seconds: trainSeconds, test_seconds: testSeconds }, trained.bestEpoch);
+  await tracker.logArtifact('test-predictions.csv', testPredictions(data, test));
   const reporting = performance.now();
   await saveCheckpoint(tracker, model, data, embeddings);
   const facts = { runId: tracker.runId, startTime: options.startTime, backend, bestEpoch: trained.bestEpoch, epochsRun: trained.epochs.length, trainSeconds };
@@ -189,6 +195,7 @@ async function trainBuilt(
     `test accuracy ${(100 * test.accuracy).toFixed(2)}%, macro-F1 ${classification.macroF1.toFixed(4)}` +
       `${classification.binary ? `, ROC AUC ${classification.binary.rocAuc.toFixed(4)}` : ''} (best epoch ${trained.bestEpoch} on validation)`,
   );
+  if (data.labels.length > 2) options.log(formatClassScores(classification));
   const reportPath = tracker.artifactDir ? join(tracker.artifactDir, 'report.html') : `report.html in the artifacts of run ${tracker.runId}`;
   return {
     runId: tracker.runId,
@@ -219,14 +226,13 @@ export async function loadData(
   const dataset = await buildPlugin(container, 'dataset', config.data, dataContext);
   const embeddings = await buildPlugin(container, 'embeddings', config.embeddings, dataContext);
   const corpus = await dataset.load();
-  const table = await embeddings.load();
+  const fromTraining = embeddings.vocabularyFromTraining;
   const reviews = corpus.train.length + corpus.validation.length + corpus.test.length;
   const preparing = options.progress.start('tokenising and indexing the splits', reviews, 'reviews');
-  const prepared = await prepareWithCache(corpus, table, {
-    maxLength: config.train.max_length,
-    cacheDir: dataContext.cacheDir,
-    embeddings: { block: config.embeddings, seed: config.seed, dim: table.dim, size: table.size },
-  });
+  // A vocabulary drawn from the training split is cheap to rebuild and keyed by the data itself: only fixed tables are cached.
+  const prepared = fromTraining
+    ? await prepareData(corpus, { ...fromTraining, load: (words: readonly string[]) => embeddings.load(words) }, { maxLength: config.train.max_length })
+    : await prepareFromTable(corpus, await embeddings.load(), config, dataContext.cacheDir);
   preparing.tick(reviews);
   preparing.done();
   options.log(
@@ -234,6 +240,15 @@ export async function loadData(
       `vocabulary ${prepared.vocabulary.length}, OOV ${(100 * prepared.oovRate).toFixed(2)}%`,
   );
   return { ...prepared, corpus, trainable: embeddings.trainable };
+}
+
+/** Tokenises and indexes the splits against a fixed table, through the tokenised-dataset cache. */
+function prepareFromTable(corpus: LabelledCorpus, table: EmbeddingTable, config: ResolvedConfig, cacheDir: string): Promise<PreparedData> {
+  return prepareWithCache(corpus, table, {
+    maxLength: config.train.max_length,
+    cacheDir,
+    embeddings: { block: config.embeddings, seed: config.seed, dim: table.dim, size: table.size },
+  });
 }
 
 async function saveCheckpoint(tracker: Tracker, model: Model, data: LoadedData, embeddings: tfjs.Tensor2D | tfjs.Variable): Promise<void> {
@@ -244,12 +259,30 @@ async function saveCheckpoint(tracker: Tracker, model: Model, data: LoadedData, 
   }
 }
 
-/** The learning rate shows once `lr_decay` has moved it from `lr`. */
-function formatEpoch(epoch: EpochResult, lr: number): string {
+/** Each test example's id, true and predicted label: `id,label,predicted`. */
+function testPredictions(data: LoadedData, test: Evaluation): string {
+  const classes = data.labels.length;
+  const cell = (value: string): string => (/[",\n\r]/.test(value) ? `"${value.replaceAll('"', '""')}"` : value);
+  const rows = data.corpus.test.map((example, index) => {
+    const predicted = argMax(test.probabilities.subarray(index * classes, (index + 1) * classes));
+    return [cell(example.id), cell(data.labels[example.label]), cell(data.labels[predicted])].join(',');
+  });
+  return `id,label,predicted\n${rows.join('\n')}\n`;
+}
+
+/** Test macro-F1 and each class's precision, recall and F1, one line. */
+function formatClassScores(metrics: ClassificationMetrics): string {
+  const percent = (value: number): string => (Number.isFinite(value) ? `${(100 * value).toFixed(1)}%` : '–');
+  const classes = metrics.perClass.map((score) => `${score.name} P ${percent(score.precision)} R ${percent(score.recall)} F1 ${percent(score.f1)}`);
+  return `test macro-F1 ${percent(metrics.macroF1)} · ${classes.join(' · ')}`;
+}
+
+/** The learning rate shows once `lr_decay` has moved it from `lr`; macro-F1 shows with more than two classes. */
+function formatEpoch(epoch: EpochResult, lr: number, classes: number): string {
   const percent = (value: number): string => `${(100 * value).toFixed(2)}%`;
   return (
     `epoch ${epoch.epoch}: train loss ${epoch.trainLoss.toFixed(4)} acc ${percent(epoch.trainAccuracy)} · ` +
-    `val loss ${epoch.validation.loss.toFixed(4)} acc ${percent(epoch.validation.accuracy)}${epoch.improved ? ' *' : ''} · ` +
+    `val loss ${epoch.validation.loss.toFixed(4)} acc ${percent(epoch.validation.accuracy)}${classes > 2 ? ` F1 ${percent(epoch.validation.macroF1)}` : ''}${epoch.improved ? ' *' : ''} · ` +
     `${epoch.seconds.toFixed(1)} s (${Math.round(epoch.itemsPerSecond)} reviews/s)` +
     (epoch.learningRate === lr ? '' : ` · lr ${epoch.learningRate.toPrecision(3)}`)
   );

@@ -44,6 +44,7 @@ export function epochMetrics(epoch: EpochResult, entropy: EpochEntropy): Record<
     train_accuracy: epoch.trainAccuracy,
     val_loss: epoch.validation.loss,
     val_accuracy: epoch.validation.accuracy,
+    ...(Number.isFinite(epoch.validation.macroF1) ? { val_macro_f1: epoch.validation.macroF1 } : {}),
     epoch_seconds: epoch.seconds,
     items_per_second: epoch.itemsPerSecond,
     learning_rate: epoch.learningRate,

@@ -54,7 +54,7 @@ export async function loadPluginKit<K extends PluginKind>(kind: K, file: string)
     },
     async build(yamlBlock, context) {
       const { block, container } = await resolveBlock(parse(yamlBlock));
-      const full = { tf, nn, seed: 0, ...context } as unknown as Omit<ContextOf[K], 'build'>;
+      const full = { tf, nn, seed: 0, ...context } as unknown as Omit<ContextOf[K], 'build' | 'data'>;
       return buildPlugin(container, kind, block, full);
     },
   };

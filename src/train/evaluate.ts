@@ -2,11 +2,14 @@
 import type * as tfjs from '@tensorflow/tfjs';
 import type { Model, ProgressReporter, Tf } from '../plugin-api.js';
 import { iterateBatches, type Batch, type EncodedSplit } from '../data/batches.js';
+import { classScores, confusionMatrix, macroF1 } from '../report/metrics.js';
 import { crossEntropy } from './loss.js';
 
 export interface Evaluation {
   readonly loss: number;
   readonly accuracy: number;
+  /** Mean F1 over the classes present in the split (see `macroF1` in report/metrics). */
+  readonly macroF1: number;
   /** Row-major [reviews, classes] class probabilities, in the split's order. */
   readonly probabilities: Float32Array;
   /** Each review's attention over its (truncated) tokens, in the split's order. */
@@ -38,6 +41,7 @@ export function evaluate(tf: Tf, model: Model, split: EncodedSplit, options: Eva
   let lossSum = 0;
   let correct = 0;
   const task = options.progress?.start(options.label ?? 'scoring', count, 'reviews');
+  const predicted = new Int32Array(count);
   for (const batch of iterateBatches(split, { batchSize: options.batchSize, maxLength: options.maxLength, shuffle: false, seed: 0, bucketByLength: true })) {
     const [batchLoss, batchProbabilities, weights] = tf.tidy(() => {
       const { ids, mask, labels } = batchTensors(tf, batch);
@@ -56,13 +60,15 @@ export function evaluate(tf: Tf, model: Model, split: EncodedSplit, options: Eva
       const example = batch.indices[row];
       const rowProbabilities = probabilityValues.subarray(row * classes, (row + 1) * classes);
       probabilities.set(rowProbabilities, example * classes);
-      if (argMax(rowProbabilities) === batch.labels[row]) correct++;
+      predicted[example] = argMax(rowProbabilities);
+      if (predicted[example] === batch.labels[row]) correct++;
       attention[example] = weightValues.slice(row * batch.time, row * batch.time + batch.lengths[row]);
     }
     task?.tick(batch.size);
   }
   task?.done();
-  return { loss: count ? lossSum / count : Number.NaN, accuracy: count ? correct / count : Number.NaN, probabilities, attention };
+  const f1 = count ? macroF1(classScores(confusionMatrix(split.labels, predicted, classes), [])) : Number.NaN;
+  return { loss: count ? lossSum / count : Number.NaN, accuracy: count ? correct / count : Number.NaN, macroF1: f1, probabilities, attention };
 }
 
 export function argMax(values: ArrayLike<number>): number {

@@ -51,7 +51,7 @@ test('text-file: path is required; loads a GloVe file; trainable passes through'
 
 test('random covers the synthetic vocabulary: no OOV on synthetic data', async (t) => {
   const kit = await loadPluginKit('embeddings', 'plugins/embeddings/random.ts');
-  t.deepEqual(await kit.params(), { dim: 16, seed: 1, words: [], trainable: false });
+  t.deepEqual(await kit.params(), { dim: 16, seed: 1, words: [], trainable: false, vocabulary: 'listed', min_count: 1, max_size: 0 });
   await t.throwsAsync(kit.params({ size: 3 }));
   const embeddings = await kit.build('{ type: random, dim: 8, words: [extra] }', context(temporaryFolder()));
   const table = await embeddings.load();
