@@ -14,8 +14,8 @@ export const COMMANDS: Record<string, string> = {
   config: 'print the fully resolved config (extends, overrides, defaults)',
   plugins: 'list the registered plugins with their parameters',
   schema: 'print the JSON Schema of a config (for editors)',
-  eval: 'evaluate a trained run’s checkpoint on the test split, or on another labelled file',
-  predict: 'score new texts with a trained run: predicted label, probabilities, attended words',
+  eval: 'score a trained run on its test split, or on another labelled file',
+  predict: 'label new texts with a trained run, with class probabilities',
   explain: 'where a trained model’s attention goes; does it explain?',
   runs: 'list recent runs from the tracking store',
   compare: 'runs (or a sweep’s trials) side by side, as a page and a table',
@@ -37,8 +37,8 @@ Commands:
 ${lines.join('\n')}
 
 A command's options: \`attnlab help <command>\` or \`attnlab <command> --help\`.
-Environment: MLFLOW_TRACKING_URI, MLFLOW_EXPERIMENT_NAME, ATTNLAB_IMDB, ATTNLAB_CACHE,
-XDG_CACHE_HOME, ATTNLAB_STALE_AFTER, NO_COLOR.
+Environment: MLFLOW_TRACKING_URI, MLFLOW_EXPERIMENT_NAME, ATTNLAB_IMDB,
+ATTNLAB_CACHE, XDG_CACHE_HOME, ATTNLAB_STALE_AFTER, NO_COLOR.
 `;
 }
 

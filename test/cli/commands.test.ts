@@ -24,7 +24,7 @@ test('an unknown command or option is a usage error', async (t) => {
   t.regex(unknown.stderr, /unknown command "trian"/);
   const option = await runCli(['validate', '--colour', 'configs/q1-mean.yaml']);
   t.is(option.code, 2);
-  t.regex(option.stderr, /unknown option --colour; known: --set, --help/);
+  t.regex(option.stderr, /unknown option --colour; known: --set, --json, --help/);
 });
 
 test.serial('every shipped config validates', async (t) => {

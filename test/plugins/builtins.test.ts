@@ -2,12 +2,12 @@
  * Every built-in plugin through the same checks, one table per kind (see PluginTester). The hand
  * computations below are written from each plugin's definition, on plain float64 arrays.
  */
-import test from 'ava';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import test, { type ExecutionContext } from 'ava';
+import { mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import type { PluginKind } from '../../src/plugin-api.js';
+import type { LabelledCorpus, PluginKind } from '../../src/plugin-api.js';
 import { PluginRegistry } from '../../src/plugins/registry.js';
 import { PluginTester, type Numbers2, type Numbers3, type PluginCase } from '../../src/scaffold/plugin-tester.js';
 
@@ -180,6 +180,15 @@ tester.run('optimizer', [
 
 const VECTORS_DIR = mkdtempSync(join(tmpdir(), 'attnlab-vectors-'));
 writeFileSync(join(VECTORS_DIR, 'vectors.txt'), 'good 1 0.25\nbad -1 0.5\n');
+/** Eight labelled texts, four per class, as CSV, JSON Lines and class folders. */
+const OWN_DATA_DIR = mkdtempSync(join(tmpdir(), 'attnlab-own-data-'));
+const OWN_TEXTS = Array.from({ length: 8 }, (_, i) => ({ text: `review number ${i} is ${i % 2 ? 'good' : 'bad'}`, label: i % 2 ? 'pos' : 'neg' }));
+writeFileSync(join(OWN_DATA_DIR, 'reviews.csv'), ['text,label', ...OWN_TEXTS.map(({ text, label }) => `"${text}",${label}`)].join('\n'));
+writeFileSync(join(OWN_DATA_DIR, 'reviews.jsonl'), OWN_TEXTS.map((row) => JSON.stringify(row)).join('\n'));
+for (const [i, { text, label }] of OWN_TEXTS.entries()) {
+  mkdirSync(join(OWN_DATA_DIR, 'classes', label), { recursive: true });
+  writeFileSync(join(OWN_DATA_DIR, 'classes', label, `${i}.txt`), text);
+}
 const datasetContext = { cacheDir: '/nonexistent', progress: { start: () => ({ tick() {}, status() {}, done() {} }) }, seed: 0, configDir: '.' };
 
 tester.run('dataset', [
@@ -195,6 +204,31 @@ tester.run('dataset', [
     },
   },
   { file: file('dataset', 'imdb'), build: { yaml: '{ type: imdb, url: "" }', context: datasetContext } },
+  ...(['csv', 'jsonl'] as const).map((format) => ({
+    file: file('dataset', format),
+    given: { path: `reviews.${format}` },
+    build: { yaml: `{ type: ${format}, path: reviews.${format}, val_fraction: 0.25, test_fraction: 0.25 }`, context: { ...datasetContext, configDir: OWN_DATA_DIR } },
+    forward: {
+      async check(t: ExecutionContext, dataset: { load(): Promise<LabelledCorpus> }) {
+        const corpus = await dataset.load();
+        t.deepEqual([corpus.train.length, corpus.validation.length, corpus.test.length], [4, 2, 2]);
+        t.deepEqual(corpus.labels, ['neg', 'pos']);
+      },
+    },
+  })),
+  { file: file('dataset', 'parquet'), given: { path: 'train.parquet' }, build: { yaml: '{ type: parquet, path: train.parquet }', context: datasetContext } },
+  {
+    file: file('dataset', 'folders'),
+    given: { path: '.' },
+    build: { yaml: '{ type: folders, path: ., val_fraction: 0.25, test_fraction: 0.25 }', context: { ...datasetContext, configDir: join(OWN_DATA_DIR, 'classes') } },
+    forward: {
+      async check(t: ExecutionContext, dataset: { load(): Promise<LabelledCorpus> }) {
+        const corpus = await dataset.load();
+        t.is(corpus.train.length + corpus.validation.length + corpus.test.length, 8);
+        t.deepEqual(corpus.labels, ['neg', 'pos']);
+      },
+    },
+  },
 ]);
 
 tester.run('embeddings', [

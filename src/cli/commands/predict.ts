@@ -5,7 +5,7 @@ const FORMATS = ['csv', 'jsonl'] as const;
 const INPUT_FORMATS = ['csv', 'jsonl', 'parquet'] as const;
 
 const command: CommandModule = {
-  usage: 'predict <run-id | run folder> --input FILE|- [--output FILE|-] [--format csv|jsonl] [--top K] [--text COLUMN]',
+  usage: 'predict <run-id | run folder> --input FILE|- [--output FILE|-] [--format csv|jsonl] [--input-format F] [--text COLUMN] [--top K]',
   help: `Scores new texts with a finished run's checkpoint. The input is a CSV, TSV, JSONL or
 Parquet file (optionally .gz), or - for standard input (JSONL unless --input-format says);
 it is read, scored and written a batch at a time, so a file of any size runs in bounded memory.
