@@ -5,6 +5,7 @@
  * stale threshold died without ending (SIGKILL, a node lost, a scheduler's hard kill).
  */
 import { hostname } from 'node:os';
+import { readFileSync } from 'node:fs';
 import type { Tracker } from './tracker.js';
 
 export const TAG_HEARTBEAT = 'attnlab.heartbeat';
@@ -81,9 +82,22 @@ export function deathOf(run: { readonly startTime: number; readonly tags: Readon
 function processIsAlive(pid: number): boolean {
   try {
     process.kill(pid, 0);
-    return true;
   } catch (error) {
     return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+  return !isZombie(pid);
+}
+
+/**
+ * A killed process whose parent died too stays a zombie until something reaps it, which a
+ * container's first process often never does: it answers signals but will never run again.
+ */
+function isZombie(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    return stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3) === 'Z';
+  } catch {
+    return false;
   }
 }
 

@@ -3,6 +3,8 @@
  * still to run, refused selections and metrics, the best trial's line, `--summary`, and locks.
  */
 import test from 'ava';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { existsSync, mkdtempSync, readFileSync, utimesSync, writeFileSync } from 'node:fs';
 import { hostname, tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -16,7 +18,7 @@ import { TAG_SWEEP, TAG_TRIAL_HASH } from '../../src/sweep/runner.js';
 import { bestTrialCommand, loadSweep } from '../../src/sweep/sweep.js';
 import { readSweepFile } from '../../src/sweep/sweep-file.js';
 import { FileStore } from '../../src/tracking/file-store.js';
-import { TAG_HEARTBEAT, TAG_PROCESS, TAG_SCHEDULER_TASK } from '../../src/tracking/heartbeat.js';
+import { deathOf, TAG_HEARTBEAT, TAG_PROCESS, TAG_SCHEDULER_TASK } from '../../src/tracking/heartbeat.js';
 import { flattenParams } from '../../src/tracking/run-record.js';
 import type { EndStatus } from '../../src/tracking/tracker.js';
 import { REPO, runCliInProcess } from '../helpers/cli.js';
@@ -244,4 +246,22 @@ test('the cost estimate counts data loading, every epoch with its validation, te
   const { views } = await loadSweep(join(folder, 'grid.yaml'), []);
   // 2 epochs × (10 s training + 2 s validation) + 5 s data + 3 s test + 1 s report.
   t.is(views[0].estimate, 33);
+});
+
+test('a process killed whose parent never reaps it (a zombie) counts as gone', async (t) => {
+  // `sleep 0` exits at once, and its parent, now `sleep 5`, never waits for it: a zombie.
+  const shell = spawn('sh', ['-c', 'sleep 0 & echo $!; exec sleep 5'], { stdio: ['ignore', 'pipe', 'ignore'] });
+  const pid = Number((await once(shell.stdout, 'data'))[0].toString().trim());
+  try {
+    let state = '';
+    for (let tries = 0; tries < 200 && state !== 'Z'; tries++) {
+      await new Promise((resolve) => setTimeout(resolve, 10));
+      state = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]?.[0] ?? '';
+    }
+    t.is(state, 'Z', 'the child became a zombie');
+    const run = { startTime: Date.now(), tags: { [TAG_HEARTBEAT]: String(Date.now()), [TAG_PROCESS]: `${hostname()}:${pid}` } };
+    t.regex(deathOf(run, { now: Date.now(), staleAfterMs: 60_000 }) ?? '', /is gone/);
+  } finally {
+    shell.kill();
+  }
 });
