@@ -140,8 +140,23 @@ export interface FileDatasetSpec extends RecordReadOptions {
   readonly testLimit: number;
 }
 
+/** The file and split params every file dataset plugin declares, as its schema names them. */
+export interface FileSplitParams {
+  readonly path: string;
+  readonly train: string;
+  readonly validation: string;
+  readonly test: string;
+  readonly labels: readonly string[];
+  readonly val_fraction: number;
+  readonly test_fraction: number;
+  readonly train_limit: number;
+  readonly test_limit: number;
+}
+
 /** What the core gives dataset plugins to read and split data with. */
 export interface DatasetHelpers {
+  /** The files and split settings of `params` for {@link loadFiles}; refuses params that name no training file. */
+  fileSplits(params: FileSplitParams): Omit<FileDatasetSpec, 'format' | keyof RecordReadOptions>;
   /** Reads the files of `spec` (train first), checks texts and labels, and splits them; errors name file, line and column. */
   loadFiles(spec: FileDatasetSpec, ctx: DatasetContext): Promise<LabelledCorpus>;
   /** Applies the limits to official train/test sets and carves validation from train, stratified and seeded. */

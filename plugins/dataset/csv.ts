@@ -21,18 +21,6 @@ const schema = {
   },
 } as const;
 
-function spec(params: { path: string; train: string; validation: string; test: string; labels: readonly string[]; val_fraction: number; test_fraction: number; train_limit: number; test_limit: number }) {
-  return {
-    train: params.train || params.path,
-    validation: params.validation || undefined,
-    test: params.test || undefined,
-    labels: params.labels,
-    valFraction: params.val_fraction,
-    testFraction: params.test_fraction,
-    trainLimit: params.train_limit,
-    testLimit: params.test_limit,
-  };
-}
 
 /** Labelled texts in a CSV or TSV file (any delimiter; quoted multi-line fields, a BOM and .gz are fine). */
 export default {
@@ -41,8 +29,7 @@ export default {
   description: 'Labelled texts from CSV/TSV files (any delimiter, quoting, multi-line fields, BOM, .gz).',
   schema,
   create(params, ctx) {
-    const files = spec(params);
-    if (!files.train) throw new Error('give the data file as path (or train, with validation and test files if you have them)');
+    const files = ctx.data.fileSplits(params);
     return { load: () => ctx.data.loadFiles({ ...files, format: 'csv', text: params.text, label: params.label, delimiter: params.delimiter || undefined, quote: params.quote, header: params.header }, ctx) };
   },
 } satisfies PluginDescriptor<'dataset', typeof schema>;

@@ -17,18 +17,6 @@ const schema = {
   },
 } as const;
 
-function spec(params: { path: string; train: string; validation: string; test: string; labels: readonly string[]; val_fraction: number; test_fraction: number; train_limit: number; test_limit: number }) {
-  return {
-    train: params.train || params.path,
-    validation: params.validation || undefined,
-    test: params.test || undefined,
-    labels: params.labels,
-    valFraction: params.val_fraction,
-    testFraction: params.test_fraction,
-    trainLimit: params.train_limit,
-    testLimit: params.test_limit,
-  };
-}
 
 /** One folder per class (root/<class>/<file>), as aclImdb, 20 Newsgroups and scikit-learn load_files; path may hold train/ and test/. */
 export default {
@@ -37,8 +25,7 @@ export default {
   description: 'Labelled texts as one folder per class (root/<class>/<file>), optional train/ and test/ folders.',
   schema,
   create(params, ctx) {
-    const files = spec(params);
-    if (!files.train) throw new Error('give the data file as path (or train, with validation and test files if you have them)');
+    const files = ctx.data.fileSplits(params);
     return { load: () => ctx.data.loadFiles({ ...files, format: 'folders', text: 'text', label: 'label', encoding: params.encoding }, ctx) };
   },
 } satisfies PluginDescriptor<'dataset', typeof schema>;

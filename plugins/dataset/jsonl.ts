@@ -18,18 +18,6 @@ const schema = {
   },
 } as const;
 
-function spec(params: { path: string; train: string; validation: string; test: string; labels: readonly string[]; val_fraction: number; test_fraction: number; train_limit: number; test_limit: number }) {
-  return {
-    train: params.train || params.path,
-    validation: params.validation || undefined,
-    test: params.test || undefined,
-    labels: params.labels,
-    valFraction: params.val_fraction,
-    testFraction: params.test_fraction,
-    trainLimit: params.train_limit,
-    testLimit: params.test_limit,
-  };
-}
 
 /** Labelled texts as JSON Lines: one object per line, text and label as (dotted) fields; .gz is fine. */
 export default {
@@ -38,8 +26,7 @@ export default {
   description: 'Labelled texts from JSON Lines files (one object per line, dotted fields, .gz).',
   schema,
   create(params, ctx) {
-    const files = spec(params);
-    if (!files.train) throw new Error('give the data file as path (or train, with validation and test files if you have them)');
+    const files = ctx.data.fileSplits(params);
     return { load: () => ctx.data.loadFiles({ ...files, format: 'jsonl', text: params.text, label: params.label }, ctx) };
   },
 } satisfies PluginDescriptor<'dataset', typeof schema>;

@@ -5,13 +5,28 @@
  */
 import { stat } from 'node:fs/promises';
 import { isAbsolute, join, resolve } from 'node:path';
-import type { DatasetContext, DatasetHelpers, Example, FileDatasetSpec, LabelledCorpus } from '../plugin-api.js';
+import type { DatasetContext, DatasetHelpers, Example, FileDatasetSpec, FileSplitParams, LabelledCorpus } from '../plugin-api.js';
 import { InputError, readRecords, type RawRecord } from './records.js';
 import { deriveSeed } from './random.js';
 import { splitCorpus, stratifiedPick } from './split.js';
 
 /** The helpers every dataset plugin receives as `ctx.data`. */
-export const DATASET_HELPERS: DatasetHelpers = { loadFiles: loadFileDataset, splitCorpus };
+export const DATASET_HELPERS: DatasetHelpers = { fileSplits, loadFiles: loadFileDataset, splitCorpus };
+
+function fileSplits(params: FileSplitParams): ReturnType<DatasetHelpers['fileSplits']> {
+  const train = params.train || params.path;
+  if (!train) throw new Error('give the data file as path (or train, with validation and test files if you have them)');
+  return {
+    train,
+    validation: params.validation || undefined,
+    test: params.test || undefined,
+    labels: params.labels,
+    valFraction: params.val_fraction,
+    testFraction: params.test_fraction,
+    trainLimit: params.train_limit,
+    testLimit: params.test_limit,
+  };
+}
 
 /** A text and its label as read, before the labels are numbered. */
 interface ReadExample {
