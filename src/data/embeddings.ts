@@ -50,7 +50,7 @@ export async function textFileEmbeddings(options: { path: string; trainable: boo
   return {
     sourceId,
     trainable: options.trainable,
-    load: () => loadWithBinaryCache(ctx.cacheDir, sourceId, () => parseVectorText(textStream(file), file)),
+    load: () => loadWithBinaryCache(ctx.cacheDir, sourceId, () => parseVectorText(textStream(file), file, ctx.progress)),
   };
 }
 
@@ -75,7 +75,7 @@ export async function glove6bEmbeddings(
   return {
     sourceId,
     trainable: options.trainable,
-    load: () => loadWithBinaryCache(ctx.cacheDir, sourceId, () => parseVectorText(readZipMember(zip, member), `${zip}:${member}`)),
+    load: () => loadWithBinaryCache(ctx.cacheDir, sourceId, () => parseVectorText(readZipMember(zip, member), `${zip}:${member}`, ctx.progress)),
   };
 }
 

@@ -2,7 +2,9 @@
  * GloVe and word2vec text formats: one `word v1 v2 … vd` line per word, word2vec with a first
  * line `count dim`. Parsed from bytes, chunk by chunk, without splitting lines into strings.
  */
+import { basename } from 'node:path';
 import { DataError } from '../errors.js';
+import type { ProgressReporter } from '../plugin-api.js';
 import { parseDecimal, parsedEnd } from './numbers.js';
 import { VectorTable } from './vector-table.js';
 
@@ -10,17 +12,29 @@ const NEWLINE = 0x0a;
 const SPACE = 0x20;
 const ROWS_PER_BLOCK = 16_384;
 
-/** Reads the vectors of a text stream; `file` names the source in errors. */
-export async function parseVectorText(chunks: AsyncIterable<Uint8Array>, file: string): Promise<VectorTable> {
+/**
+ * Reads the vectors of a text stream; `file` names the source in errors. A large file takes
+ * seconds to convert, so `progress` is told of every word read.
+ */
+export async function parseVectorText(chunks: AsyncIterable<Uint8Array>, file: string, progress?: ProgressReporter): Promise<VectorTable> {
   const parser = new VectorTextParser(file);
-  let leftover: Buffer = Buffer.alloc(0);
-  for await (const chunk of chunks) {
-    const data = leftover.length ? Buffer.concat([leftover, chunk]) : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.length);
-    const consumed = parser.parseLines(data, false);
-    leftover = Buffer.from(data.subarray(consumed));
+  const task = progress?.start(`converting ${basename(file)} to the binary cache`, undefined, 'words');
+  try {
+    let leftover: Buffer = Buffer.alloc(0);
+    for await (const chunk of chunks) {
+      const data = leftover.length ? Buffer.concat([leftover, chunk]) : Buffer.from(chunk.buffer, chunk.byteOffset, chunk.length);
+      const before = parser.rows;
+      const consumed = parser.parseLines(data, false);
+      task?.tick(parser.rows - before);
+      leftover = Buffer.from(data.subarray(consumed));
+    }
+    const before = parser.rows;
+    parser.parseLines(leftover, true);
+    task?.tick(parser.rows - before);
+    return parser.table();
+  } finally {
+    task?.done();
   }
-  parser.parseLines(leftover, true);
-  return parser.table();
 }
 
 class VectorTextParser {
@@ -31,6 +45,11 @@ class VectorTextParser {
   private row = 0;
 
   constructor(private readonly file: string) {}
+
+  /** Words read so far. */
+  get rows(): number {
+    return this.row;
+  }
 
   /** Parses the complete lines of `data` (all of it when `last`); returns the bytes consumed. */
   parseLines(data: Buffer, last: boolean): number {

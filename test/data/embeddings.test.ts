@@ -137,3 +137,19 @@ test('random embeddings: seeded, and a word keeps its vector whatever the others
   t.notDeepEqual(vector(small as VectorTable, 'good'), vector(await load(['good'], 2) as VectorTable, 'good'));
   t.true([...large.vectors].every((value) => value >= -0.5 && value < 0.5));
 });
+
+test('converting a vectors file reports every word it reads, then ends its progress line', async (t) => {
+  const events: string[] = [];
+  let words = 0;
+  const progress = {
+    start: (label: string) => {
+      events.push(`start ${label}`);
+      return { tick: (amount: number) => void (words += amount), status() {}, done: () => void events.push('done') };
+    },
+  };
+  const table = await parseVectorText(chunksOf(glove, 7), 'dir/g.txt', progress);
+  t.deepEqual(events, ['start converting g.txt to the binary cache', 'done']);
+  t.is(words, table.size);
+  await t.throwsAsync(parseVectorText(chunksOf('the 1 2\nof 3\n', 4), 'bad.txt', progress));
+  t.is(events.at(-1), 'done', 'a failed conversion ends its progress line too');
+});
