@@ -6,7 +6,7 @@ import { runExperiment } from '../../src/run/experiment.js';
 import { explainRun } from '../../src/run/explain.js';
 import { topAttended } from '../../src/report/examples.js';
 import { parseOverrides } from '../../src/config/load.js';
-import { runCli } from '../helpers/cli.js';
+import { runCli, runCliInProcess } from '../helpers/cli.js';
 import { syntheticConfig, writeConfig } from '../helpers/experiment.js';
 
 const PLANTED = new Set<string>([...POSITIVE_WORDS, ...NEGATIVE_WORDS]);
@@ -36,6 +36,23 @@ test.serial('explain --text prints the prediction, the top words and the shaded 
   t.regex(result.stdout, /top words: (superb|delightful) /);
   t.regex(result.stdout, /superb\[0\.\d+\]/);
   t.regex(result.stdout, /Kendall τ/);
+});
+
+test.serial('explain wraps the review at 100 columns when the terminal reports 0 columns', async (t) => {
+  const text = Array.from({ length: 12 }, () => 'the movie was superb and the cast delightful , a film to see again .').join(' ');
+  const columns = Object.getOwnPropertyDescriptor(process.stdout, 'columns');
+  Object.defineProperty(process.stdout, 'columns', { value: 0, configurable: true, writable: true });
+  try {
+    const result = await runCliInProcess(['explain', await trained, '--text', text, '--permutations', '2']);
+    t.is(result.code, 0, result.stderr);
+    const review = result.stdout.split('\n').filter((line) => line.includes('superb['));
+    t.true(review.length > 1, result.stdout);
+    t.true(review.every((line) => line.length <= 100), result.stdout);
+    t.true(review.some((line) => line.length > 80), result.stdout);
+  } finally {
+    if (columns) Object.defineProperty(process.stdout, 'columns', columns);
+    else delete (process.stdout as { columns?: number }).columns;
+  }
 });
 
 test.serial('eval scores the checkpoint again and finds the logged test accuracy', async (t) => {
