@@ -36,6 +36,9 @@ import {
   validateTags,
 } from './validation.js';
 
+/** How long a run ended KILLED waits for the server before it leaves the rest to `attnlab sync`. */
+export const KILLED_FLUSH_MS = 1000;
+
 /**
  * Journals live outside the file store: MLflow treats every folder of its root as an experiment
  * and refuses one whose name is not a valid experiment id, which would break `mlflow ui`.
@@ -641,7 +644,10 @@ class JournalTracker implements Tracker {
       await this.record({ type: 'tags', tags: { 'attnlab.error': errorTagValue(error, MLFLOW_LIMITS.tagValueLength) } });
     }
     await this.record({ type: 'end', status, endTime: Date.now() });
-    const done = await this.sender.drain(this.options.flushTimeoutMs);
+    // A stopped run has a scheduler's kill a few seconds behind its signal: it waits for the server
+    // only briefly, and what is not sent by then stays in the journal for `attnlab sync`.
+    const wait = status === 'KILLED' ? Math.min(this.options.flushTimeoutMs, KILLED_FLUSH_MS) : this.options.flushTimeoutMs;
+    const done = await this.sender.drain(wait);
     this.sender.stop();
     await this.writer.close();
     if (done) {

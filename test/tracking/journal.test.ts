@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { FakeMlflow, startFakeMlflow } from '../fixtures/mlflow/fake-server.js';
 import type { FakeRun } from '../fixtures/mlflow/fake-server.js';
-import { syncJournals } from '../../src/tracking/journal.js';
+import { KILLED_FLUSH_MS, syncJournals } from '../../src/tracking/journal.js';
 import { openTracker } from '../../src/tracking/tracker.js';
 import type { Tracker } from '../../src/tracking/tracker.js';
 
@@ -65,6 +65,24 @@ async function until(condition: () => boolean, timeoutMs = 5000): Promise<void> 
 function onlyRun(server: FakeMlflow): FakeRun | undefined {
   return [...server.runs.values()][0];
 }
+
+test('a run stopped by a signal waits for a slow server only briefly: the journal keeps the rest for sync', async (t) => {
+  const server = await startFakeMlflow();
+  const dir = await journalDir();
+  const notices: string[] = [];
+  const tracker = await openRun(server.url, dir, { notices });
+  await logEpochs(tracker, 0, 3);
+  // Slower than the wait of a KILLED end, well within the 10 s a finished run would wait.
+  server.delayMs = 3 * KILLED_FLUSH_MS;
+  await tracker.end('KILLED');
+  t.is(onlyRun(server)?.status, 'RUNNING', 'end waited for the server');
+  t.true(notices.some((notice) => /not on .* yet/.test(notice)), notices.join('\n'));
+  server.delayMs = 0;
+  const report = await syncJournals({ dir, env: {}, retry: syncRetry });
+  t.deepEqual(report.journals.map((journal) => journal.outcome), ['synced']);
+  t.is(onlyRun(server)?.status, 'KILLED');
+  await server.stop();
+});
 
 test('a run reaches the server with its params, tags, metrics, artifacts and status, and leaves no journal', async (t) => {
   const server = await startFakeMlflow();
