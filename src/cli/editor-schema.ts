@@ -6,29 +6,8 @@
  * configs with the config's.
  */
 import type { JsonSchema } from '../config/schema.js';
+import { RANKABLE_METRICS } from '../sweep/plan.js';
 import { schemaLeaves } from './completion.js';
-
-/** Metrics every run logs, per epoch or at its end; a sweep ranks its trials by one of them. */
-export const RUN_METRICS = [
-  'val_accuracy',
-  'val_loss',
-  'best_val_accuracy',
-  'train_accuracy',
-  'train_loss',
-  'test_accuracy',
-  'test_loss',
-  'test_macro_f1',
-  'test_roc_auc',
-  'test_pr_auc',
-  'test_ece',
-  'best_epoch',
-  'train_seconds',
-  'epoch_seconds',
-  'items_per_second',
-  'faithfulness_kendall_tau_median',
-  'faithfulness_permutation_delta_median',
-  ...['entropy', 'entropy_norm'].flatMap((name) => ['mean', 'p10', 'p50', 'p90'].map((stat) => `val_attention_${name}_${stat}`)),
-] as const;
 
 /** Regularizers are named by the user: any name is accepted under `regularizers.`. */
 const OPEN_KEYS = { '^regularizers\\.[^.]+(\\..+)?$': {} };
@@ -50,7 +29,7 @@ export function composeSweepEditorSchema(sweepSchema: JsonSchema, configEditorSc
         ...properties.zip,
         items: { type: 'object', minProperties: 1, properties: lists, patternProperties: OPEN_KEYS, additionalProperties: false },
       },
-      metric: { ...properties.metric, anyOf: [{ enum: [...RUN_METRICS] }, { type: 'string' }] },
+      metric: { ...properties.metric, anyOf: [{ enum: [...RANKABLE_METRICS] }, { type: 'string' }] },
     },
     definitions: configEditorSchema.definitions,
   };
