@@ -9,7 +9,7 @@ import { silentProgress } from '../../src/progress.js';
 import { buildModel, type BuiltModel } from '../../src/run/build.js';
 import { loadData, type LoadedData } from '../../src/run/experiment.js';
 import type { Tf } from '../../src/plugin-api.js';
-import { train, type TrainResult } from '../../src/train/trainer.js';
+import { train, type EpochResult, type TrainResult } from '../../src/train/trainer.js';
 import type { ResolvedConfig } from '../../src/config/types.js';
 
 export interface Experiment {
@@ -35,7 +35,7 @@ export async function buildExperiment(yaml: string, overrides: readonly string[]
   return { tf, config, data, built };
 }
 
-export function trainExperiment({ tf, config, data, built }: Experiment): Promise<TrainResult> {
+export function trainExperiment({ tf, config, data, built }: Experiment, onEpoch?: (result: EpochResult) => void): Promise<TrainResult> {
   return train({
     tf,
     model: built.model,
@@ -46,6 +46,7 @@ export function trainExperiment({ tf, config, data, built }: Experiment): Promis
     settings: config.train,
     seed: config.seed,
     progress: silentProgress,
+    onEpoch,
   });
 }
 

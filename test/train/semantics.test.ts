@@ -5,9 +5,7 @@
  */
 import test from 'ava';
 import { evaluate } from '../../src/train/evaluate.js';
-import { train, type EpochResult, type TrainResult } from '../../src/train/trainer.js';
-import { silentProgress } from '../../src/progress.js';
-import { buildExperiment, type Experiment } from '../helpers/experiment.js';
+import { buildExperiment, trainExperiment, type Experiment } from '../helpers/experiment.js';
 
 const tiny = (model: string, trainBlock: string): string => `data: { type: synthetic, size: 240, test_size: 20 }
 embeddings: { type: random, dim: 16 }
@@ -17,21 +15,7 @@ train: { batch_size: 32, max_length: 32, ${trainBlock} }
 `;
 const POOLER = '  pooler: { type: fixed-query }';
 
-function run(experiment: Experiment, onEpoch?: (result: EpochResult) => void): Promise<TrainResult> {
-  const { tf, config, data, built } = experiment;
-  return train({
-    tf,
-    model: built.model,
-    optimizer: built.optimizer,
-    regularizers: built.regularizers,
-    train: data.train,
-    validation: data.validation,
-    settings: config.train,
-    seed: config.seed,
-    progress: silentProgress,
-    onEpoch,
-  });
-}
+const run = trainExperiment;
 
 async function withExperiment<T>(yaml: string, body: (experiment: Experiment) => Promise<T>): Promise<T> {
   const experiment = await buildExperiment(yaml);
