@@ -10,17 +10,37 @@ import { BACKEND_CHOICES } from '../nn/backend.js';
 export type JsonSchema = Record<string, unknown>;
 
 /**
- * A property holding a plugin block of `kind`, defaulting to `defaultType` when absent. Its `type`
- * and params are checked by the validator against the named plugin, not by this schema.
+ * A property holding a plugin block of `kind`, defaulting to `defaultType` when absent or given
+ * without a `type`. Its params are checked by the validator against the named plugin, not by this
+ * schema. Typed as written, so that the config types derived from the schema see the block.
  */
-export function slot(kind: PluginKind, description: string, defaultType?: string): JsonSchema {
+export function slot<K extends PluginKind>(kind: K, description: string): SlotSchema<K>;
+export function slot<K extends PluginKind, T extends string>(kind: K, description: string, defaultType: T): DefaultedSlotSchema<K, T>;
+export function slot(kind: PluginKind, description: string, defaultType?: string): SlotSchema<PluginKind> | DefaultedSlotSchema<PluginKind, string> {
+  const typeProperty = { type: 'string', description: `Which ${kind} plugin (attnlab plugins ${kind})` } as const;
+  // `required` is for the derived types: the validator reports a missing type itself, with the known plugins.
+  if (defaultType === undefined) return { type: 'object', [SLOT_KEYWORD]: kind, description, properties: { type: typeProperty }, required: ['type'] };
   return {
     type: 'object',
     [SLOT_KEYWORD]: kind,
     description,
-    properties: { type: { type: 'string', description: `Which ${kind} plugin (attnlab plugins ${kind})` } },
-    ...(defaultType ? { default: { type: defaultType } } : {}),
+    properties: { type: { ...typeProperty, default: defaultType } },
+    default: { type: defaultType },
   };
+}
+
+interface SlotSchema<K extends PluginKind> {
+  readonly type: 'object';
+  readonly [SLOT_KEYWORD]: K;
+  readonly description: string;
+  readonly properties: { readonly type: { readonly type: 'string'; readonly description: string } };
+  readonly required: readonly ['type'];
+}
+
+/** The block's `type` defaults too, so that a resolved block always names its plugin. */
+interface DefaultedSlotSchema<K extends PluginKind, T extends string> extends Omit<SlotSchema<K>, 'properties' | 'required'> {
+  readonly properties: { readonly type: { readonly type: 'string'; readonly description: string; readonly default: T } };
+  readonly default: { readonly type: T };
 }
 
 export const configSchema = {
@@ -95,6 +115,12 @@ export const configSchema = {
     },
   },
 } as const satisfies JsonSchema;
+
+/**
+ * The core schema as the validator applies it: the run's `name` is filled from the config file's
+ * name before the check, so a resolved config always has one.
+ */
+export const resolvedConfigSchema = { ...configSchema, required: ['name'] } as const satisfies JsonSchema;
 
 /** The whole config's JSON Schema with every slot expanded into its kind's plugins. */
 export async function composeEditorSchema(registry: PluginRegistry): Promise<JsonSchema> {
@@ -173,10 +199,10 @@ function nearMisses(kind: PluginKind, names: readonly string[]): JsonSchema[] {
   }));
 }
 
-const extendsSchema: JsonSchema = {
+export const extendsSchema = {
   description: 'Config file(s) this one builds on, relative to this file; deep merge, lists replace.',
   oneOf: [{ type: 'string' }, { type: 'array', items: { type: 'string' } }],
-};
+} as const satisfies JsonSchema;
 
 async function expandSlots(
   properties: Record<string, JsonSchema>,

@@ -1,34 +1,22 @@
-/** The resolved config: validated, defaults filled, frozen. Core code takes only this type. */
-import type { PluginBlock } from '../plugin-api.js';
-import type { BackendChoice } from '../nn/backend.js';
+/**
+ * The config's types, derived from its schema (`configSchema`), as the validator produces them: a
+ * new key or default in the schema is a new or required property here, with nothing to keep in step.
+ */
+import type { FromSchema } from 'json-schema-to-ts';
+import type { configSchema, extendsSchema, resolvedConfigSchema } from './schema.js';
 
-export interface TrainSettings {
-  readonly epochs: number;
-  readonly batch_size: number;
-  readonly eval_batch_size: number;
-  readonly max_length: number;
-  readonly bucket_by_length: boolean;
-  readonly lr: number;
-  readonly optimizer: PluginBlock;
-  readonly clip_norm: number;
-  readonly lr_decay: { readonly factor: number; readonly patience: number; readonly min_lr: number };
-  readonly patience: number;
-}
+/** What a config file may say: every key optional, plus the `extends` that loading resolves. */
+export type UserConfig = FromSchema<typeof configSchema, { keepDefaultedPropertiesOptional: true }> & {
+  readonly extends?: FromSchema<typeof extendsSchema>;
+};
 
-export interface ResolvedConfig {
-  readonly name: string;
-  readonly description?: string;
-  readonly seed: number;
-  readonly backend: BackendChoice;
-  /** Absolute paths of user plugin files. */
-  readonly plugins: readonly string[];
-  readonly data: PluginBlock;
-  readonly embeddings: PluginBlock;
-  readonly model: PluginBlock;
-  readonly regularizers: Readonly<Record<string, PluginBlock>>;
-  readonly train: TrainSettings;
-  readonly tracking: { readonly uri?: string; readonly experiment?: string };
-}
+/**
+ * The resolved config: `extends` and overrides merged, validated, defaults filled, frozen (`plugins`
+ * holds absolute paths by then). Core code takes only this type.
+ */
+export type ResolvedConfig = DeepReadonly<FromSchema<typeof resolvedConfigSchema>>;
+
+export type TrainSettings = ResolvedConfig['train'];
 
 /** A resolved config with where it came from. */
 export interface ConfigFile {
@@ -36,3 +24,9 @@ export interface ConfigFile {
   readonly file: string;
   readonly config: ResolvedConfig;
 }
+
+type DeepReadonly<T> = T extends readonly (infer Item)[]
+  ? readonly DeepReadonly<Item>[]
+  : T extends object
+    ? { readonly [Key in keyof T]: DeepReadonly<T[Key]> }
+    : T;

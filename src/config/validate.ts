@@ -10,7 +10,7 @@ import { closest, ConfigError, PluginError, Problem, type SourceLocation } from 
 import { SLOT_KEYWORD, type AnyPlugin, type PluginKind } from '../plugin-api.js';
 import { createContainer, registryOf } from '../plugins/container.js';
 import { describe, isPlainObject, loadConfig, type ConfigData, type LoadedConfig, type Override } from './load.js';
-import { configSchema, type JsonSchema } from './schema.js';
+import { resolvedConfigSchema, type JsonSchema } from './schema.js';
 import type { ConfigFile, ResolvedConfig } from './types.js';
 import { checkPathName } from './names.js';
 import { joinPath } from './yaml-source.js';
@@ -43,8 +43,7 @@ export async function validateLoaded(loaded: LoadedConfig, container: Container)
   const validator = new ConfigValidator(loaded, container);
   const data = structuredClone(loaded.data);
   data.name ??= basename(loaded.file, extname(loaded.file));
-  await validator.check(data);
-  return deepFreeze(data) as unknown as ResolvedConfig;
+  return deepFreeze(await validator.check(data));
 }
 
 /** Added to every numeric property when a schema is compiled: finite numbers, safe integers. */
@@ -73,6 +72,9 @@ function compile(schema: object): ValidateFunction {
   return validate;
 }
 
+/** The core schema's validator: a type guard for the config type derived from the same schema. */
+const validateConfig = ajv.compile<ResolvedConfig>(withNumberRule(resolvedConfigSchema) as object);
+
 /** A copy of `schema` with {@link NUMBER_KEYWORD} beside every numeric `type`. */
 export function withNumberRule(schema: unknown): unknown {
   if (Array.isArray(schema)) return schema.map(withNumberRule);
@@ -95,12 +97,13 @@ class ConfigValidator {
     private readonly container: Container,
   ) {}
 
-  async check(data: ConfigData): Promise<void> {
-    this.checkSchema(configSchema, data, '');
+  async check(data: ConfigData): Promise<ResolvedConfig> {
+    const valid = this.checkSchema(validateConfig, data, '');
     this.checkName(data);
-    await this.checkSlots(configSchema, data, '');
+    await this.checkSlots(resolvedConfigSchema, data, '');
     if (this.problems.length === 0) await this.checkTracking(data);
-    if (this.problems.length > 0) throw new ConfigError(capProblems(sortByLocation(this.problems)));
+    if (!valid || this.problems.length > 0) throw new ConfigError(capProblems(sortByLocation(this.problems)));
+    return data;
   }
 
   /** The run name becomes the name of trial logs and report files: one plain path segment. */
@@ -119,10 +122,13 @@ class ConfigValidator {
   }
 
   /** Validates `value` (at `path`) with ajv, filling defaults, and records every error. */
-  private checkSchema(schema: object, value: unknown, path: string): void {
-    const validate = compile(schema);
-    if (validate(value)) return;
-    for (const error of validate.errors ?? []) this.problems.push(this.describeError(error, value, path));
+  private checkSchema<T>(validate: ValidateFunction<T>, value: unknown, path: string): value is T {
+    if (validate(value)) return true;
+    for (const error of validate.errors ?? []) {
+      // A slot block without its `type` is reported by checkBlock, with the plugins it could name.
+      if (!(error.keyword === 'required' && (error.parentSchema as JsonSchema | undefined)?.[SLOT_KEYWORD])) this.problems.push(this.describeError(error, value, path));
+    }
+    return false;
   }
 
   /** Walks `schema` and `value` together and checks every plugin block found in a slot. */
@@ -173,7 +179,7 @@ class ConfigValidator {
     if (!plugin) return block;
     const { type: _type, ...params } = block;
     this.dropInheritedParams(path, params, plugin.schema as JsonSchema);
-    this.checkSchema(plugin.schema as object, params, path);
+    this.checkSchema(compile(plugin.schema as object), params, path);
     await this.checkSlots(plugin.schema as JsonSchema, params, path);
     return { type, ...params };
   }
