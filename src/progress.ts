@@ -4,6 +4,7 @@
  */
 import { useColor } from './report/terminal.js';
 import type { ProgressReporter, ProgressTask } from './plugin-api.js';
+import { terminal, type TerminalStream } from './terminal.js';
 
 export interface ProgressBar extends ProgressTask {
   /** Text shown after the numbers, e.g. `loss 0.312`; replaces the previous one. */
@@ -11,8 +12,8 @@ export interface ProgressBar extends ProgressTask {
 }
 
 export interface ProgressOptions {
-  /** Where to draw; stderr by default. */
-  readonly stream?: NodeJS.WritableStream & { readonly isTTY?: boolean; readonly columns?: number };
+  /** Where to draw; the CLI's stderr by default. */
+  readonly stream?: TerminalStream;
   /** Plain lines when not a TTY (CI logs); false for none at all. */
   readonly plainLines?: boolean;
   /** Clock in ms, for tests. */
@@ -31,7 +32,7 @@ export class TerminalProgress implements ProgressReporter {
   private readonly now: () => number;
 
   constructor(options: ProgressOptions = {}) {
-    this.stream = options.stream ?? process.stderr;
+    this.stream = options.stream ?? terminal().stderr;
     this.tty = this.stream.isTTY === true;
     this.color = useColor(this.stream);
     this.plainLines = options.plainLines ?? true;

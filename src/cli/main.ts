@@ -6,6 +6,7 @@ import { parseArgs } from 'node:util';
 import type { CommandModule, ParsedArgs } from './command.js';
 import { closest } from '../errors.js';
 import { bold, reportError } from './output.js';
+import { connectTerminal } from '../terminal.js';
 
 export const COMMANDS: Record<string, string> = {
   run: 'train and evaluate one experiment from a config',
@@ -69,6 +70,7 @@ function optionError(name: string, command: CommandModule, error: Error): string
 }
 
 export async function main(argv: readonly string[]): Promise<number> {
+  connectTerminal({ stdout: process.stdout, stderr: process.stderr });
   const [name, ...rest] = argv;
   if (name === 'help' && rest.length > 0) {
     const [topic] = rest;

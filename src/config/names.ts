@@ -8,7 +8,6 @@ export function checkPathName(name: string): string | undefined {
   if (name.trim() === '') return 'is empty';
   if (name.length > 200) return `has ${name.length} characters (at most 200)`;
   if (name === '.' || name === '..' || /[/\\]/.test(name) || name.includes('..')) return 'would point outside its folder (it holds "/", "\\" or "..")';
-  // eslint-disable-next-line no-control-regex
   if (/[\x00-\x1f\x7f:*?"<>|]/.test(name)) return 'holds characters that file names cannot (control characters or :*?"<>|)';
   return undefined;
 }

@@ -6,6 +6,7 @@ import { createHash } from 'node:crypto';
 import { mkdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { withFileLock } from '../fs-lock.js';
+import { notice as defaultNotice } from '../terminal.js';
 import type { EmbeddingTable } from '../plugin-api.js';
 import { hashRange } from './token-hash.js';
 
@@ -247,7 +248,7 @@ export async function loadWithBinaryCache(
   cacheDir: string,
   sourceId: string,
   parse: () => Promise<VectorTable>,
-  notice: (message: string) => void = (message) => process.stderr.write(`attnlab: ${message}\n`),
+  notice: (message: string) => void = defaultNotice,
 ): Promise<VectorTable> {
   const path = binaryCachePath(cacheDir, sourceId);
   const inspection = await inspectBinaryCache(path, sourceId);

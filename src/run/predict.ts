@@ -6,7 +6,6 @@
  */
 import { createWriteStream } from 'node:fs';
 import { once } from 'node:events';
-import type { Writable } from 'node:stream';
 import { checkedText, recordId } from '../data/files.js';
 import { encodeWithVocabulary } from '../data/prepare.js';
 import { formatOf, InputError, readRecords } from '../data/records.js';
@@ -14,6 +13,7 @@ import { tokenize } from '../data/tokenize.js';
 import type { DataFormat, ProgressReporter } from '../plugin-api.js';
 import { argMax, evaluate } from '../train/evaluate.js';
 import { restoreRun, type RestoredRun } from './restore.js';
+import { terminal } from '../terminal.js';
 
 export interface PredictOptions {
   /** A file (CSV, TSV, JSONL, Parquet, `.gz`), or `-` for standard input. */
@@ -60,7 +60,8 @@ export async function predictWith(run: RestoredRun, options: PredictOptions): Pr
   const inputFormat = options.inputFormat ?? detected?.format ?? (options.input === '-' ? 'jsonl' : undefined);
   if (!inputFormat) throw new InputError('data-format', { file: options.input }, 'cannot tell the format from the name; name it .csv, .tsv, .jsonl or .parquet (optionally .gz) or pass --input-format');
   const format = options.format ?? (options.output.replace(/\.gz$/, '').endsWith('.jsonl') ? 'jsonl' : 'csv');
-  const out: Writable = options.output === '-' ? process.stdout : createWriteStream(options.output);
+  const stdout = terminal().stdout;
+  const out: NodeJS.WritableStream = options.output === '-' ? stdout : createWriteStream(options.output);
   const write = async (text: string): Promise<void> => {
     if (!out.write(text)) await once(out, 'drain');
   };
@@ -85,7 +86,7 @@ export async function predictWith(run: RestoredRun, options: PredictOptions): Pr
     await flush();
   } finally {
     task.done();
-    if (out !== process.stdout) {
+    if (out !== stdout) {
       out.end();
       await once(out, 'finish');
     }

@@ -4,6 +4,7 @@
  */
 import type { PlannedTrial } from './plan.js';
 import type { TrialOutcome } from './runner.js';
+import { terminal, type TerminalStream } from '../terminal.js';
 
 export class SweepDisplay {
   private readonly busy = new Map<number, string>();
@@ -12,7 +13,7 @@ export class SweepDisplay {
   private total = 0;
   private drawnLines = 0;
 
-  constructor(private readonly stream: NodeJS.WriteStream = process.stderr) {}
+  constructor(private readonly stream: TerminalStream = terminal().stderr) {}
 
   private get tty(): boolean {
     return this.stream.isTTY === true;

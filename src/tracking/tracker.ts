@@ -10,6 +10,7 @@ import { DEFAULT_JOURNAL_DIR, openJournalTracker } from './journal.js';
 import { currentUser } from './run-record.js';
 import type { RetryPolicy } from './journal.js';
 import { TrackingError } from './validation.js';
+import { notice } from '../terminal.js';
 
 export type RunStatus = 'RUNNING' | 'SCHEDULED' | 'FINISHED' | 'FAILED' | 'KILLED';
 export type EndStatus = 'FINISHED' | 'FAILED' | 'KILLED';
@@ -59,7 +60,7 @@ export interface OpenTrackerOptions {
   readonly journalDir?: string;
   /** Longest wait for the server at open and at `end()`, in ms (default 3000). */
   readonly flushTimeoutMs?: number;
-  /** Where notices go (e.g. "3 events left in the journal"); stderr by default. */
+  /** Where notices go (e.g. "3 events left in the journal"); the CLI's stderr by default. */
   readonly onNotice?: (message: string) => void;
   /** Backoff of the sends to a tracking server; `DEFAULT_RETRY` by default. */
   readonly retry?: RetryPolicy;
@@ -117,7 +118,7 @@ export async function openTracker(options: OpenTrackerOptions): Promise<Tracker>
   const target = resolveTrackingTarget(options.uri, env, cwd);
   const experiment = resolveExperimentName(options.experiment, env);
   const tags = { ...options.tags, ...parentTag(options.parentRunId) };
-  const onNotice = options.onNotice ?? ((message: string) => process.stderr.write(`attnlab: ${message}\n`));
+  const onNotice = options.onNotice ?? notice;
   if (target.kind === 'file') {
     return openFileTracker({ root: target.root, experiment, runName: options.runName, userId: currentUser(env), tags, onNotice });
   }
