@@ -2,39 +2,15 @@
  * What the tracking store knows about a sweep: its parent run and every trial attempt (child
  * runs tagged with their trial's hash), read back so that a rerun resumes where it stopped.
  */
-import { readFile } from 'node:fs/promises';
-import { join } from 'node:path';
-import { writeRunArtifact } from '../tracking/artifact-uri.js';
-import { FileStore, RUN_STATUS_CODES } from '../tracking/file-store.js';
-import { MlflowRestClient, decodeMetricValue } from '../tracking/rest.js';
-import { currentUser } from '../tracking/run-record.js';
-import { resolveExperimentName, resolveTrackingTarget, type EndStatus, type RunStatus } from '../tracking/tracker.js';
+import { openTrackingStore, type StoredRun } from '../tracking/store.js';
+import { resolveExperimentName, type EndStatus } from '../tracking/tracker.js';
 import { TAG_SWEEP, TAG_TRIAL_HASH } from './runner.js';
 
 export const TAG_SWEEP_ROLE = 'attnlab.sweep.role';
 const PARENT_TAG = 'mlflow.parentRunId';
 
 /** A run as the sweep sees it. */
-export interface RunRecord {
-  readonly runId: string;
-  readonly status: RunStatus;
-  readonly startTime: number;
-  readonly tags: Readonly<Record<string, string>>;
-  readonly params: Readonly<Record<string, string>>;
-  /** Last value of each metric. */
-  readonly metrics: Readonly<Record<string, number>>;
-}
-
-/** One store's operations, the same for a local folder and a server. */
-interface StoreAccess {
-  runs(): Promise<RunRecord[]>;
-  /** Creates the sweep's parent unless `existing` (read again under the store's lock) finds one; returns its id. */
-  createParent(name: string, tags: Record<string, string>, existing: () => Promise<string | undefined>): Promise<string>;
-  end(runId: string, status: EndStatus, error?: string, tags?: Record<string, string>): Promise<void>;
-  discard(runId: string): Promise<void>;
-  writeArtifact(runId: string, path: string, content: string): Promise<void>;
-  readArtifact(runId: string, path: string): Promise<string | undefined>;
-}
+export type RunRecord = StoredRun;
 
 export interface SweepLedger {
   readonly parentRunId?: string;
@@ -62,8 +38,9 @@ export interface LedgerOptions {
 }
 
 export async function openSweepLedger(options: LedgerOptions): Promise<SweepLedger> {
-  const store = storeAccess(options);
-  const runs = await store.runs();
+  const store = openTrackingStore({ uri: options.uri, settleMs: options.settleMs });
+  const experiment = resolveExperimentName(options.experiment);
+  const runs = await store.runs(experiment);
   let parentRunId = firstParent(runs, options.sweepName);
   // Trials count by the sweep's tag, not by parent: a trial started under a parent that lost a race is still done.
   const attempts = runs.filter((run) => run.tags[TAG_SWEEP] === options.sweepName && run.tags[PARENT_TAG] !== undefined && run.tags[TAG_SWEEP_ROLE] !== 'parent');
@@ -75,19 +52,18 @@ export async function openSweepLedger(options: LedgerOptions): Promise<SweepLedg
     attemptsOf: (hash) => attempts.filter((run) => run.tags[TAG_TRIAL_HASH] === hash),
     async previousPlan() {
       if (!parentRunId) return undefined;
-      const text = await store.readArtifact(parentRunId, 'trials.json');
+      const text = await store.readArtifact(experiment, parentRunId, 'trials.json');
       return text === undefined ? undefined : (JSON.parse(text) as { hash: string }[]).map((trial) => trial.hash);
     },
     async ensureParent(tags) {
       if (parentRunId) return parentRunId;
-      parentRunId = await store.createParent(options.sweepName, { [TAG_SWEEP]: options.sweepName, [TAG_SWEEP_ROLE]: 'parent', ...tags }, async () =>
-        firstParent(await store.runs(), options.sweepName),
-      );
+      const parentTags = { [TAG_SWEEP]: options.sweepName, [TAG_SWEEP_ROLE]: 'parent', ...tags };
+      parentRunId = await store.createRunOnce(experiment, options.sweepName, parentTags, async () => firstParent(await store.runs(experiment), options.sweepName));
       return parentRunId;
     },
-    end: (runId, status, error, tags) => store.end(runId, status, error, tags),
-    discard: (runId) => store.discard(runId),
-    writeArtifact: (path, content) => store.writeArtifact(requireParent(parentRunId), path, content),
+    end: (runId, status, error, tags) => store.endRun(experiment, runId, status, { error, tags }),
+    discard: (runId) => store.deleteRun(experiment, runId),
+    writeArtifact: (path, content) => store.writeArtifact(experiment, requireParent(parentRunId), path, content),
   };
 }
 
@@ -104,113 +80,4 @@ function firstParent(runs: readonly RunRecord[], sweepName: string): string | un
 function requireParent(parentRunId: string | undefined): string {
   if (!parentRunId) throw new Error('the sweep has no parent run yet');
   return parentRunId;
-}
-
-function storeAccess(options: LedgerOptions): StoreAccess {
-  const target = resolveTrackingTarget(options.uri);
-  const experimentName = resolveExperimentName(options.experiment);
-  return target.kind === 'file'
-    ? fileAccess(new FileStore(target.root), experimentName)
-    : serverAccess(new MlflowRestClient({ uri: target.uri }), experimentName, options.settleMs ?? 1000);
-}
-
-function fileAccess(store: FileStore, experimentName: string): StoreAccess {
-  const experiment = () => store.getOrCreateExperiment(experimentName);
-  const statusName = (code: number): RunStatus => (Object.entries(RUN_STATUS_CODES).find(([, value]) => value === code)?.[0] ?? 'RUNNING') as RunStatus;
-  return {
-    async runs() {
-      const existing = await store.findExperiment(experimentName);
-      if (!existing) return [];
-      const id = existing.experiment_id;
-      return Promise.all(
-        (await store.listRuns(id)).map(async (meta) => ({
-          runId: meta.run_id,
-          status: statusName(meta.status),
-          startTime: meta.start_time,
-          tags: await store.readValues(id, meta.run_id, 'tags'),
-          params: await store.readValues(id, meta.run_id, 'params'),
-          metrics: await store.latestMetrics(id, meta.run_id),
-        })),
-      );
-    },
-    async createParent(name, tags, existing) {
-      const { experiment_id } = await experiment();
-      // Array tasks that start together: the lock makes "look, then create" one step across processes.
-      return store.withLock(`sweep ${experimentName} ${name}`, async () => {
-        return (await existing()) ?? (await store.createRun({ experimentId: experiment_id, runName: name, userId: currentUser(), startTime: Date.now(), tags })).run_id;
-      });
-    },
-    async end(runId, status, error, tags) {
-      const { experiment_id } = await experiment();
-      if (tags) await store.setTags(experiment_id, runId, tags);
-      if (error) await store.setTags(experiment_id, runId, { 'attnlab.error': error.slice(0, 5000) });
-      await store.endRun(experiment_id, runId, status, Date.now());
-    },
-    async discard(runId) {
-      await store.deleteRun((await experiment()).experiment_id, runId);
-    },
-    async writeArtifact(runId, path, content) {
-      const { writeFile, mkdir } = await import('node:fs/promises');
-      const file = join(store.runDir((await experiment()).experiment_id, runId), 'artifacts', path);
-      await mkdir(join(file, '..'), { recursive: true });
-      await writeFile(file, content);
-    },
-    async readArtifact(runId, path) {
-      return readFile(join(store.runDir((await experiment()).experiment_id, runId), 'artifacts', path), 'utf8').catch(() => undefined);
-    },
-  };
-}
-
-function serverAccess(client: MlflowRestClient, experimentName: string, settleMs: number): StoreAccess {
-  const experimentId = () => client.getOrCreateExperiment(experimentName);
-  const record = (run: Awaited<ReturnType<MlflowRestClient['searchRuns']>>['runs'][number]): RunRecord => ({
-    runId: run.info.run_id,
-    status: run.info.status as RunStatus,
-    startTime: Number(run.info.start_time ?? 0),
-    tags: Object.fromEntries((run.data?.tags ?? []).map(({ key, value }) => [key, value])),
-    params: Object.fromEntries((run.data?.params ?? []).map(({ key, value }) => [key, value])),
-    metrics: Object.fromEntries((run.data?.metrics ?? []).map((metric) => [metric.key, decodeMetricValue(metric.value)])),
-  });
-  return {
-    async runs() {
-      const found = await client.getExperimentByName(experimentName);
-      if (!found) return [];
-      const records: RunRecord[] = [];
-      let pageToken: string | undefined;
-      do {
-        const page = await client.searchRuns({ experimentIds: [found.experiment_id], pageToken });
-        records.push(...page.runs.map(record));
-        pageToken = page.nextPageToken;
-      } while (pageToken);
-      return records;
-    },
-    async createParent(name, tags, existing) {
-      const found = await existing();
-      if (found) return found;
-      // A server has no lock: create, look for the sweep's parents by its tag, keep the first; a
-      // task whose own run lost deletes it. Looking again after a pause catches a parent created
-      // at the same moment that the first look missed.
-      const created = (await client.createRun({ experimentId: await experimentId(), runName: name, userId: currentUser(), startTime: Date.now(), tags })).run_id;
-      let winner = created;
-      for (const pause of [0, settleMs]) {
-        if (pause > 0) await new Promise((resolve) => setTimeout(resolve, pause));
-        winner = (await existing()) ?? created;
-        if (winner !== created) break;
-      }
-      if (winner !== created) await client.deleteRun(created);
-      return winner;
-    },
-    async end(runId, status, error, tags) {
-      for (const [key, value] of Object.entries(tags ?? {})) await client.setTag(runId, key, value);
-      if (error) await client.setTag(runId, 'attnlab.error', error.slice(0, 5000));
-      await client.updateRun(runId, status, Date.now());
-    },
-    discard: (runId) => client.deleteRun(runId),
-    async writeArtifact(runId, path, content) {
-      const found = (await client.searchRuns({ experimentIds: [await experimentId()], filter: `attributes.run_id = '${runId}'` })).runs[0];
-      if (found) await writeRunArtifact(client, found.info, path, new TextEncoder().encode(content));
-    },
-    // Reading artifacts back from a server is not needed to resume: trials not yet run are "pending".
-    readArtifact: async () => undefined,
-  };
 }
