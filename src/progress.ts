@@ -6,12 +6,12 @@ import { useColor } from './report/terminal.js';
 import type { ProgressReporter, ProgressTask } from './plugin-api.js';
 import { terminal, type TerminalStream } from './terminal.js';
 
-export interface ProgressBar extends ProgressTask {
+interface ProgressBar extends ProgressTask {
   /** Text shown after the numbers, e.g. `loss 0.312`; replaces the previous one. */
   status(text: string): void;
 }
 
-export interface ProgressOptions {
+interface ProgressOptions {
   /** Where to draw; the CLI's stderr by default. */
   readonly stream?: TerminalStream;
   /** Plain lines when not a TTY (CI logs); false for none at all. */
@@ -24,7 +24,7 @@ export interface ProgressOptions {
 const REDRAW_MS = 100;
 const PLAIN_LINE_MS = 10_000;
 
-export class TerminalProgress implements ProgressReporter {
+class TerminalProgress implements ProgressReporter {
   private readonly stream: NonNullable<ProgressOptions['stream']>;
   private readonly tty: boolean;
   private readonly color: boolean;

@@ -8,7 +8,7 @@ import { Writable } from 'node:stream';
 
 export type TerminalStream = NodeJS.WritableStream & { readonly isTTY?: boolean; readonly columns?: number };
 
-export interface Terminal {
+interface Terminal {
   readonly stdout: TerminalStream;
   readonly stderr: TerminalStream;
 }

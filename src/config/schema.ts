@@ -14,9 +14,9 @@ export type JsonSchema = Record<string, unknown>;
  * without a `type`. Its params are checked by the validator against the named plugin, not by this
  * schema. Typed as written, so that the config types derived from the schema see the block.
  */
-export function slot<K extends PluginKind>(kind: K, description: string): SlotSchema<K>;
-export function slot<K extends PluginKind, T extends string>(kind: K, description: string, defaultType: T): DefaultedSlotSchema<K, T>;
-export function slot(kind: PluginKind, description: string, defaultType?: string): SlotSchema<PluginKind> | DefaultedSlotSchema<PluginKind, string> {
+function slot<K extends PluginKind>(kind: K, description: string): SlotSchema<K>;
+function slot<K extends PluginKind, T extends string>(kind: K, description: string, defaultType: T): DefaultedSlotSchema<K, T>;
+function slot(kind: PluginKind, description: string, defaultType?: string): SlotSchema<PluginKind> | DefaultedSlotSchema<PluginKind, string> {
   const typeProperty = { type: 'string', description: `Which ${kind} plugin (attnlab plugins ${kind})` } as const;
   // `required` is for the derived types: the validator reports a missing type itself, with the known plugins.
   if (defaultType === undefined) return { type: 'object', [SLOT_KEYWORD]: kind, description, properties: { type: typeProperty }, required: ['type'] };

@@ -29,7 +29,7 @@ export interface SweepLedger {
   writeArtifact(path: string, content: string): Promise<void>;
 }
 
-export interface LedgerOptions {
+interface LedgerOptions {
   readonly uri?: string;
   readonly experiment?: string;
   readonly sweepName: string;

@@ -17,7 +17,7 @@ import { fileURLToPath } from 'node:url';
 import type { MlflowRestClient, MlflowRunInfo } from './rest.js';
 import { TrackingError, validateArtifactPath } from './validation.js';
 
-export type ArtifactDestination =
+type ArtifactDestination =
   /** Upload each file with `PUT <url>/<relative path>`. */
   | { readonly kind: 'http'; readonly url: string }
   /** Write each file under this folder. */
@@ -78,7 +78,7 @@ function rootOf(uri: string): string {
 }
 
 /** The run's `artifact_uri`; MLflow's default proxy layout when the server reported none. */
-export function runArtifactUri(run: Pick<MlflowRunInfo, 'run_id' | 'experiment_id' | 'artifact_uri'>): string {
+function runArtifactUri(run: Pick<MlflowRunInfo, 'run_id' | 'experiment_id' | 'artifact_uri'>): string {
   return run.artifact_uri || `mlflow-artifacts:/${run.experiment_id}/${run.run_id}/artifacts`;
 }
 
@@ -100,7 +100,7 @@ export async function writeRunArtifact(
 }
 
 /** Writes an artifact into a folder of the artifact store, as MLflow's local repository does. */
-export async function writeLocalArtifact(dir: string, relativePath: string, content: Uint8Array, artifactUri: string): Promise<void> {
+async function writeLocalArtifact(dir: string, relativePath: string, content: Uint8Array, artifactUri: string): Promise<void> {
   validateArtifactPath(relativePath);
   const target = join(dir, relativePath);
   try {

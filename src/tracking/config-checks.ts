@@ -6,7 +6,7 @@ import { flattenParams } from './run-record.js';
 import { resolveTrackingTarget } from './tracker.js';
 import { paramKeyProblems, TrackingError } from './validation.js';
 
-export interface TrackingProblem {
+interface TrackingProblem {
   readonly code: string;
   readonly message: string;
   /** The config key path, e.g. `model.pooler.type` or `tracking.uri`. */

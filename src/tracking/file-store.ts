@@ -45,7 +45,7 @@ const TRASH_FOLDER = '.trash';
 /** Folders of an experiment that are not runs. */
 const EXPERIMENT_FOLDERS = new Set(['tags', 'datasets', 'traces']);
 
-export interface ExperimentMeta {
+interface ExperimentMeta {
   readonly artifact_location: string;
   readonly creation_time: number;
   readonly experiment_id: string;
@@ -75,7 +75,7 @@ export interface RunMeta {
   readonly user_id: string;
 }
 
-export interface CreateRunInput {
+interface CreateRunInput {
   readonly experimentId: string;
   readonly runName: string;
   readonly userId: string;
@@ -336,7 +336,7 @@ export class FileStore {
   }
 }
 
-export interface MetricPoint {
+interface MetricPoint {
   readonly key: string;
   readonly value: number;
   readonly timestamp: number;
@@ -367,7 +367,7 @@ function artifactFolder(artifactUri: string): string {
   return fileURLToPath(artifactUri);
 }
 
-export interface OpenFileTrackerOptions {
+interface OpenFileTrackerOptions {
   readonly root: string;
   readonly experiment: string;
   readonly runName: string;

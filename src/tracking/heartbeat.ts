@@ -14,13 +14,13 @@ export const TAG_PROCESS = 'attnlab.process';
 /** The scheduler's task that runs it (SLURM: `<array job>_<task>` or the job id), when there is one. */
 export const TAG_SCHEDULER_TASK = 'attnlab.scheduler.task';
 /** How often a running run beats. */
-export const DEFAULT_HEARTBEAT_MS = 5_000;
+const DEFAULT_HEARTBEAT_MS = 5_000;
 /**
  * How old a heartbeat may be before its run counts as dead: 5 minutes. Generous on purpose: a
  * long synchronous phase (scoring the test split of a recurrent model, converting GloVe) delays
  * beats, and a live run taken for dead would be run twice.
  */
-export const DEFAULT_STALE_AFTER_MS = 300_000;
+const DEFAULT_STALE_AFTER_MS = 300_000;
 
 /** `ATTNLAB_STALE_AFTER` (seconds), else {@link DEFAULT_STALE_AFTER_MS}. */
 export function staleAfterMs(env: NodeJS.ProcessEnv = process.env): number {
@@ -28,7 +28,7 @@ export function staleAfterMs(env: NodeJS.ProcessEnv = process.env): number {
   return env.ATTNLAB_STALE_AFTER && Number.isFinite(seconds) && seconds > 0 ? seconds * 1000 : DEFAULT_STALE_AFTER_MS;
 }
 
-export interface HeartbeatOptions {
+interface HeartbeatOptions {
   readonly intervalMs?: number;
   readonly now?: () => number;
 }
@@ -50,12 +50,12 @@ export function ownerTags(env: NodeJS.ProcessEnv = process.env, pid: number = pr
 }
 
 /** SLURM's id of this task: a requeued or resubmitted task keeps it; no two live tasks share it. */
-export function schedulerTask(env: NodeJS.ProcessEnv = process.env): string | undefined {
+function schedulerTask(env: NodeJS.ProcessEnv = process.env): string | undefined {
   if (env.SLURM_ARRAY_JOB_ID && env.SLURM_ARRAY_TASK_ID) return `slurm:${env.SLURM_ARRAY_JOB_ID}_${env.SLURM_ARRAY_TASK_ID}`;
   return env.SLURM_JOB_ID ? `slurm:${env.SLURM_JOB_ID}` : undefined;
 }
 
-export interface DeathEvidence {
+interface DeathEvidence {
   readonly now: number;
   readonly staleAfterMs: number;
   /** Whether a process of this host is alive; `process.kill(pid, 0)` by default. */
@@ -102,7 +102,7 @@ function isZombie(pid: number): boolean {
 }
 
 /** When the run last showed life: its heartbeat, else (a run from before heartbeats) its start. */
-export function lastSignOfLife(run: { readonly startTime: number; readonly tags: Readonly<Record<string, string>> }): number {
+function lastSignOfLife(run: { readonly startTime: number; readonly tags: Readonly<Record<string, string>> }): number {
   const beat = Number(run.tags[TAG_HEARTBEAT]);
   return Number.isFinite(beat) && beat > 0 ? Math.max(beat, run.startTime) : run.startTime;
 }

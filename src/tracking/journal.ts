@@ -46,13 +46,13 @@ export const KILLED_FLUSH_MS = 1000;
 export const DEFAULT_JOURNAL_DIR = '.attnlab/journal';
 
 /** Tag that lets a resent `runs/create` find the run it created before. */
-export const TAG_JOURNAL_KEY = 'attnlab.journal';
+const TAG_JOURNAL_KEY = 'attnlab.journal';
 
 interface EventBase {
   /** `<journal key>:<sequence number>`, unique across journals. */
   readonly id: string;
 }
-export interface OpenEvent extends EventBase {
+interface OpenEvent extends EventBase {
   readonly type: 'open';
   readonly uri: string;
   readonly experiment: string;
@@ -61,37 +61,37 @@ export interface OpenEvent extends EventBase {
   readonly startTime: number;
   readonly tags: Readonly<Record<string, string>>;
 }
-export interface ParamsEvent extends EventBase {
+interface ParamsEvent extends EventBase {
   readonly type: 'params';
   readonly params: Readonly<Record<string, string>>;
 }
-export interface MetricsEvent extends EventBase {
+interface MetricsEvent extends EventBase {
   readonly type: 'metrics';
   readonly metrics: readonly WireMetric[];
 }
-export interface TagsEvent extends EventBase {
+interface TagsEvent extends EventBase {
   readonly type: 'tags';
   readonly tags: Readonly<Record<string, string>>;
 }
-export interface ArtifactEvent extends EventBase {
+interface ArtifactEvent extends EventBase {
   readonly type: 'artifact';
   readonly path: string;
   /** The journal's own copy, relative to the journal folder. */
   readonly copy: string;
 }
-export interface EndEvent extends EventBase {
+interface EndEvent extends EventBase {
   readonly type: 'end';
   readonly status: EndStatus;
   readonly endTime: number;
 }
-export type JournalEvent = OpenEvent | ParamsEvent | MetricsEvent | TagsEvent | ArtifactEvent | EndEvent;
+type JournalEvent = OpenEvent | ParamsEvent | MetricsEvent | TagsEvent | ArtifactEvent | EndEvent;
 type DataEvent = ParamsEvent | MetricsEvent | TagsEvent;
 /** An event before the writer gives it its id. */
 type NewEvent = WithoutId<JournalEvent>;
 type WithoutId<E> = E extends JournalEvent ? Omit<E, 'id'> : never;
 
 /** What the server has acknowledged, and the ids it gave. */
-export interface JournalState {
+interface JournalState {
   /** Bytes of the journal up to which every event but the artifacts is acknowledged. */
   readonly offset: number;
   /** Bytes of the journal up to which every artifact is stored; `offset` in journals older than the two lanes. */
@@ -109,7 +109,7 @@ export interface RetryPolicy {
   /** Attempts per event before giving up; unlimited while a run is live. */
   readonly maxAttempts?: number;
 }
-export const DEFAULT_RETRY: RetryPolicy = { baseMs: 250, maxMs: 30_000 };
+const DEFAULT_RETRY: RetryPolicy = { baseMs: 250, maxMs: 30_000 };
 
 const paths = (dir: string, key: string) => ({
   journal: join(dir, `${key}.jsonl`),
@@ -241,7 +241,7 @@ class Lane {
   }
 }
 
-export interface JournalSenderOptions {
+interface JournalSenderOptions {
   readonly retry: RetryPolicy;
   /** Hold the process open while a retry waits (`sync`), instead of letting it exit (a live run). */
   readonly keepAlive: boolean;
@@ -514,7 +514,7 @@ async function removeJournal(dir: string, key: string): Promise<void> {
   await rm(files.lock, { force: true });
 }
 
-export interface OpenJournalTrackerOptions {
+interface OpenJournalTrackerOptions {
   readonly uri: string;
   readonly experiment: string;
   readonly runName: string;
@@ -682,7 +682,7 @@ class JournalTracker implements Tracker {
   }
 }
 
-export interface SyncOptions {
+interface SyncOptions {
   /** The journal folder; {@link DEFAULT_JOURNAL_DIR} under `cwd` by default. */
   readonly dir?: string;
   readonly cwd?: string;
@@ -691,9 +691,9 @@ export interface SyncOptions {
   readonly retry?: RetryPolicy;
 }
 
-export type JournalOutcome = 'synced' | 'pending' | 'failed' | 'in-use';
+type JournalOutcome = 'synced' | 'pending' | 'failed' | 'in-use';
 
-export interface JournalSyncResult {
+interface JournalSyncResult {
   readonly key: string;
   readonly outcome: JournalOutcome;
   readonly runName?: string;
@@ -708,7 +708,7 @@ export interface JournalSyncResult {
   readonly error?: string;
 }
 
-export interface SyncReport {
+interface SyncReport {
   readonly journals: readonly JournalSyncResult[];
 }
 

@@ -24,7 +24,7 @@ export interface LogBatch {
 /** int64 fields may come back as JSON strings (protobuf's mapping) or numbers (MLflow's server). */
 type Int64 = number | string;
 
-export interface MlflowExperiment {
+interface MlflowExperiment {
   readonly experiment_id: string;
   readonly name: string;
   readonly artifact_location?: string;
@@ -49,14 +49,14 @@ export interface MlflowRun {
     readonly tags?: readonly KeyValue[];
   };
 }
-export interface SearchRunsRequest {
+interface SearchRunsRequest {
   readonly experimentIds: readonly string[];
   readonly filter?: string;
   readonly maxResults?: number;
   readonly orderBy?: readonly string[];
   readonly pageToken?: string;
 }
-export interface CreateRunRequest {
+interface CreateRunRequest {
   readonly experimentId: string;
   readonly runName: string;
   readonly userId: string;
@@ -101,7 +101,7 @@ export function decodeMetricValue(value: WireMetric['value'] | string): number {
   return typeof value === 'number' ? value : Number(value);
 }
 
-export interface RestClientOptions {
+interface RestClientOptions {
   /** The server's base URL, e.g. `http://127.0.0.1:5000` (a path prefix is kept). */
   readonly uri: string;
   /** `MLFLOW_TRACKING_TOKEN`, or `MLFLOW_TRACKING_USERNAME` and `MLFLOW_TRACKING_PASSWORD`. */

@@ -1,15 +1,14 @@
 /**
  * What every run records besides its metrics: the resolved config as flat params, MLflow's
- * standard tags, and status KILLED when the user interrupts it.
+ * standard tags.
  */
 import { execFile } from 'node:child_process';
 import { userInfo } from 'node:os';
 import { basename } from 'node:path';
 import { promisify } from 'node:util';
-import type { Tracker } from './tracker.js';
 
-export const TAG_CONFIG_HASH = 'attnlab.config.sha256';
-export const TAG_BACKEND = 'attnlab.backend';
+const TAG_CONFIG_HASH = 'attnlab.config.sha256';
+const TAG_BACKEND = 'attnlab.backend';
 
 /**
  * The resolved config as MLflow params: nested keys dotted (`model.pooler.type`), lists and
@@ -44,7 +43,7 @@ export function currentUser(env: NodeJS.ProcessEnv = process.env): string {
   }
 }
 
-export interface StandardTagsOptions {
+interface StandardTagsOptions {
   readonly runName: string;
   /** The entry point that started the run; `process.argv[1]` by default. */
   readonly sourceName?: string;
@@ -81,35 +80,4 @@ export async function gitCommit(cwd: string): Promise<string | undefined> {
   } catch {
     return undefined;
   }
-}
-
-export interface SignalHandlerOptions {
-  /** Called after the run is ended; `process.exit` by default (130 for SIGINT, 143 for SIGTERM). */
-  readonly exit?: (code: number) => void;
-}
-
-const SIGNAL_EXIT_CODES = { SIGINT: 130, SIGTERM: 143 } as const;
-
-/**
- * Ends `tracker` with status KILLED on SIGINT or SIGTERM, then exits. Returns a disposer that
- * removes the handlers (call it once the run has ended normally).
- */
-export function installSignalHandlers(tracker: Pick<Tracker, 'end'>, options: SignalHandlerOptions = {}): () => void {
-  const exit = options.exit ?? ((code: number) => process.exit(code));
-  const handlers = Object.entries(SIGNAL_EXIT_CODES).map(([signal, code]) => {
-    const handler = (): void => {
-      dispose();
-      // A tracker that cannot write must not keep the process alive past the user's interrupt.
-      void tracker
-        .end('KILLED')
-        .catch(() => undefined)
-        .then(() => exit(code));
-    };
-    process.on(signal, handler);
-    return { signal, handler };
-  });
-  const dispose = (): void => {
-    for (const { signal, handler } of handlers) process.off(signal, handler);
-  };
-  return dispose;
 }

@@ -2,9 +2,9 @@
 import { openTrackingStore, type StoredRun } from './store.js';
 
 /** A run as `attnlab runs` lists it. */
-export type RunSummary = Omit<StoredRun, 'tags' | 'params'>;
+type RunSummary = Omit<StoredRun, 'tags' | 'params'>;
 
-export interface ListRunsOptions {
+interface ListRunsOptions {
   /** As `openTracker`'s: the config's `tracking.uri`, else `MLFLOW_TRACKING_URI`, else `./runs`. */
   readonly uri?: string;
   /** Only this experiment (else `MLFLOW_EXPERIMENT_NAME`); every active experiment when neither is set. */

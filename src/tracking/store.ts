@@ -25,7 +25,7 @@ export interface StoredRun {
   readonly metrics: Readonly<Record<string, number>>;
 }
 
-export interface TrackingStore {
+interface TrackingStore {
   /**
    * Runs of `experiment`, newest first, at most `limit`; [] when the experiment does not exist.
    * Without `experiment`, every active experiment's in a folder, the Default one's on a server.
@@ -45,7 +45,7 @@ export interface TrackingStore {
   readArtifact(experiment: string, runId: string, path: string): Promise<string | undefined>;
 }
 
-export interface OpenStoreOptions {
+interface OpenStoreOptions {
   /** As `openTracker`'s: the config's `tracking.uri`, else `MLFLOW_TRACKING_URI`, else `./runs`. */
   readonly uri?: string;
   readonly env?: NodeJS.ProcessEnv;

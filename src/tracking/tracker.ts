@@ -43,7 +43,7 @@ export interface Tracker {
   end(status: EndStatus, error?: unknown): Promise<void>;
 }
 
-export interface OpenTrackerOptions {
+interface OpenTrackerOptions {
   /** The config's `tracking.uri`: a folder, a `file:` URI or an `http(s)://` server. */
   readonly uri?: string;
   /** Experiment name; else `MLFLOW_EXPERIMENT_NAME`, else `Default`. */
@@ -67,7 +67,7 @@ export interface OpenTrackerOptions {
 }
 
 export { DEFAULT_JOURNAL_DIR };
-export const DEFAULT_FILE_STORE = './runs';
+const DEFAULT_FILE_STORE = './runs';
 export const DEFAULT_EXPERIMENT = 'Default';
 
 export type TrackingTarget =

@@ -23,7 +23,7 @@ export const MLFLOW_LIMITS = {
   tagValueLength: 8000,
 } as const;
 
-export type EntityKind = 'metric' | 'param' | 'tag';
+type EntityKind = 'metric' | 'param' | 'tag';
 
 /**
  * MLflow's `_VALID_PARAM_AND_METRIC_NAMES` outside Windows: `^[/\w.\- :]*$`. Python's `\w` is
@@ -58,7 +58,7 @@ export function validateKey(kind: EntityKind, key: string): void {
  * MLflow rejects a name that `posixpath.normpath` would change, or that starts with `..` or `/`.
  * Splitting on `/` and refusing empty, `.` and `..` segments is the same rule.
  */
-export function isNormalisedPath(path: string): boolean {
+function isNormalisedPath(path: string): boolean {
   if (path.startsWith('..')) return false;
   return path.split('/').every((segment) => segment !== '' && segment !== '.' && segment !== '..');
 }
@@ -69,14 +69,14 @@ function suggestNormalised(key: string): string {
 }
 
 /** Called with a message when a value is cut to fit MLflow's limits. */
-export type TruncationWarning = (message: string) => void;
+type TruncationWarning = (message: string) => void;
 
 /**
  * `value` cut to MLflow's param limit, as MLflow's own client cuts it (`MLFLOW_TRUNCATE_LONG_VALUES`,
  * on by default), with a warning instead of MLflow's log line. Servers before the truncation
  * refuse the whole batch, so the cut is made before anything is written or sent.
  */
-export function truncateParamValue(key: string, value: string, warn: TruncationWarning): string {
+function truncateParamValue(key: string, value: string, warn: TruncationWarning): string {
   if (value.length <= MLFLOW_LIMITS.paramValueLength) return value;
   warn(
     `param "${key}" has a value of ${value.length} characters; MLflow keeps at most ${MLFLOW_LIMITS.paramValueLength}, ` +
@@ -85,7 +85,7 @@ export function truncateParamValue(key: string, value: string, warn: TruncationW
   return value.slice(0, MLFLOW_LIMITS.paramValueLength);
 }
 
-export function validateTagValue(key: string, value: string): void {
+function validateTagValue(key: string, value: string): void {
   if (value.length > MLFLOW_LIMITS.tagValueLength) {
     throw new TrackingError(
       'tracking/tag-too-long',
@@ -95,13 +95,13 @@ export function validateTagValue(key: string, value: string): void {
   }
 }
 
-export function validateStep(step: number): void {
+function validateStep(step: number): void {
   if (!Number.isSafeInteger(step)) {
     throw new TrackingError('tracking/bad-step', `metric step ${step} is not an integer; MLflow steps are int64.`);
   }
 }
 
-export function validateMetricValue(key: string, value: unknown): asserts value is number {
+function validateMetricValue(key: string, value: unknown): asserts value is number {
   if (typeof value !== 'number') {
     throw new TrackingError('tracking/bad-metric', `metric "${key}" has value ${String(value)}; expected a number.`);
   }
@@ -175,7 +175,7 @@ export function errorTagValue(error: unknown, limit: number): string {
 }
 
 /** A config key that would fail as an MLflow param, found before any run is created. */
-export interface ParamKeyProblem {
+interface ParamKeyProblem {
   readonly key: string;
   readonly code: string;
   readonly message: string;

@@ -2,8 +2,7 @@ import test from 'ava';
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { flattenParams, gitCommit, installSignalHandlers, standardTags } from '../../src/tracking/run-record.js';
-import type { EndStatus } from '../../src/tracking/tracker.js';
+import { flattenParams, gitCommit, standardTags } from '../../src/tracking/run-record.js';
 
 test('a config flattens to dotted params, lists as JSON', (t) => {
   const config = {
@@ -46,29 +45,4 @@ test('outside a git checkout no commit is recorded', async (t) => {
   t.is(await gitCommit(outside), undefined);
   const tags = await standardTags({ runName: 'r', cwd: outside, env: { USER: 'bob' } });
   t.false('mlflow.source.git.commit' in tags);
-});
-
-test.serial('SIGTERM ends the run as KILLED, then exits with 143; the disposer removes the handlers', async (t) => {
-  const ended: EndStatus[] = [];
-  const exits: number[] = [];
-  const before = process.listenerCount('SIGTERM');
-  const dispose = installSignalHandlers(
-    { end: async (status: EndStatus) => void ended.push(status) },
-    { exit: (code) => void exits.push(code) },
-  );
-  t.is(process.listenerCount('SIGTERM'), before + 1);
-  process.emit('SIGTERM', 'SIGTERM');
-  await new Promise((resolve) => setImmediate(resolve));
-  t.deepEqual(ended, ['KILLED']);
-  t.deepEqual(exits, [143]);
-  t.is(process.listenerCount('SIGTERM'), before);
-  dispose();
-});
-
-test.serial('a disposed handler leaves SIGINT alone', (t) => {
-  const before = process.listenerCount('SIGINT');
-  const dispose = installSignalHandlers({ end: async () => undefined }, { exit: () => undefined });
-  t.is(process.listenerCount('SIGINT'), before + 1);
-  dispose();
-  t.is(process.listenerCount('SIGINT'), before);
 });
