@@ -11,7 +11,6 @@ function colorOn(stream: NodeJS.WriteStream = process.stderr): boolean {
 const paint = (code: number) => (text: string, stream?: NodeJS.WriteStream) => (colorOn(stream) ? `\x1b[${code}m${text}\x1b[0m` : text);
 export const red = paint(31);
 export const bold = paint(1);
-export const dim = paint(2);
 
 /** Prints an error for people (message, no stack) and returns the exit code it calls for. */
 export function reportError(error: unknown): number {

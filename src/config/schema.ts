@@ -48,7 +48,7 @@ export const configSchema = {
   additionalProperties: false,
   properties: {
     name: { type: 'string', description: 'Run name in MLflow; defaults to the config file name.' },
-    description: { type: 'string', description: 'Free text, logged as the run description.' },
+    description: { type: 'string', description: 'Free text, recorded with the run as the param `description`.' },
     seed: { type: 'integer', minimum: 0, default: 0, description: 'Seed of every random choice: splits, initialisation, shuffling, dropout.' },
     backend: {
       enum: [...BACKEND_CHOICES],

@@ -259,8 +259,3 @@ export function classificationMetricValues(metrics: ClassificationMetrics, prefi
   }
   return Object.fromEntries(Object.entries(values).filter(([, value]) => Number.isFinite(value)));
 }
-
-/** Metric names every two-class run logs on its test split (the sweep file's `metric` choices). */
-export function loggedTestMetricNames(): string[] {
-  return ['test_accuracy', 'test_loss', 'test_macro_f1', 'test_ece', 'test_roc_auc', 'test_pr_auc'];
-}
