@@ -24,6 +24,7 @@ export interface ResolvedConfig {
   readonly plugins: readonly string[];
   readonly data: PluginBlock;
   readonly embeddings: PluginBlock;
+  readonly tokenizer: PluginBlock;
   readonly model: PluginBlock;
   readonly regularizers: Readonly<Record<string, PluginBlock>>;
   readonly train: TrainSettings;
