@@ -33,7 +33,7 @@ const ELISION = /^(?:\p{L}|\p{L}*qu)'(?=\p{L})/iu;
 export default {
   kind: 'tokenizer',
   name: 'unicode',
-  description: 'Unicode word segmentation of any script (Intl.Segmenter), with a locale, lower-casing and French/Italian elisions split.',
+  description: 'Unicode word segmentation of any script (Intl.Segmenter), with a locale, lower-casing, and elisions split (l’homme → l’ homme).',
   schema,
   create(params, { hashRange }) {
     const segmenter = new Intl.Segmenter(params.locale, { granularity: 'word' });
