@@ -30,6 +30,7 @@ export const PLUGIN_KINDS = [
   'head',
   'regularizer',
   'optimizer',
+  'tokenizer',
 ] as const;
 export type PluginKind = (typeof PLUGIN_KINDS)[number];
 
@@ -273,6 +274,30 @@ export interface HeadContext extends LayerContext {
   readonly numClasses: number;
 }
 
+/**
+ * Receives each token of a text as `source.slice(start, end)` (a range, to spare the slice) and
+ * `hash`, the token's {@link TokenizerContext.hashRange}.
+ */
+export type TokenSink = (source: string, start: number, end: number, hash: number) => void;
+
+/**
+ * Cuts texts into tokens. The same tokenizer cuts the training texts, shapes the vocabulary and
+ * cuts every text a trained run scores (`predict`, `eval`, `explain`), so it must be a pure
+ * function of the text and its params: a worker thread builds its own copy from the plugin file.
+ */
+export interface Tokenizer {
+  /** Calls `sink` with each token of `text`, in order; `source` may be `text` or a normalised copy of it. */
+  forEachToken(text: string, sink: TokenSink): void;
+}
+
+/** What a tokenizer factory gets: the token hash, and the core's GloVe tokenizer to build on. */
+export interface TokenizerContext {
+  /** The hash a {@link TokenSink} expects with each token: FNV-1a over the token's UTF-16 code units. */
+  hashRange(source: string, start: number, end: number): number;
+  /** The GloVe 6B (Stanford PTB style) tokenizer of the core: the `glove` built-in. */
+  readonly glove: Tokenizer;
+}
+
 /** Context each kind's factory receives. */
 export interface ContextOf {
   dataset: DatasetFactoryContext;
@@ -284,11 +309,15 @@ export interface ContextOf {
   head: HeadContext;
   regularizer: BaseContext;
   optimizer: BaseContext & { readonly learningRate: number };
+  tokenizer: TokenizerContext;
 }
+
+/** Context members the core fills in for a kind by itself (a dataset's readers, a tokenizer's hash): no caller gives them. */
+export type CoreProvidedContext = 'data' | keyof TokenizerContext;
 
 /** What `ctx.build(kind, block, extra)` needs beyond the base context. */
 export type ExtraContext = {
-  [K in PluginKind]: Omit<ContextOf[K], keyof BaseContext | 'data'>;
+  [K in PluginKind]: Omit<ContextOf[K], keyof BaseContext | CoreProvidedContext>;
 };
 
 /** What each kind's factory returns. */
@@ -302,6 +331,7 @@ export interface Created {
   head: Head;
   regularizer: Regularizer;
   optimizer: tfjs.Optimizer;
+  tokenizer: Tokenizer;
 }
 
 /** A plugin: the default export of its file. */

@@ -23,12 +23,21 @@ export function runInThread<Request, Answer>(entry: URL, request: Request, trans
   });
 }
 
-/** Inside a module run by `runInThread`: answers its request with `answer(request)`. */
-export function answerInThread<Request, Answer>(answer: (request: Request) => { readonly value: Answer; readonly transfer: readonly ArrayBuffer[] }): void {
+/** What a thread answers: the value, and the buffers moved rather than copied. */
+interface ThreadAnswer<Answer> {
+  readonly value: Answer;
+  readonly transfer: readonly ArrayBuffer[];
+}
+
+/**
+ * Inside a module run by `runInThread`: answers its request with `answer(request)`, which may be
+ * asynchronous (e.g. to import a plugin first); a rejection fails the parent's `runInThread`.
+ */
+export function answerInThread<Request, Answer>(answer: (request: Request) => ThreadAnswer<Answer> | Promise<ThreadAnswer<Answer>>): void {
   if (!parentPort) throw new Error('answerInThread is for modules run in a worker thread by runInThread');
   const port = parentPort;
-  port.once('message', (request: Request) => {
-    const { value, transfer } = answer(request);
+  port.once('message', async (request: Request) => {
+    const { value, transfer } = await answer(request);
     port.postMessage(value, [...transfer]);
   });
 }

@@ -63,6 +63,7 @@ export const configSchema = {
     },
     data: slot('dataset', 'The dataset.', 'imdb'),
     embeddings: slot('embeddings', 'Pretrained word vectors.', 'glove-6b-100d'),
+    tokenizer: slot('tokenizer', 'How texts are cut into tokens, for training and for every text a trained run scores.', 'glove'),
     model: slot('model', 'The model: encoder, pooler, value transform and head.', 'classifier'),
     regularizers: {
       type: 'object',

@@ -49,12 +49,12 @@ const DATASET_CACHE_FORMAT = 'attnlab-dataset-1';
 
 /**
  * The key of a tokenised dataset: the corpus itself (labels, and the text and label of every
- * example of every split), the embeddings that shape the vocabulary, the tokeniser's version and
- * the vocabulary settings.
+ * example of every split), the embeddings that shape the vocabulary, the tokeniser's version,
+ * the tokenizer block (type and params) and the vocabulary settings.
  */
-export function datasetCacheKey(corpus: LabelledCorpus, settings: { readonly embeddings: unknown; readonly maxLength: number }): string {
+export function datasetCacheKey(corpus: LabelledCorpus, settings: { readonly embeddings: unknown; readonly maxLength: number; readonly tokenizer?: unknown }): string {
   const hash = createHash('sha256').update(DATASET_CACHE_FORMAT);
-  hash.update(JSON.stringify({ embeddings: settings.embeddings, maxLength: settings.maxLength, labels: corpus.labels }));
+  hash.update(JSON.stringify({ embeddings: settings.embeddings, maxLength: settings.maxLength, labels: corpus.labels, tokenizer: settings.tokenizer }));
   for (const split of SPLITS) {
     hash.update(`\u0000${split}:${corpus[split].length}`);
     for (const example of corpus[split]) hash.update(`\u0000${example.label}\u0000${example.text}`);
@@ -83,7 +83,7 @@ export async function prepareWithCache(corpus: LabelledCorpus, table: EmbeddingT
   const prepare = options.prepare ?? prepareData;
   const characters = SPLITS.reduce((sum, split) => sum + corpus[split].reduce((inner, example) => inner + example.text.length, 0), 0);
   if (characters < (options.cacheFrom ?? DATASET_CACHE_FROM_CHARACTERS)) return prepare(corpus, table, options);
-  const key = datasetCacheKey(corpus, { embeddings: options.embeddings, maxLength: options.maxLength });
+  const key = datasetCacheKey(corpus, { embeddings: options.embeddings, maxLength: options.maxLength, tokenizer: options.tokenizer?.spec.block });
   return cachedFile(
     datasetCachePath(options.cacheDir, key),
     (path) => readDatasetCache(path, key),

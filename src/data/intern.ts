@@ -5,9 +5,11 @@
  * splits be tokenised in a worker thread while the training split shapes the vocabulary.
  */
 import { extname } from 'node:path';
+import type { TokenSink, Tokenizer } from '../plugin-api.js';
 import { runInThread } from '../thread.js';
+import type { TokenizerSpec } from './token-plugin.js';
 import { TokenMap } from './token-map.js';
-import { forEachToken, type TokenSink } from './tokenize.js';
+import { GLOVE_TOKENIZER } from './tokenize.js';
 import { grownCopy } from './typed-arrays.js';
 
 export interface InternedTexts {
@@ -21,21 +23,24 @@ export interface InternedTexts {
   readonly counts: Int32Array;
 }
 
-export function internTokens(texts: readonly string[], maxLength: number): InternedTexts {
-  return new Interner(maxLength).intern(texts);
+/** `texts` cut by `tokenizer` (the GloVe tokenizer by default) and interned. */
+export function internTokens(texts: readonly string[], maxLength: number, tokenizer: Tokenizer = GLOVE_TOKENIZER): InternedTexts {
+  return new Interner(maxLength, tokenizer).intern(texts);
 }
 
 /** What the worker thread of {@link internInThread} is sent. */
 export interface InternRequest {
   readonly texts: readonly string[];
   readonly maxLength: number;
+  /** The tokenizer the thread builds for itself; the GloVe tokenizer when absent. */
+  readonly tokenizer?: TokenizerSpec;
 }
 
 const WORKER_ENTRY = new URL(`./intern-worker${extname(import.meta.url)}`, import.meta.url);
 
-/** `internTokens`, computed in a worker thread. */
-export function internInThread(texts: readonly string[], maxLength: number): Promise<InternedTexts> {
-  return runInThread<InternRequest, InternedTexts>(WORKER_ENTRY, { texts, maxLength });
+/** `internTokens`, computed in a worker thread with the tokenizer `tokenizer` rebuilds. */
+export function internInThread(texts: readonly string[], maxLength: number, tokenizer?: TokenizerSpec): Promise<InternedTexts> {
+  return runInThread<InternRequest, InternedTexts>(WORKER_ENTRY, { texts, maxLength, tokenizer });
 }
 
 class Interner {
@@ -46,14 +51,17 @@ class Interner {
   private used = 0;
   private textLength = 0;
 
-  constructor(private readonly maxLength: number) {}
+  constructor(
+    private readonly maxLength: number,
+    private readonly tokenizer: Tokenizer,
+  ) {}
 
   intern(texts: readonly string[]): InternedTexts {
     const offsets = new Int32Array(texts.length + 1);
     this.ids = new Int32Array(estimatedTokens(texts, this.maxLength));
     texts.forEach((text, index) => {
       this.textLength = 0;
-      forEachToken(text, this.addOccurrence);
+      this.tokenizer.forEachToken(text, this.addOccurrence);
       offsets[index + 1] = this.used;
     });
     return { ids: this.ids.slice(0, this.used), offsets, tokens: this.tokens, counts: this.counts.slice(0, this.tokens.length) };

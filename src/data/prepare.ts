@@ -4,9 +4,10 @@
  * encoded as token ids. On a large corpus, the validation and test texts are tokenised in a worker
  * thread while this one tokenises the training texts and builds the vocabulary.
  */
-import type { EmbeddingTable, LabelledCorpus, Example } from '../plugin-api.js';
+import type { EmbeddingTable, LabelledCorpus, Example, Tokenizer } from '../plugin-api.js';
 import type { EncodedSplit } from './batches.js';
 import { internInThread, internTokens, type InternedTexts } from './intern.js';
+import type { ConfiguredTokenizer } from './token-plugin.js';
 
 export const PAD_ID = 0;
 export const UNK_ID = 1;
@@ -21,6 +22,8 @@ export interface PrepareOptions {
    * thread; below it, starting the thread costs more than it saves.
    */
   readonly threadFrom?: number;
+  /** How texts are cut into tokens, in this thread and the worker; the GloVe tokenizer when absent. */
+  readonly tokenizer?: ConfiguredTokenizer;
 }
 
 const THREAD_FROM_CHARACTERS = 2_000_000;
@@ -68,17 +71,18 @@ export interface TrainingVocabularySource {
 
 export async function prepareData(corpus: LabelledCorpus, source: EmbeddingTable | TrainingVocabularySource, options: PrepareOptions): Promise<PreparedData> {
   const { maxLength } = options;
+  const tokenizer = options.tokenizer?.tokenizer;
   const trainTexts = texts(corpus.train);
   const heldOut = texts([...corpus.validation, ...corpus.test]);
   const cut = threadCut(trainTexts, heldOut, options.threadFrom ?? THREAD_FROM_CHARACTERS);
-  const inThread = cut < heldOut.length ? internInThread(heldOut.slice(cut), maxLength) : undefined;
-  const trainInterned = internTokens(trainTexts, maxLength);
+  const inThread = cut < heldOut.length ? internInThread(heldOut.slice(cut), maxLength, options.tokenizer?.spec) : undefined;
+  const trainInterned = internTokens(trainTexts, maxLength, tokenizer);
   const table = 'load' in source ? await source.load(trainingWords(trainInterned, source)) : source;
   const vocabulary = new Vocabulary(table, trainInterned);
   const train = withLabels(encodeRows([{ interned: trainInterned, ids: vocabulary.trainIds }], 0, trainTexts.length), corpus.train);
   const embeddings = vocabulary.matrix();
   const heldOutIds = idLookup(vocabulary.tokens);
-  const heldOutInterned = [internTokens(heldOut.slice(0, cut), maxLength), ...(inThread ? [await inThread] : [])];
+  const heldOutInterned = [internTokens(heldOut.slice(0, cut), maxLength, tokenizer), ...(inThread ? [await inThread] : [])];
   const parts = heldOutInterned.map((interned) => ({ interned, ids: heldOutIds(interned.tokens) }));
   const validationSize = corpus.validation.length;
   return {
@@ -215,9 +219,9 @@ function withLabels(rows: Rows, examples: readonly Example[]): EncodedSplit {
   return { ...rows, labels: Int32Array.from(examples, (example) => example.label), size: examples.length };
 }
 
-/** Encodes examples with a trained model's fixed vocabulary; tokens outside it become UNK. */
-export function encodeWithVocabulary(examples: readonly Example[], vocabulary: readonly string[], maxLength: number): EncodedSplit {
-  const interned = internTokens(texts(examples), maxLength);
+/** Encodes examples, cut by the run's tokenizer (GloVe's when absent), with a trained model's fixed vocabulary; tokens outside it become UNK. */
+export function encodeWithVocabulary(examples: readonly Example[], vocabulary: readonly string[], maxLength: number, tokenizer?: Tokenizer): EncodedSplit {
+  const interned = internTokens(texts(examples), maxLength, tokenizer);
   return withLabels(encodeRows([{ interned, ids: idLookup(vocabulary)(interned.tokens) }], 0, examples.length), examples);
 }
 

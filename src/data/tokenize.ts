@@ -9,7 +9,10 @@
  * reports tokens as ranges of the lower-cased text, with their hash computed along the way, so
  * that a caller that only looks tokens up (see `TokenMap`) allocates nothing per token and
  * hashes no character twice.
+ *
+ * It is the default tokenizer (the `glove` built-in); {@link tokenize} takes any other.
  */
+import type { TokenSink, Tokenizer, TokenizerContext } from '../plugin-api.js';
 import { hashRange, hashStep, TOKEN_HASH_SEED } from './token-hash.js';
 
 /** Ordered so that the classes that can join two parts of a word, and the word-like ones, are ranges. */
@@ -46,13 +49,10 @@ function buildCharClasses(): Uint8Array {
 /** Clitics split off the word before them, as PTB does (`n't` is handled apart: it takes the `n`). */
 const CLITICS = new Set(["'s", "'m", "'d", "'ll", "'re", "'ve"]);
 
-/** Receives each token as `source.slice(start, end)` (not sliced, to spare the allocation) and its `hashRange`. */
-export type TokenSink = (source: string, start: number, end: number, hash: number) => void;
-
-/** Tokens of `text` in order; see the module comment for the rules. */
-export function tokenize(text: string): string[] {
+/** Tokens of `text` in order, as `tokenizer` cuts them (by default, with the rules of the module comment). */
+export function tokenize(text: string, tokenizer: Tokenizer = GLOVE_TOKENIZER): string[] {
   const tokens: string[] = [];
-  forEachToken(text, (source, start, end) => tokens.push(source.slice(start, end)));
+  tokenizer.forEachToken(text, (source, start, end) => tokens.push(source.slice(start, end)));
   return tokens;
 }
 
@@ -147,6 +147,12 @@ function readPunctuation(text: string, start: number, charClass: CharClass, sink
   else sink(DASH, 0, DASH.length, DASH_HASH);
   return end;
 }
+
+/** This module's rules as a {@link Tokenizer}. */
+export const GLOVE_TOKENIZER: Tokenizer = { forEachToken };
+
+/** What every tokenizer factory receives, in any thread. */
+export const TOKENIZER_CONTEXT: TokenizerContext = { hashRange, glove: GLOVE_TOKENIZER };
 
 const ELLIPSIS = '...';
 const ELLIPSIS_HASH = hashRange(ELLIPSIS, 0, ELLIPSIS.length);

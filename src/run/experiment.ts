@@ -14,6 +14,7 @@ import { cacheDirectory, prepareWithCache } from '../data/cache.js';
 import { selectBackend } from '../nn/backend.js';
 import type { EmbeddingTable, LabelledCorpus, Model, ProgressReporter, Tf } from '../plugin-api.js';
 import { prepareData, type PreparedData } from '../data/prepare.js';
+import { buildTokenizer, type ConfiguredTokenizer } from '../data/token-plugin.js';
 import { buildPlugin } from '../plugins/container.js';
 import { buildModel, type BuiltModel } from './build.js';
 import { ownerTags, startHeartbeat } from '../tracking/heartbeat.js';
@@ -225,28 +226,35 @@ export async function loadData(
   const dataContext = { cacheDir: cacheDirectory(), progress: options.progress, seed: config.seed, configDir };
   const dataset = await buildPlugin(container, 'dataset', config.data, dataContext);
   const embeddings = await buildPlugin(container, 'embeddings', config.embeddings, dataContext);
+  const tokenizer = await buildTokenizer(container, config.tokenizer);
   const corpus = await dataset.load();
   const fromTraining = embeddings.vocabularyFromTraining;
   const reviews = corpus.train.length + corpus.validation.length + corpus.test.length;
   const preparing = options.progress.start('tokenising and indexing the splits', reviews, 'reviews');
   // A vocabulary drawn from the training split is cheap to rebuild and keyed by the data itself: only fixed tables are cached.
   const prepared = fromTraining
-    ? await prepareData(corpus, { ...fromTraining, load: (words: readonly string[]) => embeddings.load(words) }, { maxLength: config.train.max_length })
-    : await prepareFromTable(corpus, await embeddings.load(), config, dataContext.cacheDir);
+    ? await prepareData(corpus, { ...fromTraining, load: (words: readonly string[]) => embeddings.load(words) }, { maxLength: config.train.max_length, tokenizer })
+    : await prepareFromTable(corpus, await embeddings.load(), config, { cacheDir: dataContext.cacheDir, tokenizer });
   preparing.tick(reviews);
   preparing.done();
   options.log(
     `data: ${corpus.train.length} train, ${corpus.validation.length} validation, ${corpus.test.length} test reviews; ` +
       `vocabulary ${prepared.vocabulary.length}, OOV ${(100 * prepared.oovRate).toFixed(2)}%`,
   );
-  return { ...prepared, corpus, trainable: embeddings.trainable };
+  return { ...prepared, corpus, trainable: embeddings.trainable, tokenizer: tokenizer.tokenizer };
 }
 
 /** Tokenises and indexes the splits against a fixed table, through the tokenised-dataset cache. */
-function prepareFromTable(corpus: LabelledCorpus, table: EmbeddingTable, config: ResolvedConfig, cacheDir: string): Promise<PreparedData> {
+function prepareFromTable(
+  corpus: LabelledCorpus,
+  table: EmbeddingTable,
+  config: ResolvedConfig,
+  { cacheDir, tokenizer }: { readonly cacheDir: string; readonly tokenizer: ConfiguredTokenizer },
+): Promise<PreparedData> {
   return prepareWithCache(corpus, table, {
     maxLength: config.train.max_length,
     cacheDir,
+    tokenizer,
     embeddings: { block: config.embeddings, seed: config.seed, dim: table.dim, size: table.size },
   });
 }

@@ -7,7 +7,7 @@ import type * as tfjs from '@tensorflow/tfjs';
 import { encodeWithVocabulary } from '../data/prepare.js';
 import { iterateBatches, type EncodedSplit } from '../data/batches.js';
 import { tokenize } from '../data/tokenize.js';
-import type { Example, Model, ProgressReporter, Tf } from '../plugin-api.js';
+import type { Example, Model, ProgressReporter, Tf, Tokenizer } from '../plugin-api.js';
 import type { AttentionExample } from '../report/examples.js';
 import { gradientTimesInput, kendallTauB, permutationSensitivity, summarizeFaithfulness, type FaithfulnessSummary, type ReviewFaithfulness } from '../report/faithfulness.js';
 import { argMax, batchTensors } from '../train/evaluate.js';
@@ -44,6 +44,7 @@ export async function explainRun(reference: string, options: ExplainOptions): Pr
       : chooseTestReviews(await loadCorpus(run).then((corpus) => corpus.test), options.examples, config.seed);
     const explained = await explainReviews(run.tf, run.built.model, reviews, {
       vocabulary: checkpoint.vocabulary,
+      tokenizer: run.tokenizer,
       labels: checkpoint.manifest.labels,
       maxLength: config.train.max_length,
       permutations: options.permutations,
@@ -60,6 +61,8 @@ export async function explainRun(reference: string, options: ExplainOptions): Pr
 
 export interface ExplainSettings {
   readonly vocabulary: readonly string[];
+  /** The run's tokenizer: texts are cut as in training. */
+  readonly tokenizer: Tokenizer;
   readonly labels: readonly string[];
   readonly maxLength: number;
   readonly permutations: number;
@@ -75,7 +78,7 @@ export async function explainReviews(
   reviews: readonly Example[],
   settings: ExplainSettings,
 ): Promise<{ examples: AttentionExample[]; faithfulness: FaithfulnessSummary }> {
-  const encoded = encodeWithVocabulary(reviews, settings.vocabulary, settings.maxLength);
+  const encoded = encodeWithVocabulary(reviews, settings.vocabulary, settings.maxLength, settings.tokenizer);
   const scored = scoreReviews(tf, model, encoded);
   const examples: AttentionExample[] = [];
   const checks: ReviewFaithfulness[] = [];
@@ -95,7 +98,7 @@ export async function explainReviews(
       }),
     };
     checks.push(faithfulness);
-    const tokens = tokenize(review.text);
+    const tokens = tokenize(review.text, settings.tokenizer);
     examples.push({
       id: review.id,
       tokens: tokens.slice(0, attention.length),

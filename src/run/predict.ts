@@ -95,17 +95,17 @@ export async function predictWith(run: RestoredRun, options: PredictOptions): Pr
 }
 
 function scoreBatch(run: RestoredRun, batch: readonly Pending[], labels: readonly string[], format: 'csv' | 'jsonl', top: number): string {
-  const { config, checkpoint, tf, built } = run;
+  const { config, checkpoint, tf, built, tokenizer } = run;
   const maxLength = config.train.max_length;
   const examples = batch.map((row) => ({ id: row.id, text: row.text, label: 0 }));
-  const encoded = encodeWithVocabulary(examples, checkpoint.vocabulary, maxLength);
+  const encoded = encodeWithVocabulary(examples, checkpoint.vocabulary, maxLength, tokenizer);
   const scored = evaluate(tf, built.model, encoded, { batchSize: config.train.eval_batch_size, maxLength });
   const classes = labels.length;
   const lines: string[] = [];
   batch.forEach((row, index) => {
     const probabilities = Array.from(scored.probabilities.subarray(index * classes, (index + 1) * classes));
     const predicted = labels[argMax(probabilities)];
-    const words = top > 0 ? topWords(row.text, scored.attention[index], top, maxLength) : [];
+    const words = top > 0 ? topWords(tokenize(row.text, tokenizer), scored.attention[index], top, maxLength) : [];
     if (format === 'jsonl') {
       const line: Record<string, unknown> = { id: row.id, predicted, probabilities: Object.fromEntries(labels.map((label, k) => [label, round(probabilities[k])])) };
       if (top > 0) line.top = words.map(([token, weight]) => ({ token, weight: round(weight) }));
@@ -119,10 +119,10 @@ function scoreBatch(run: RestoredRun, batch: readonly Pending[], labels: readonl
   return `${lines.join('\n')}\n`;
 }
 
-/** The `k` tokens with the most attention, most first (ties: earlier first). */
-export function topWords(text: string, weights: Float32Array, k: number, maxLength: number): [string, number][] {
-  const tokens = tokenize(text).slice(0, Math.min(maxLength, weights.length));
+/** The `k` of a text's `tokens` with the most attention, most first (ties: earlier first). */
+export function topWords(tokens: readonly string[], weights: Float32Array, k: number, maxLength: number): [string, number][] {
   return tokens
+    .slice(0, Math.min(maxLength, weights.length))
     .map((token, position): [string, number, number] => [token, weights[position], position])
     .sort((a, b) => b[1] - a[1] || a[2] - b[2])
     .slice(0, k)

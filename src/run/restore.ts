@@ -9,7 +9,8 @@ import { DataError } from '../errors.js';
 import { resolveConfigFile } from '../config/validate.js';
 import type { ResolvedConfig } from '../config/types.js';
 import { selectBackend } from '../nn/backend.js';
-import type { Tf } from '../plugin-api.js';
+import { buildTokenizer } from '../data/token-plugin.js';
+import type { Tf, Tokenizer } from '../plugin-api.js';
 import { resolveTrackingTarget } from '../tracking/tracker.js';
 import { readCheckpoint, restoreVariables, type Checkpoint } from '../train/checkpoint.js';
 import { buildModel, type BuiltModel } from './build.js';
@@ -23,6 +24,8 @@ export interface RestoredRun {
   readonly tf: Tf;
   readonly backend: string;
   readonly built: BuiltModel;
+  /** The tokenizer the run trained with (its config's `tokenizer` block), for every text it scores. */
+  readonly tokenizer: Tokenizer;
 }
 
 /**
@@ -57,9 +60,10 @@ export async function restoreRun(reference: string): Promise<RestoredRun> {
   const artifactDir = locateRun(reference);
   const { config, container } = await resolveConfigFile(join(artifactDir, 'config.yaml'));
   const checkpoint = await readCheckpoint(join(artifactDir, 'checkpoint'));
+  const { tokenizer } = await buildTokenizer(container, config.tokenizer);
   const { tf, backend } = await selectBackend(config.backend);
   const source = { vectors: checkpoint.embeddings, dim: checkpoint.manifest.embeddingDim, trainable: false };
   const built = await buildModel(tf, config, container, source, checkpoint.manifest.labels.length);
   restoreVariables(tf, built.model.variables, checkpoint);
-  return { artifactDir, config, container, checkpoint, tf, backend, built };
+  return { artifactDir, config, container, checkpoint, tf, backend, built, tokenizer };
 }

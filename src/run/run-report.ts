@@ -6,7 +6,7 @@ import { stringify } from 'yaml';
 import type { ResolvedConfig } from '../config/types.js';
 import type { PreparedData } from '../data/prepare.js';
 import { tokenize } from '../data/tokenize.js';
-import type { Example, Model, ProgressReporter, Tf } from '../plugin-api.js';
+import type { Example, Model, ProgressReporter, Tf, Tokenizer } from '../plugin-api.js';
 import { entropyAcrossEpochsSvg, entropyHistogramSvg, type EpochMetrics } from '../report/charts.js';
 import { entropyMetrics, reviewEntropies, summarizeEpochEntropy, type EpochEntropy } from '../report/entropy.js';
 import { selectExamples, type AttentionExample } from '../report/examples.js';
@@ -35,6 +35,8 @@ const REPORT_PERMUTATIONS = 50;
 
 export interface ReportedData extends PreparedData {
   readonly corpus: { readonly test: readonly Example[] };
+  /** The run's tokenizer, which cut the texts shown. */
+  readonly tokenizer: Tokenizer;
 }
 
 /** The metrics logged for one epoch. */
@@ -92,7 +94,7 @@ export class RunReporter {
       tf,
       model,
       this.data.corpus.test.filter((example) => shownIds.has(example.id)),
-      { vocabulary: this.data.vocabulary, labels: this.data.labels, maxLength: this.config.train.max_length, permutations: REPORT_PERMUTATIONS, seed: this.config.seed, progress },
+      { vocabulary: this.data.vocabulary, tokenizer: this.data.tokenizer, labels: this.data.labels, maxLength: this.config.train.max_length, permutations: REPORT_PERMUTATIONS, seed: this.config.seed, progress },
     );
     const byId = new Map(explained.examples.map((example) => [example.id, example]));
     const sections = selected.map((section) => ({ ...section, examples: section.examples.map((example) => byId.get(example.id) ?? example) }));
@@ -143,7 +145,7 @@ export class RunReporter {
       const probabilities = test.probabilities.subarray(index * classes, (index + 1) * classes);
       const predicted = argMax(probabilities);
       const weights = test.attention[index];
-      const tokens = tokenize(example.text);
+      const tokens = tokenize(example.text, this.data.tokenizer);
       return {
         id: example.id,
         tokens: tokens.slice(0, weights.length),

@@ -12,7 +12,7 @@ import { resolveConfigFile } from '../config/validate.js';
 import { PluginError } from '../errors.js';
 import { selectBackend } from '../nn/backend.js';
 import { createNnOps } from '../nn/ops.js';
-import type { AnyPlugin, ContextOf, Created, ExtraContext, NnOps, PluginBlock, PluginKind, Tf } from '../plugin-api.js';
+import type { AnyPlugin, ContextOf, CoreProvidedContext, Created, ExtraContext, NnOps, PluginBlock, PluginKind, Tf } from '../plugin-api.js';
 import { buildPlugin } from '../plugins/container.js';
 import { BUILTIN_PLUGIN_DIR, importPlugin } from '../plugins/registry.js';
 import { placeInSlot, slotPath } from './slots.js';
@@ -54,7 +54,7 @@ export async function loadPluginKit<K extends PluginKind>(kind: K, file: string)
     },
     async build(yamlBlock, context) {
       const { block, container } = await resolveBlock(parse(yamlBlock));
-      const full = { tf, nn, seed: 0, ...context } as unknown as Omit<ContextOf[K], 'build' | 'data'>;
+      const full = { tf, nn, seed: 0, ...context } as unknown as Omit<ContextOf[K], 'build' | CoreProvidedContext>;
       return buildPlugin(container, kind, block, full);
     },
   };

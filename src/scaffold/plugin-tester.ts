@@ -16,6 +16,7 @@
 import type * as tfjs from '@tensorflow/tfjs';
 import type { ExecutionContext } from 'ava';
 import { SLOT_KEYWORD, type Created, type ExtraContext, type ForwardOutput, type PluginKind, type Tf } from '../plugin-api.js';
+import { hashRange } from '../data/token-hash.js';
 import { loadPluginKit, type PluginKit } from './plugin-kit.js';
 
 /** Numbers as nested arrays: [batch][time][dim] and the like. */
@@ -44,6 +45,8 @@ export interface ForwardOf {
   /** What a loaded dataset or embeddings table must satisfy; throw (or use `t`) when not. */
   dataset: { check(t: ExecutionContext, created: Created['dataset']): Promise<void> | void };
   embeddings: { check(t: ExecutionContext, created: Created['embeddings']): Promise<void> | void };
+  /** A text and its tokens, written by hand; each token must come with its `hashRange`. */
+  tokenizer: { readonly text: string; readonly expected: readonly string[] };
 }
 
 /** One plugin's row in its kind's table. */
@@ -390,6 +393,18 @@ async function checkForward<K extends PluginKind>(t: ExecutionContext, tf: Tf, k
     case 'embeddings':
       await (spec as ForwardOf['embeddings']).check(t, created as Created['embeddings']);
       return;
+    case 'tokenizer': {
+      const { text, expected } = spec as ForwardOf['tokenizer'];
+      const tokens: string[] = [];
+      (created as Created['tokenizer']).forEachToken(text, (source, start, end, hash) => {
+        const token = source.slice(start, end);
+        tokens.push(token);
+        // The interner keys its token map by this hash: a wrong one splits a token into several ids.
+        t.is(hash, hashRange(token, 0, token.length), `the hash of "${token}"`);
+      });
+      t.deepEqual(tokens, expected);
+      return;
+    }
   }
 }
 

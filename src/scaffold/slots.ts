@@ -13,6 +13,7 @@ export function slotPath(kind: PluginKind, name: string): readonly string[] {
     head: ['model', 'head'],
     regularizer: ['regularizers', name],
     optimizer: ['train', 'optimizer'],
+    tokenizer: ['tokenizer'],
   };
   return paths[kind];
 }

@@ -125,6 +125,31 @@ function indentLines(text: string, prefix: string): string {
 }
 
 const TEMPLATES: Record<PluginKind, KindTemplate> = {
+  tokenizer: {
+    summary: 'Tokens are the runs of letters, marks and digits of any script; everything else separates them.',
+    description: 'Runs of letters and digits of any script.',
+    preamble: `\n/** A run of letters (with their combining marks) and digits, in any script. */\nconst WORD = /[\\p{L}\\p{M}\\p{N}]+/gu;`,
+    schemaProperties: `    lowercase: { type: 'boolean', default: true, description: 'Lower-case the text first.' },
+    min_length: { type: 'integer', minimum: 1, maximum: 100, default: 1, description: 'Shorter runs are dropped.' },`,
+    create: `  create(params, { hashRange }) {
+    return {
+      // Each token goes to \`sink\` as a range of a source string (here the lower-cased text) with its
+      // hash, so that attnlab interns it without slicing a string per occurrence. The same params must
+      // always give the same tokens: a worker thread builds its own copy of this tokenizer.
+      forEachToken(text, sink) {
+        const source = params.lowercase ? text.toLowerCase() : text;
+        for (const match of source.matchAll(WORD)) {
+          if (match[0].length < params.min_length) continue;
+          const end = match.index + match[0].length;
+          sink(source, match.index, end, hashRange(source, match.index, end));
+        }
+      },
+    };
+  },`,
+    entry: `    build: { yaml: '{ type: NAME, min_length: 2 }', context: {} },
+    // "2" is one character: dropped; punctuation and the dash separate tokens.
+    forward: { text: 'Le Café, 2 fois — très bien!', expected: ['le', 'café', 'fois', 'très', 'bien'] },`,
+  },
   pooler: {
     summary: 'Scaled dot-product attention with one learned query q: weight_i = softmax_i(q·h_i / (temperature·√dim)) over the real tokens.',
     description: 'Scaled dot-product attention with one learned query.',

@@ -265,6 +265,24 @@ tester.run('embeddings', [
   },
 ]);
 
+tester.run('tokenizer', [
+  {
+    file: file('tokenizer', 'glove'),
+    build: { yaml: '{ type: glove }', context: {} },
+    forward: { text: "Don't stop<br />: 3.5 stars...", expected: ['do', "n't", 'stop', ':', '3.5', 'stars', '...'] },
+  },
+  {
+    file: file('tokenizer', 'unicode'),
+    build: { yaml: '{ type: unicode, locale: fr }', context: {} },
+    forward: { text: 'L’Homme qu’il a vu, 3,5 fois !', expected: ["l'", 'homme', "qu'", 'il', 'a', 'vu', '3,5', 'fois'] },
+  },
+  {
+    file: file('tokenizer', 'whitespace'),
+    build: { yaml: '{ type: whitespace, lowercase: true }', context: {} },
+    forward: { text: ' Ein\tBeispiel,\u3000ok\n', expected: ['ein', 'beispiel,', 'ok'] },
+  },
+]);
+
 test('the tables above hold every built-in plugin, each once', async (t) => {
   const registry = await PluginRegistry.create();
   const builtins = registry.list().map((entry) => `${entry.kind} ${entry.file}`);
