@@ -11,6 +11,8 @@ export interface TrainSettings {
   readonly lr: number;
   readonly optimizer: PluginBlock;
   readonly clip_norm: number;
+  /** Kernel threads; undefined: all cores. */
+  readonly threads?: number;
   readonly lr_decay: { readonly factor: number; readonly patience: number; readonly min_lr: number };
   readonly patience: number;
 }

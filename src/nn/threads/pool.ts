@@ -181,8 +181,12 @@ export function kernelThreads(): KernelThreads {
   return pool;
 }
 
-/** Starts the pool ahead of the first kernel call, so that a worker that cannot load is an error here. */
-export async function startKernelThreads(count: number): Promise<void> {
-  setKernelThreads(count);
+/**
+ * Sets the thread count (`undefined`: all cores) and starts the pool ahead of the first kernel
+ * call, so that a worker that cannot load is an error here; returns the count.
+ */
+export async function startKernelThreads(count: number | undefined): Promise<number> {
+  setKernelThreads(count ?? availableParallelism());
   if (configured > 1) await kernelThreads().ready();
+  return configured;
 }
