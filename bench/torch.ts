@@ -18,10 +18,15 @@ import { fileURLToPath } from 'node:url';
 import { iterateBatches, type Batch, type EncodedSplit } from '../src/data/batches.js';
 import { IMDB_ENV } from '../src/data/imdb.js';
 import { mulberry32 } from '../src/data/random.js';
+import { parseOverrides } from '../src/config/load.js';
 import { resolveConfigFile } from '../src/config/validate.js';
 import { selectBackend } from '../src/nn/backend.js';
+import { startKernelThreads } from '../src/nn/threads/pool.js';
+import type { Tf } from '../src/plugin-api.js';
 import { silentProgress } from '../src/progress.js';
+import { buildModel } from '../src/run/build.js';
 import { loadData } from '../src/run/experiment.js';
+import { evaluate } from '../src/train/evaluate.js';
 import { batchTimes, type BenchTable, type ModelBench } from './train-step.js';
 
 const PYTHON = '/usr/bin/python3';
@@ -65,24 +70,35 @@ interface TorchResult {
 
 interface EpochData extends BenchTable {
   readonly train: EncodedSplit;
+  readonly test: EncodedSplit;
   readonly source: string;
 }
+
+/** Every this many reviews of the test split are scored, and the time scaled to the whole split. */
+const SCORING_STRIDE = 10;
 
 /** The IMDB training split and GloVe as `attnlab run` prepares them, or a stand-in of IMDB's size and lengths. */
 async function epochData(): Promise<EpochData> {
   if (process.env[IMDB_ENV]) {
     const { config, container } = await resolveConfigFile('configs/q2-attention.yaml', []);
     const data = await loadData(config, container, 'configs', { progress: silentProgress, log: () => {} });
-    return { train: data.train, vectors: data.embeddings, dim: data.dim, source: `IMDB train split, GloVe 6B 100d (vocabulary ${data.vocabulary.length})` };
+    return { train: data.train, test: data.test, vectors: data.embeddings, dim: data.dim, source: `IMDB train split, GloVe 6B 100d (vocabulary ${data.vocabulary.length})` };
   }
-  return { ...standInSplit(), source: `synthetic stand-in (set ${IMDB_ENV} for IMDB and GloVe): 22,500 reviews, log-normal lengths of median 230, 20,000 random vectors` };
+  const random = mulberry32(11);
+  return {
+    train: standInSplit(22_500, random),
+    test: standInSplit(25_000, random),
+    vectors: Float32Array.from({ length: STAND_IN_VOCABULARY * STAND_IN_DIM }, () => random() - 0.5),
+    dim: STAND_IN_DIM,
+    source: `synthetic stand-in (set ${IMDB_ENV} for IMDB and GloVe): log-normal lengths of median 230, ${STAND_IN_VOCABULARY} random vectors`,
+  };
 }
 
-function standInSplit(): Omit<EpochData, 'source'> {
-  const reviews = 22_500;
-  const vocab = 20_000;
-  const dim = 100;
-  const random = mulberry32(11);
+const STAND_IN_VOCABULARY = 20_000;
+const STAND_IN_DIM = 100;
+
+function standInSplit(reviews: number, random: () => number): EncodedSplit {
+  const vocab = STAND_IN_VOCABULARY;
   const offsets = new Int32Array(reviews + 1);
   for (let i = 0; i < reviews; i++) {
     const normal = Math.sqrt(-2 * Math.log(1 - random())) * Math.cos(2 * Math.PI * random());
@@ -90,8 +106,30 @@ function standInSplit(): Omit<EpochData, 'source'> {
   }
   const ids = Int32Array.from({ length: offsets[reviews] }, () => 1 + Math.floor(Math.pow(vocab - 1, random())));
   const labels = Int32Array.from({ length: reviews }, () => (random() < 0.5 ? 0 : 1));
-  const vectors = Float32Array.from({ length: vocab * dim }, () => random() - 0.5);
-  return { train: { ids, offsets, labels, size: reviews }, vectors, dim };
+  return { ids, offsets, labels, size: reviews };
+}
+
+/** Every `stride`-th review of `split`. */
+function everyKth(split: EncodedSplit, stride: number): EncodedSplit {
+  const chosen = Array.from({ length: Math.ceil(split.size / stride) }, (_, index) => index * stride);
+  const offsets = Int32Array.from([0, ...chosen]);
+  chosen.forEach((example, index) => (offsets[index + 1] = offsets[index] + split.offsets[example + 1] - split.offsets[example]));
+  const ids = new Int32Array(offsets[chosen.length]);
+  chosen.forEach((example, index) => ids.set(split.ids.subarray(split.offsets[example], split.offsets[example + 1]), offsets[index]));
+  return { ids, offsets, labels: Int32Array.from(chosen, (example) => split.labels[example]), size: chosen.length };
+}
+
+/** Seconds to score `split` as a run scores its test split: no gradient tape, batches of `train.eval_batch_size`. */
+async function scoringSeconds(tf: Tf, bench: ModelBench, split: EncodedSplit, table: BenchTable): Promise<number> {
+  const { config, container } = await resolveConfigFile(bench.config, parseOverrides(bench.overrides ?? []));
+  const built = await buildModel(tf, config, container, { ...table, trainable: false }, 2);
+  try {
+    const start = performance.now();
+    evaluate(tf, built.model, split, { batchSize: config.train.eval_batch_size, maxLength: config.train.max_length });
+    return (performance.now() - start) / 1000;
+  } finally {
+    built.dispose();
+  }
 }
 
 /** Every k-th of the epoch's batches by length: `count` batches with the epoch's length distribution. */
@@ -119,6 +157,13 @@ function runReference(file: string, reference: string): TorchResult {
   return JSON.parse(run.stdout) as TorchResult;
 }
 
+/** attnlab's per-epoch phases on `threads` kernel threads: the sample's sums times `scale`. */
+async function attnlabEpoch(tf: Tf, bench: ModelBench, sample: readonly Batch[], table: BenchTable, threads: number, scale: number): Promise<Breakdown> {
+  await startKernelThreads(threads);
+  const times = await batchTimes(tf, bench, sample, table);
+  return Object.fromEntries(BREAKDOWN.map((phase) => [phase, (scale * times.reduce((total, step) => total + step[phase] + (phase === 'forward' ? step.readback : 0), 0)) / 1000])) as Breakdown;
+}
+
 const sum = (phases: Breakdown): number => BREAKDOWN.reduce((total, phase) => total + phases[phase], 0);
 const load = (): string => loadavg().map((value) => value.toFixed(2)).join(' ');
 
@@ -128,11 +173,14 @@ export async function benchTorch(): Promise<void> {
     return;
   }
   const { tf, backend } = await selectBackend('auto');
+  const threads = availableParallelism();
   const data = await epochData();
   const epoch = [...iterateBatches(data.train, { batchSize: BATCH, maxLength: MAX_LENGTH, shuffle: true, seed: EPOCH_SEED, bucketByLength: true })];
   console.log(`\nattnlab (${backend}) vs PyTorch (${TORCH_THREADS} threads), one epoch of ${data.train.size} reviews in ${epoch.length} batches of ${BATCH}, max_length ${MAX_LENGTH}, on ${data.source}.`);
   console.log(`  Each side trains the same sample of the epoch's batches (every k-th by length) and is scaled by ${epoch.length} / sample; load average ${load()}, ${availableParallelism()} cores.`);
-  console.log(`  ${'model'.padEnd(24)} ${'sample'.padStart(6)} ${'attnlab'.padStart(8)} ${'PyTorch'.padStart(8)} ${'ratio'.padStart(6)}   per-epoch phases (s): attnlab | PyTorch`);
+  const scored = everyKth(data.test, SCORING_STRIDE);
+  console.log(`  Scoring: ${scored.size} of the ${data.test.size} test reviews (every ${SCORING_STRIDE}th), scaled to all of them, beside attnlab's epoch.`);
+  console.log(`  ${'model'.padEnd(24)} ${'sample'.padStart(6)} ${'attnlab'.padStart(8)} ${'PyTorch'.padStart(8)} ${'ratio'.padStart(6)} ${'scoring'.padStart(8)} ${'/epoch'.padStart(6)}   per-epoch phases (s): attnlab | PyTorch`);
   const folder = mkdtempSync(join(tmpdir(), 'attnlab-bench-torch-'));
   try {
     for (const bench of TORCH_BENCHES) {
@@ -141,17 +189,21 @@ export async function benchTorch(): Promise<void> {
       writeFileSync(file, batchFile(data, sample));
       const scale = epoch.length / sample.length;
       const torch = runReference(file, bench.reference);
-      const times = await batchTimes(tf, bench, sample, data);
-      const attnlab = Object.fromEntries(BREAKDOWN.map((phase) => [phase, (scale * times.reduce((total, step) => total + step[phase] + (phase === 'forward' ? step.readback : 0), 0)) / 1000])) as Breakdown;
+      const attnlab = await attnlabEpoch(tf, bench, sample, data, threads, scale);
+      // One thread, where threads matter: the speed of one-core machines and `train.threads: 1`.
+      const single = bench.reference.includes('lstm') || bench.reference.includes('gru') ? await attnlabEpoch(tf, bench, sample, data, 1, scale) : undefined;
+      const scoring = SCORING_STRIDE * (await scoringSeconds(tf, bench, scored, data));
       const pytorch = Object.fromEntries(BREAKDOWN.map((phase) => [phase, scale * torch.phases[phase]])) as Breakdown;
       const phases = (breakdown: Breakdown) => BREAKDOWN.map((phase) => `${phase} ${breakdown[phase].toFixed(1)}`).join(', ');
       console.log(
-        `  ${bench.label.padEnd(24)} ${String(sample.length).padStart(6)} ${`${sum(attnlab).toFixed(1)} s`.padStart(8)} ${`${sum(pytorch).toFixed(1)} s`.padStart(8)} ${(sum(attnlab) / sum(pytorch)).toFixed(2).padStart(6)}   ` +
-          `${phases(attnlab)}, threads 1 | ${phases(pytorch)}, threads ${torch.threads}`,
+        `  ${bench.label.padEnd(24)} ${String(sample.length).padStart(6)} ${`${sum(attnlab).toFixed(1)} s`.padStart(8)} ${`${sum(pytorch).toFixed(1)} s`.padStart(8)} ${(sum(attnlab) / sum(pytorch)).toFixed(2).padStart(6)} ${`${scoring.toFixed(1)} s`.padStart(8)} ${(scoring / sum(attnlab)).toFixed(2).padStart(6)}   ` +
+          `${phases(attnlab)}, threads ${threads} | ${phases(pytorch)}, threads ${torch.threads}` +
+          (single === undefined ? '' : ` | attnlab on 1 thread ${sum(single).toFixed(1)} s (${phases(single)})`),
       );
     }
   } finally {
     rmSync(folder, { recursive: true, force: true });
   }
+  await startKernelThreads(undefined);
   console.log(`  load average after: ${load()}`);
 }
