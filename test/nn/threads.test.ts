@@ -1,9 +1,15 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import test from 'ava';
 import type * as tfjs from '@tensorflow/tfjs';
 import { AttnlabError } from '../../src/errors.js';
 import { selectBackend } from '../../src/nn/backend.js';
 import { createNnOps } from '../../src/nn/ops.js';
-import { KernelThreads, kernelThreads, setKernelThreads } from '../../src/nn/threads/pool.js';
+import { KernelThreads, kernelThreadCount, kernelThreads, setKernelThreads } from '../../src/nn/threads/pool.js';
+import { parseOverrides } from '../../src/config/load.js';
+import { silentProgress } from '../../src/progress.js';
+import { runExperiment } from '../../src/run/experiment.js';
 import { layoutRecurrence, rowRanges, type RecurrentDims } from '../../src/nn/wasm/recurrent-steps.js';
 import { createSharedMemory } from '../../src/nn/wasm/runtime.js';
 import { mulberry32 } from '../../src/data/random.js';
@@ -140,4 +146,19 @@ test.serial('a kernel thread that has exited is an error, not a wait', async (t)
   const error = t.throws(() => pool.run([], () => {}), { instanceOf: AttnlabError });
   t.is(error?.code, 'kernel-thread-failed');
   t.regex(error?.message ?? '', /kernel thread 1 exited/);
+});
+
+test.serial('train.threads sets the kernel threads of a run, which its log states', async (t) => {
+  const runs = mkdtempSync(join(tmpdir(), 'attnlab-threads-'));
+  try {
+    for (const threads of [1, 2]) {
+      const lines: string[] = [];
+      const overrides = parseOverrides(['data={ type: synthetic, size: 200, test_size: 50 }', 'train.epochs=1', `train.threads=${threads}`, `tracking.uri=${runs}`]);
+      await runExperiment('configs/quickstart.yaml', overrides, { progress: silentProgress, log: (line) => lines.push(line) });
+      t.true(lines.includes(`kernel threads: ${threads}`), lines.join('\n'));
+      t.is(kernelThreadCount(), threads);
+    }
+  } finally {
+    rmSync(runs, { recursive: true, force: true });
+  }
 });
