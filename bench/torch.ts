@@ -36,6 +36,8 @@ const MAX_LENGTH = 400;
 /** The trainer's shuffling seed of the first epoch under the shipped configs' seed 0. */
 const EPOCH_SEED = 1;
 const TORCH_THREADS = 2;
+/** A reference model's sample should take well under a minute on an idle machine. */
+const REFERENCE_TIMEOUT_MS = 600_000;
 const BIDIRECTIONAL = ['model.encoder.bidirectional=true'];
 
 interface TorchBench extends ModelBench {
@@ -46,7 +48,7 @@ interface TorchBench extends ModelBench {
 }
 
 const ATTENTION_SAMPLE = 32;
-const RECURRENT_SAMPLE = 12;
+const RECURRENT_SAMPLE = 8;
 
 export const TORCH_BENCHES: readonly TorchBench[] = [
   { label: 'q1 mean', config: 'configs/q1-mean.yaml', reference: 'q1', sample: ATTENTION_SAMPLE },
@@ -155,7 +157,8 @@ function hasTorch(): boolean {
 }
 
 function runReference(file: string, reference: string): TorchResult {
-  const run = spawnSync(PYTHON, [SCRIPT, file, reference, String(TORCH_THREADS)], { encoding: 'utf8', maxBuffer: 1 << 20 });
+  const run = spawnSync(PYTHON, [SCRIPT, file, reference, String(TORCH_THREADS)], { encoding: 'utf8', maxBuffer: 1 << 20, timeout: REFERENCE_TIMEOUT_MS });
+  if (run.error !== undefined) throw new Error(`${SCRIPT} ${reference} did not finish within ${REFERENCE_TIMEOUT_MS / 1000} s: ${run.error.message}`);
   if (run.status !== 0) throw new Error(`${SCRIPT} ${reference} failed (exit ${run.status}): ${run.stderr.trim()}`);
   return JSON.parse(run.stdout) as TorchResult;
 }
