@@ -8,7 +8,6 @@ import type { Batch } from '../src/data/batches.js';
 import { mulberry32 } from '../src/data/random.js';
 import { parseOverrides } from '../src/config/load.js';
 import { resolveConfigFile } from '../src/config/validate.js';
-import { createNnOps } from '../src/nn/ops.js';
 import type { Tf } from '../src/plugin-api.js';
 import { buildModel } from '../src/run/build.js';
 import { batchTensors } from '../src/train/evaluate.js';
@@ -82,33 +81,34 @@ function median(values: number[]): number {
   return sorted[Math.floor(sorted.length / 2)];
 }
 
+/** A frozen embedding table: `vectors` holds `vectors.length / dim` rows. */
+export interface BenchTable {
+  readonly vectors: Float32Array;
+  readonly dim: number;
+}
+
 /**
- * Times one training step phase by phase, as the trainer runs it: batch tensors and embedding
- * lookup (data), forward and loss, backward, clipping and the optimizer update, and reading the
- * loss and probabilities back. Medians over `repeats` steps after one warm-up.
+ * Times one training step per batch, phase by phase, as the trainer runs it: batch tensors
+ * (data), embedding lookup, forward and loss, backward, clipping and the optimizer update, and
+ * reading the loss and probabilities back. The first batch runs once more before, as a warm-up.
  */
-export async function stepTimes(tf: Tf, bench: ModelBench, time: number, repeats: number): Promise<PhaseTimes> {
+export async function batchTimes(tf: Tf, bench: ModelBench, batches: readonly Batch[], table: BenchTable): Promise<PhaseTimes[]> {
   const { config, container } = await resolveConfigFile(bench.config, parseOverrides(bench.overrides ?? []));
-  const random = mulberry32(7);
-  const vectors = Float32Array.from({ length: VOCAB * EMBEDDING_DIM }, () => random() - 0.5);
-  const built = await buildModel(tf, config, container, { vectors, dim: EMBEDDING_DIM, trainable: false }, 2);
-  const nn = createNnOps(tf);
+  const built = await buildModel(tf, config, container, { ...table, trainable: false }, 2);
   const { model, optimizer, regularizers } = built;
-  const samples: Record<Phase, number[]> = { data: [], forward: [], backward: [], optimizer: [], readback: [] };
-  for (let step = 0; step <= repeats; step++) {
-    const batch = syntheticBatch(time, random);
-    const times = tf.tidy(() => {
+  const step = (batch: Batch): PhaseTimes =>
+    tf.tidy(() => {
       let start = performance.now();
       const { ids, mask, labels } = batchTensors(tf, batch);
-      nn.embed(ids, built.embeddings).dataSync();
       const data = performance.now() - start;
       start = performance.now();
       totalLoss(tf, model.forward(ids, mask, true), labels, regularizers, model.variables).loss.dataSync();
-      const forward = performance.now() - start - data;
+      const forward = performance.now() - start;
       start = performance.now();
       const { loss: value, gradients: grads, logits } = lossAndGradients(tf, model, regularizers, { ids, mask, labels });
       for (const gradient of Object.values(grads)) gradient.dataSync();
-      const backward = performance.now() - start - forward - data;
+      // The forward pass again, then the backward pass: less the forward pass timed alone.
+      const backward = performance.now() - start - forward;
       start = performance.now();
       optimizer.applyGradients(clipByGlobalNorm(tf, grads, config.train.clip_norm));
       for (const variable of model.variables) variable.dataSync();
@@ -118,10 +118,21 @@ export async function stepTimes(tf: Tf, bench: ModelBench, time: number, repeats
       tf.softmax(logits).dataSync();
       return { data, forward, backward, optimizer: optimizerMs, readback: performance.now() - start };
     });
-    if (step > 0) for (const phase of PHASES) samples[phase].push(times[phase]);
+  try {
+    step(batches[0]);
+    return batches.map(step);
+  } finally {
+    built.dispose();
   }
-  built.dispose();
-  return Object.fromEntries(PHASES.map((phase) => [phase, median(samples[phase])])) as PhaseTimes;
+}
+
+/** Medians over `repeats` synthetic batches of `time` tokens of {@link batchTimes}. */
+export async function stepTimes(tf: Tf, bench: ModelBench, time: number, repeats: number): Promise<PhaseTimes> {
+  const random = mulberry32(7);
+  const vectors = Float32Array.from({ length: VOCAB * EMBEDDING_DIM }, () => random() - 0.5);
+  const batches = Array.from({ length: repeats }, () => syntheticBatch(time, random));
+  const samples = await batchTimes(tf, bench, batches, { vectors, dim: EMBEDDING_DIM });
+  return Object.fromEntries(PHASES.map((phase) => [phase, median(samples.map((times) => times[phase]))])) as PhaseTimes;
 }
 
 /** Per-batch phase times averaged over the length mix, in ms. */

@@ -46,7 +46,7 @@ export function answerInThread<Request, Answer>(answer: (request: Request) => Th
  * Run from the TypeScript sources (tests, benchmarks), the thread must first register the loader
  * its parent uses: Node 20 does not pass the parent's loader hooks on to worker threads.
  */
-function startWorker(entry: URL): Worker {
+export function startWorker(entry: URL): Worker {
   if (!entry.pathname.endsWith('.ts')) return new Worker(entry);
   const bootstrap =
     "const { workerData } = require('node:worker_threads');" +

@@ -85,6 +85,12 @@ export const configSchema = {
         lr: { type: 'number', exclusiveMinimum: 0, maximum: 10, default: 0.001, description: 'Learning rate.' },
         optimizer: slot('optimizer', 'The optimiser.', 'adam'),
         clip_norm: { type: 'number', minimum: 0, default: 5, description: 'Clip the global gradient norm to this value (0 turns it off).' },
+        threads: {
+          type: 'integer',
+          minimum: 1,
+          maximum: 256,
+          description: 'Threads the recurrent kernels split each batch over; default: all cores. 1 computes on the main thread alone (the results of more threads may differ in the last float digits).',
+        },
         lr_decay: {
           type: 'object',
           additionalProperties: false,

@@ -23,8 +23,11 @@ import type { Tf } from '../plugin-api.js';
 import { runCustomOp } from './custom-op.js';
 import type { RecurrentOptions, RecurrentWeights } from './ops.js';
 import { rememberValues, valuesOf } from './values.js';
-import { createMemory, instantiate, type WasmMemory } from './wasm/runtime.js';
+import { kernelThreadCount, kernelThreads } from './threads/pool.js';
+import { sharedRecurrentKernels, type RecurrentJob } from './threads/jobs.js';
+import { createMemory, createSharedMemory, instantiate, type WasmMemory } from './wasm/runtime.js';
 import { GATES, HIDDEN_ALIGNMENT, recurrentModule, ROW_BLOCK, type CellType, type RecurrentKernels } from './wasm/recurrent-kernels.js';
+import { backwardRows, forwardRows, layoutRecurrence, reduceGradients, roundUp, rowRanges, type RecurrentDims, type RecurrentLayout, type RowRange } from './wasm/recurrent-steps.js';
 
 /** LSTM (gates i, f, g, o) over x [batch, time, in] → states [batch, time, hidden], 0 on padding. */
 export function lstm(tf: Tf, x: tfjs.Tensor3D, mask: tfjs.Tensor2D, weights: RecurrentWeights, options: RecurrentOptions = {}): tfjs.Tensor3D {
@@ -38,22 +41,6 @@ export function lstm(tf: Tf, x: tfjs.Tensor3D, mask: tfjs.Tensor2D, weights: Rec
  */
 export function gru(tf: Tf, x: tfjs.Tensor3D, mask: tfjs.Tensor2D, weights: RecurrentWeights, options: RecurrentOptions = {}): tfjs.Tensor3D {
   return recurrentLayer(tf, x, mask, weights, options, 'gru');
-}
-
-/** Sizes of one recurrence; the kernels work on the padded ones. */
-interface Dims {
-  readonly cell: CellType;
-  readonly batch: number;
-  readonly time: number;
-  readonly input: number;
-  readonly hidden: number;
-  readonly gates: number;
-  /** `batch` rounded up to the matmul's row block. */
-  readonly paddedBatch: number;
-  /** `input` rounded up to the gradient matmul's row block. */
-  readonly paddedInput: number;
-  /** `hidden` rounded up to the kernels' lane alignment; each gate block is this wide. */
-  readonly paddedHidden: number;
 }
 
 function recurrentLayer(
@@ -76,7 +63,7 @@ function recurrentLayer(
         `[${input},${width}], [${hidden},${width}] and [${width}]`,
     );
   }
-  const dims: Dims = {
+  const dims: RecurrentDims = {
     cell,
     batch,
     time,
@@ -87,111 +74,52 @@ function recurrentLayer(
     paddedInput: roundUp(input, ROW_BLOCK),
     paddedHidden: roundUp(hidden, HIDDEN_ALIGNMENT),
   };
-  const schedule = stepSchedule(valuesOf(mask), dims, options.reverse ?? false);
-  return recurrence(tf, x, weights, dims, schedule);
+  return recurrence(tf, x, mask, weights, dims, options.reverse ?? false);
 }
 
-const roundUp = (value: number, multiple: number): number => Math.ceil(value / multiple) * multiple;
-
-/** For each step in processing order: its time index and the rows with a real token there. */
-interface ScheduledStep {
-  readonly t: number;
-  readonly rows: readonly number[];
-}
-
-function stepSchedule(mask: ArrayLike<number>, dims: Dims, reverse: boolean): ScheduledStep[] {
-  const steps: ScheduledStep[] = [];
-  for (let index = 0; index < dims.time; index++) {
-    const t = reverse ? dims.time - 1 - index : index;
-    const rows: number[] = [];
-    for (let row = 0; row < dims.batch; row++) if (mask[row * dims.time + t] > 0) rows.push(row);
-    if (rows.length > 0) steps.push({ t, rows });
-  }
-  return steps;
-}
-
-/**
- * Byte addresses of one recurrence's arrays in its own kernel memory; `[B, T, ·]` arrays run
- * over the padded batch so that the matmuls may read whole row blocks.
- */
-interface Workspace {
+/** One recurrence's kernel memory, its layout, and how its rows are split across threads. */
+interface Workspace extends RecurrentLayout {
   readonly kernels: RecurrentKernels;
   readonly memory: WasmMemory;
-  /** W [input, gates·hidden], U [hidden, gates·hidden] and Uᵀ, padded. */
-  readonly w: number;
-  readonly u: number;
-  readonly uTransposed: number;
-  /** The bias repeated on every row [batch, gates·hidden]: each step's z starts from it. */
-  readonly biasRows: number;
-  /** Per step: z = x_t·W + b and h·U [batch, gates·hidden], h [batch, hidden], c (LSTM), dh, dc (LSTM). */
-  readonly z: number;
-  readonly rec: number;
-  readonly h: number;
-  readonly c: number;
-  readonly dh: number;
-  readonly dc: number;
-  /** The inputs [B, T, input], padded. */
-  readonly x: number;
-  /** Per position [B, T, gates·hidden]: activations, dz, d(h·U) (GRU; LSTM: dz). */
-  readonly act: number;
-  readonly dz: number;
-  readonly dRec: number;
-  /** Per position [B, T, hidden]: h_{t−1}, outputs, dL/d outputs, and the cell's saved values. */
-  readonly hPrev: number;
-  readonly out: number;
-  readonly dOut: number;
-  readonly savedA: number;
-  readonly savedB: number;
-  /** Accumulated gradients of W, U and b, padded like them. */
-  readonly dW: number;
-  readonly dU: number;
-  readonly dBias: number;
+  /** One range per thread; a single range runs on the calling thread alone, in an unshared memory. */
+  readonly ranges: readonly RowRange[];
 }
 
 /**
  * Lays the arrays out in a fresh memory (zero-filled, which the kernels rely on: padding lanes
  * and rows, and positions no step visits, stay 0). Each recurrence gets its own memory, so a
  * layer keeps what its backward pass needs while other layers run; the pages the OS has not yet
- * touched (the backward arrays, in evaluation) cost nothing.
+ * touched (the backward arrays, in evaluation) cost nothing. Split across threads, the memory is
+ * shared and each range of rows has its own weight-gradient slot.
  */
-function createWorkspace({ cell, time, gates, paddedBatch, paddedInput, paddedHidden }: Dims): Workspace {
-  const width = gates * paddedHidden;
-  const stateFloats = paddedBatch * paddedHidden;
-  const positionFloats = paddedBatch * time * paddedHidden;
-  const sizes = {
-    w: paddedInput * width,
-    u: paddedHidden * width,
-    uTransposed: paddedHidden * width,
-    biasRows: paddedBatch * width,
-    z: paddedBatch * width,
-    rec: paddedBatch * width,
-    h: stateFloats,
-    c: cell === 'lstm' ? stateFloats : 0,
-    dh: stateFloats,
-    dc: cell === 'lstm' ? stateFloats : 0,
-    x: paddedBatch * time * paddedInput,
-    act: gates * positionFloats,
-    dz: gates * positionFloats,
-    dRec: cell === 'gru' ? gates * positionFloats : 0,
-    hPrev: positionFloats,
-    out: positionFloats,
-    dOut: positionFloats,
-    savedA: positionFloats,
-    savedB: cell === 'lstm' ? positionFloats : 0,
-    dW: paddedInput * width,
-    dU: paddedHidden * width,
-    dBias: width,
-  };
-  const addresses: Record<string, number> = {};
-  let bytes = 0;
-  for (const [name, floats] of Object.entries(sizes)) {
-    addresses[name] = bytes;
-    bytes += roundUp(floats * 4, 16);
+function createWorkspace(dims: RecurrentDims): Workspace {
+  const ranges = rowRanges(dims, kernelThreadCount());
+  const { layout, bytes } = layoutRecurrence(dims, ranges.length);
+  const shared = ranges.length > 1;
+  const memory = shared ? createSharedMemory(bytes) : createMemory(bytes);
+  const kernels = shared ? sharedRecurrentKernels(memory, dims) : instantiate<RecurrentKernels>(recurrentModule(dims.cell, dims.paddedHidden, dims.paddedInput), memory);
+  return { ...layout, kernels, memory, ranges };
+}
+
+/** Runs `kind` over every range of rows: the first on this thread, the others on kernel threads. */
+function runRanges(workspace: Workspace, dims: RecurrentDims, reverse: boolean, kind: RecurrentJob['kind']): void {
+  const { kernels, memory, ranges } = workspace;
+  const own = () =>
+    kind === 'recurrent-forward'
+      ? forwardRows(kernels, memory.buffer, workspace, dims, reverse, ranges[0])
+      : backwardRows(kernels, memory.buffer, workspace, dims, reverse, ranges[0], workspace.gradients[0]);
+  if (ranges.length === 1) {
+    own();
+    return;
   }
-  const memory = createMemory(bytes);
-  const kernels = instantiate<RecurrentKernels>(recurrentModule(cell, paddedHidden, paddedInput), memory);
-  const layout = addresses as Record<keyof typeof sizes, number>;
-  return { ...layout, dRec: cell === 'gru' ? layout.dRec : layout.dz, kernels, memory };
+  const jobs = ranges.slice(1).map((range, index): RecurrentJob => ({ kind, memory, dims, layout: layoutOf(workspace), reverse, range, slot: index + 1 }));
+  kernelThreads().run(jobs, own);
+  if (kind === 'recurrent-backward') reduceGradients(memory.buffer, workspace, dims);
+}
+
+/** The plain addresses of a workspace, which a kernel thread gets (its kernels and memory do not clone as such). */
+function layoutOf({ kernels: _kernels, memory: _memory, ranges: _ranges, ...layout }: Workspace): RecurrentLayout {
+  return layout;
 }
 
 const floats = (workspace: Workspace, address: number, length: number): Float32Array => new Float32Array(workspace.memory.buffer, address, length);
@@ -212,7 +140,7 @@ function copyBlocks(from: Float32Array, fromWidth: number, to: Float32Array, toW
 }
 
 /** Writes a [rows, gates·hidden] weight matrix into the workspace with padded gate blocks (and its transpose). */
-function writeGateMatrix(workspace: Workspace, values: Float32Array, rows: number, target: number, { hidden, gates, paddedHidden }: Dims, transposed?: number): void {
+function writeGateMatrix(workspace: Workspace, values: Float32Array, rows: number, target: number, { hidden, gates, paddedHidden }: RecurrentDims, transposed?: number): void {
   const width = gates * paddedHidden;
   const padded = floats(workspace, target, rows * width);
   copyBlocks(values, hidden, padded, paddedHidden, rows, gates);
@@ -222,7 +150,7 @@ function writeGateMatrix(workspace: Workspace, values: Float32Array, rows: numbe
 }
 
 /** Reads a padded [rows, gates·paddedHidden] matrix back as [rows, gates·hidden]. */
-function readGateMatrix(workspace: Workspace, address: number, rows: number, { hidden, gates, paddedHidden }: Dims): Float32Array {
+function readGateMatrix(workspace: Workspace, address: number, rows: number, { hidden, gates, paddedHidden }: RecurrentDims): Float32Array {
   const values = new Float32Array(rows * gates * hidden);
   copyBlocks(floats(workspace, address, rows * gates * paddedHidden), paddedHidden, values, hidden, rows, gates);
   return values;
@@ -230,7 +158,7 @@ function readGateMatrix(workspace: Workspace, address: number, rows: number, { h
 
 
 /** The custom op: x, W, b and U → outputs [batch, time, hidden]. */
-function recurrence(tf: Tf, x: tfjs.Tensor3D, weights: RecurrentWeights, dims: Dims, schedule: readonly ScheduledStep[]): tfjs.Tensor3D {
+function recurrence(tf: Tf, x: tfjs.Tensor3D, mask: tfjs.Tensor2D, weights: RecurrentWeights, dims: RecurrentDims, reverse: boolean): tfjs.Tensor3D {
   const { batch, time, input, hidden, gates, paddedBatch, paddedInput, paddedHidden } = dims;
   const { kernel, recurrentKernel, bias } = weights;
   return runCustomOp(tf, { x, kernel, recurrentKernel, bias }, () => {
@@ -243,7 +171,8 @@ function recurrence(tf: Tf, x: tfjs.Tensor3D, weights: RecurrentWeights, dims: D
     const biasRows = floats(workspace, workspace.biasRows, paddedBatch * width);
     for (let row = 1; row < paddedBatch; row++) biasRows.copyWithin(row * width, 0, width);
     copyBlocks(valuesOf(x), input, floats(workspace, workspace.x, batch * time * paddedInput), paddedInput, batch * time, 1);
-    runForward(workspace, dims, schedule);
+    floats(workspace, workspace.mask, batch * time).set(valuesOf(mask));
+    runRanges(workspace, dims, reverse, 'recurrent-forward');
     const positions = batch * time;
     const outputs = new Float32Array(positions * hidden);
     copyBlocks(floats(workspace, workspace.out, positions * paddedHidden), paddedHidden, outputs, hidden, positions, 1);
@@ -251,7 +180,7 @@ function recurrence(tf: Tf, x: tfjs.Tensor3D, weights: RecurrentWeights, dims: D
     const runBackward = (dy: tfjs.Tensor) => {
       if (!backwardDone) {
         copyBlocks(valuesOf(dy), hidden, floats(workspace, workspace.dOut, positions * paddedHidden), paddedHidden, positions, 1);
-        runBackwardSteps(workspace, dims, schedule);
+        runRanges(workspace, dims, reverse, 'recurrent-backward');
       }
       backwardDone = true;
     };
@@ -265,74 +194,17 @@ function recurrence(tf: Tf, x: tfjs.Tensor3D, weights: RecurrentWeights, dims: D
       },
       kernel: () => {
         runBackward(dy);
-        return tf.tensor2d(readGateMatrix(workspace, workspace.dW, input, dims), [input, gates * hidden]);
+        return tf.tensor2d(readGateMatrix(workspace, workspace.gradients[0].dW, input, dims), [input, gates * hidden]);
       },
       recurrentKernel: () => {
         runBackward(dy);
-        return tf.tensor2d(readGateMatrix(workspace, workspace.dU, hidden, dims), [hidden, gates * hidden]);
+        return tf.tensor2d(readGateMatrix(workspace, workspace.gradients[0].dU, hidden, dims), [hidden, gates * hidden]);
       },
       bias: () => {
         runBackward(dy);
-        return tf.tensor1d(readGateMatrix(workspace, workspace.dBias, 1, dims));
+        return tf.tensor1d(readGateMatrix(workspace, workspace.gradients[0].dBias, 1, dims));
       },
     });
     return { value: rememberValues(tf.tensor3d(outputs, [batch, time, hidden]), outputs), gradient };
   });
-}
-
-/** Byte address of position (row, t) in a [B, T, width] array at `base`. */
-const at = (base: number, row: number, t: number, time: number, width: number): number => base + 4 * (row * time + t) * width;
-
-function runForward(workspace: Workspace, { time, gates, paddedBatch, paddedInput, paddedHidden }: Dims, schedule: readonly ScheduledStep[]): void {
-  const { kernels } = workspace;
-  const width = gates * paddedHidden;
-  const z = floats(workspace, workspace.z, paddedBatch * width);
-  const biasRows = floats(workspace, workspace.biasRows, paddedBatch * width);
-  for (const { t, rows } of schedule) {
-    z.set(biasRows);
-    kernels.inputMatmul(at(workspace.x, 0, t, time, paddedInput), 4 * time * paddedInput, workspace.w, workspace.z, 4 * width, paddedBatch, 1);
-    kernels.forwardMatmul(workspace.h, 4 * paddedHidden, workspace.u, workspace.rec, 4 * width, paddedBatch, 0);
-    for (const row of rows) {
-      kernels.forwardRow(
-        workspace.z + 4 * row * width,
-        workspace.rec + 4 * row * width,
-        at(workspace.act, row, t, time, width),
-        workspace.h + 4 * row * paddedHidden,
-        at(workspace.hPrev, row, t, time, paddedHidden),
-        at(workspace.out, row, t, time, paddedHidden),
-        workspace.c + 4 * row * paddedHidden,
-        at(workspace.savedA, row, t, time, paddedHidden),
-        at(workspace.savedB, row, t, time, paddedHidden),
-      );
-    }
-  }
-}
-
-function runBackwardSteps(workspace: Workspace, { batch, time, gates, paddedBatch, paddedInput, paddedHidden }: Dims, schedule: readonly ScheduledStep[]): void {
-  const { kernels } = workspace;
-  const width = gates * paddedHidden;
-  for (let index = schedule.length - 1; index >= 0; index--) {
-    const { t, rows } = schedule[index];
-    for (const row of rows) {
-      kernels.backwardRow(
-        at(workspace.act, row, t, time, width),
-        at(workspace.hPrev, row, t, time, paddedHidden),
-        at(workspace.dOut, row, t, time, paddedHidden),
-        workspace.dh + 4 * row * paddedHidden,
-        at(workspace.dz, row, t, time, width),
-        at(workspace.dRec, row, t, time, width),
-        workspace.dc + 4 * row * paddedHidden,
-        at(workspace.savedA, row, t, time, paddedHidden),
-        at(workspace.savedB, row, t, time, paddedHidden),
-      );
-    }
-    // Rows padded at this step have dz = d(h·U) = 0 and h_{t−1} = 0 there, so running over
-    // every row carries their dh and adds nothing to the weights' gradients.
-    const positionStride = 4 * time * width;
-    kernels.backwardMatmul(at(workspace.dRec, 0, t, time, width), positionStride, workspace.uTransposed, workspace.dh, 4 * paddedHidden, paddedBatch, 1);
-    const dz = at(workspace.dz, 0, t, time, width);
-    kernels.inputGradientMatmul(at(workspace.x, 0, t, time, paddedInput), 4 * time * paddedInput, dz, positionStride, workspace.dW, batch);
-    kernels.recurrentGradientMatmul(at(workspace.hPrev, 0, t, time, paddedHidden), 4 * time * paddedHidden, at(workspace.dRec, 0, t, time, width), positionStride, workspace.dU, batch);
-    kernels.columnSums(dz, positionStride, workspace.dBias, batch);
-  }
 }

@@ -12,6 +12,7 @@ import { resolveConfigFile } from '../config/validate.js';
 import type { Override } from '../config/load.js';
 import { cacheDirectory, prepareWithCache } from '../data/cache.js';
 import { selectBackend } from '../nn/backend.js';
+import { startKernelThreads } from '../nn/threads/pool.js';
 import type { EmbeddingTable, LabelledCorpus, Model, ProgressReporter, Tf } from '../plugin-api.js';
 import { prepareData, type PreparedData } from '../data/prepare.js';
 import { buildTokenizer, type ConfiguredTokenizer } from '../data/token-plugin.js';
@@ -71,6 +72,7 @@ export async function runResolved(config: ResolvedConfig, container: Container, 
   checkStoreWritable(resolveTrackingTarget(config.tracking.uri));
   const { tf, backend } = await selectBackend(config.backend);
   options.log(`compute backend: ${backend}`);
+  options.log(`kernel threads: ${await startKernelThreads(config.train.threads)}`);
   const startTime = Date.now();
   const stop = interruption({ onSignal: (name) => options.log(`${name} received: stopping after the current batch; the run will be marked KILLED`) });
   try {

@@ -157,13 +157,19 @@ export class FunctionWriter {
   }
 }
 
+/** 64 KiB pages in 4 GiB, the most a 32-bit memory holds. */
+export const MAX_PAGES = 65_536;
+
 /**
- * A module importing its memory as `env.memory` and exporting the given functions, each with
+ * A module importing its memory as `env.memory` (a shared one with `sharedMemory`, which threads
+ * can work on at once) and exporting the given functions, each with
  * its own type entry.
  */
-export function encodeModule(functions: readonly { writer: FunctionWriter; body: Code }[]): Uint8Array<ArrayBuffer> {
+export function encodeModule(functions: readonly { writer: FunctionWriter; body: Code }[], options: { readonly sharedMemory?: boolean } = {}): Uint8Array<ArrayBuffer> {
   const encoded = functions.map(({ writer, body }) => writer.encode(body));
-  const memoryImport = [...utf8('env'), ...utf8('memory'), 0x02, 0x00, 0x01];
+  // A shared memory must declare a maximum: the whole 32-bit range, so any shared memory fits.
+  const limits = options.sharedMemory ? [0x03, 0x01, ...unsignedLeb(MAX_PAGES)] : [0x00, 0x01];
+  const memoryImport = [...utf8('env'), ...utf8('memory'), 0x02, ...limits];
   const bytes = [
     ...[0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00],
     ...section(1, vector(encoded.map(({ signature }) => signature))),

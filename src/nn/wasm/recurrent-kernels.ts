@@ -52,19 +52,19 @@ const compiled = new Map<string, WasmModule>();
 
 /**
  * The compiled module for `cell` at `paddedHidden` (a multiple of {@link HIDDEN_ALIGNMENT}) and
- * `paddedInput` (a multiple of {@link ROW_BLOCK}).
+ * `paddedInput` (a multiple of {@link ROW_BLOCK}), on a shared memory with `sharedMemory`.
  */
-export function recurrentModule(cell: CellType, paddedHidden: number, paddedInput: number): WasmModule {
-  const key = `${cell}:${paddedHidden}:${paddedInput}`;
+export function recurrentModule(cell: CellType, paddedHidden: number, paddedInput: number, sharedMemory = false): WasmModule {
+  const key = `${cell}:${paddedHidden}:${paddedInput}:${sharedMemory}`;
   let module = compiled.get(key);
   if (module === undefined) {
-    module = compileModule(recurrentModuleBytes(cell, paddedHidden, paddedInput));
+    module = compileModule(recurrentModuleBytes(cell, paddedHidden, paddedInput, sharedMemory));
     compiled.set(key, module);
   }
   return module;
 }
 
-export function recurrentModuleBytes(cell: CellType, paddedHidden: number, paddedInput: number): Uint8Array<ArrayBuffer> {
+export function recurrentModuleBytes(cell: CellType, paddedHidden: number, paddedInput: number, sharedMemory = false): Uint8Array<ArrayBuffer> {
   const width = GATES[cell] * paddedHidden;
   return encodeModule([
     matmul('forwardMatmul', paddedHidden, width),
@@ -75,7 +75,7 @@ export function recurrentModuleBytes(cell: CellType, paddedHidden: number, padde
     gradientMatmul('inputGradientMatmul', paddedInput, width),
     gradientMatmul('recurrentGradientMatmul', paddedHidden, width),
     columnSums(width),
-  ]);
+  ], { sharedMemory });
 }
 
 const I32_PARAMS = (count: number) => Array.from({ length: count }, () => 'i32' as const);

@@ -1,0 +1,222 @@
+/**
+ * The step loops of one LSTM/GRU recurrence over a range of its batch rows, on the kernels of
+ * `recurrent-kernels.ts` and the arrays of one kernel memory. Rows are independent in the
+ * recurrence, so ranges of rows run on different threads without any per-step synchronisation:
+ * each range writes only its own rows, and its weight gradients into its own gradient slot,
+ * which the caller adds up once the ranges are done.
+ */
+import { ROW_BLOCK, type CellType, type RecurrentKernels } from './recurrent-kernels.js';
+
+/** Sizes of one recurrence; the kernels work on the padded ones. */
+export interface RecurrentDims {
+  readonly cell: CellType;
+  readonly batch: number;
+  readonly time: number;
+  readonly input: number;
+  readonly hidden: number;
+  readonly gates: number;
+  /** `batch` rounded up to the matmul's row block. */
+  readonly paddedBatch: number;
+  /** `input` rounded up to the gradient matmul's row block. */
+  readonly paddedInput: number;
+  /** `hidden` rounded up to the kernels' lane alignment; each gate block is this wide. */
+  readonly paddedHidden: number;
+}
+
+/** Where one range of rows accumulates the gradients of W, U and b, padded like them. */
+export interface GradientSlot {
+  readonly dW: number;
+  readonly dU: number;
+  readonly dBias: number;
+}
+
+/**
+ * Byte addresses of one recurrence's arrays in its kernel memory; `[B, T, ·]` arrays run over
+ * the padded batch so that the matmuls may read whole row blocks.
+ */
+export interface RecurrentLayout {
+  /** W [input, gates·hidden], U [hidden, gates·hidden] and Uᵀ, padded. */
+  readonly w: number;
+  readonly u: number;
+  readonly uTransposed: number;
+  /** The bias repeated on every row [batch, gates·hidden]: each step's z starts from it. */
+  readonly biasRows: number;
+  /** Per step: z = x_t·W + b and h·U [batch, gates·hidden], h [batch, hidden], c (LSTM), dh, dc (LSTM). */
+  readonly z: number;
+  readonly rec: number;
+  readonly h: number;
+  readonly c: number;
+  readonly dh: number;
+  readonly dc: number;
+  /** The inputs [B, T, input], padded. */
+  readonly x: number;
+  /** The mask [batch, time]: > 0 on real tokens. */
+  readonly mask: number;
+  /** Per position [B, T, gates·hidden]: activations, dz, d(h·U) (GRU; LSTM: dz). */
+  readonly act: number;
+  readonly dz: number;
+  readonly dRec: number;
+  /** Per position [B, T, hidden]: h_{t−1}, outputs, dL/d outputs, and the cell's saved values. */
+  readonly hPrev: number;
+  readonly out: number;
+  readonly dOut: number;
+  readonly savedA: number;
+  readonly savedB: number;
+  /** One slot per range of rows; the first is the gradients' final place. */
+  readonly gradients: readonly GradientSlot[];
+}
+
+/** Rows `start` (a multiple of the row block) to `end` (exclusive, at most the batch). */
+export interface RowRange {
+  readonly start: number;
+  readonly end: number;
+}
+
+export const roundUp = (value: number, multiple: number): number => Math.ceil(value / multiple) * multiple;
+
+/** Lays the arrays out, with `slots` gradient slots; returns the layout and the bytes it spans. */
+export function layoutRecurrence({ cell, batch, time, gates, paddedBatch, paddedInput, paddedHidden }: RecurrentDims, slots: number): { layout: RecurrentLayout; bytes: number } {
+  const width = gates * paddedHidden;
+  const stateFloats = paddedBatch * paddedHidden;
+  const positionFloats = paddedBatch * time * paddedHidden;
+  let bytes = 0;
+  const take = (floats: number): number => {
+    const address = bytes;
+    bytes += roundUp(floats * 4, 16);
+    return address;
+  };
+  const lstm = cell === 'lstm';
+  const arrays = {
+    w: take(paddedInput * width),
+    u: take(paddedHidden * width),
+    uTransposed: take(paddedHidden * width),
+    biasRows: take(paddedBatch * width),
+    z: take(paddedBatch * width),
+    rec: take(paddedBatch * width),
+    h: take(stateFloats),
+    c: take(lstm ? stateFloats : 0),
+    dh: take(stateFloats),
+    dc: take(lstm ? stateFloats : 0),
+    x: take(paddedBatch * time * paddedInput),
+    mask: take(batch * time),
+    act: take(gates * positionFloats),
+    dz: take(gates * positionFloats),
+  };
+  const dRec = lstm ? arrays.dz : take(gates * positionFloats);
+  const positions = { hPrev: take(positionFloats), out: take(positionFloats), dOut: take(positionFloats), savedA: take(positionFloats), savedB: take(lstm ? positionFloats : 0) };
+  const gradients = Array.from({ length: slots }, () => ({ dW: take(paddedInput * width), dU: take(paddedHidden * width), dBias: take(width) }));
+  return { layout: { ...arrays, dRec, ...positions, gradients }, bytes };
+}
+
+/**
+ * The batch's rows in at most `threads` ranges of whole row blocks, as even as the blocks allow
+ * (fewer ranges when there are fewer blocks than threads).
+ */
+export function rowRanges({ batch, paddedBatch }: RecurrentDims, threads: number): RowRange[] {
+  const blocks = paddedBatch / ROW_BLOCK;
+  const count = Math.max(1, Math.min(threads, blocks));
+  return Array.from({ length: count }, (_, index) => ({
+    start: Math.floor((index * blocks) / count) * ROW_BLOCK,
+    end: Math.min(batch, Math.floor(((index + 1) * blocks) / count) * ROW_BLOCK),
+  }));
+}
+
+/** For each step in processing order: its time index and the range's rows with a real token there. */
+interface ScheduledStep {
+  readonly t: number;
+  readonly rows: readonly number[];
+}
+
+function stepSchedule(buffer: ArrayBufferLike, layout: RecurrentLayout, { batch, time }: RecurrentDims, reverse: boolean, range: RowRange): ScheduledStep[] {
+  const mask = new Float32Array(buffer, layout.mask, batch * time);
+  const steps: ScheduledStep[] = [];
+  for (let index = 0; index < time; index++) {
+    const t = reverse ? time - 1 - index : index;
+    const rows: number[] = [];
+    for (let row = range.start; row < range.end; row++) if (mask[row * time + t] > 0) rows.push(row);
+    if (rows.length > 0) steps.push({ t, rows });
+  }
+  return steps;
+}
+
+/** Byte address of position (row, t) in a [B, T, width] array at `base`. */
+const at = (base: number, row: number, t: number, time: number, width: number): number => base + 4 * (row * time + t) * width;
+
+/** The forward pass over the range's rows: states, outputs and what the backward pass needs. */
+export function forwardRows(kernels: RecurrentKernels, buffer: ArrayBufferLike, layout: RecurrentLayout, dims: RecurrentDims, reverse: boolean, range: RowRange): void {
+  const { time, gates, paddedInput, paddedHidden } = dims;
+  const width = gates * paddedHidden;
+  const { start } = range;
+  const blockRows = roundUp(range.end, ROW_BLOCK) - start;
+  const z = new Float32Array(buffer, layout.z + 4 * start * width, blockRows * width);
+  const biasRows = new Float32Array(buffer, layout.biasRows + 4 * start * width, blockRows * width);
+  const zRows = layout.z + 4 * start * width;
+  const recRows = layout.rec + 4 * start * width;
+  const hRows = layout.h + 4 * start * paddedHidden;
+  for (const { t, rows } of stepSchedule(buffer, layout, dims, reverse, range)) {
+    z.set(biasRows);
+    kernels.inputMatmul(at(layout.x, start, t, time, paddedInput), 4 * time * paddedInput, layout.w, zRows, 4 * width, blockRows, 1);
+    kernels.forwardMatmul(hRows, 4 * paddedHidden, layout.u, recRows, 4 * width, blockRows, 0);
+    for (const row of rows) {
+      kernels.forwardRow(
+        layout.z + 4 * row * width,
+        layout.rec + 4 * row * width,
+        at(layout.act, row, t, time, width),
+        layout.h + 4 * row * paddedHidden,
+        at(layout.hPrev, row, t, time, paddedHidden),
+        at(layout.out, row, t, time, paddedHidden),
+        layout.c + 4 * row * paddedHidden,
+        at(layout.savedA, row, t, time, paddedHidden),
+        at(layout.savedB, row, t, time, paddedHidden),
+      );
+    }
+  }
+}
+
+/** Backpropagation through time over the range's rows, its weight gradients into `slot`. */
+export function backwardRows(kernels: RecurrentKernels, buffer: ArrayBufferLike, layout: RecurrentLayout, dims: RecurrentDims, reverse: boolean, range: RowRange, slot: GradientSlot): void {
+  const { time, gates, paddedInput, paddedHidden } = dims;
+  const width = gates * paddedHidden;
+  const { start } = range;
+  const blockRows = roundUp(range.end, ROW_BLOCK) - start;
+  const rowCount = range.end - start;
+  const schedule = stepSchedule(buffer, layout, dims, reverse, range);
+  for (let index = schedule.length - 1; index >= 0; index--) {
+    const { t, rows } = schedule[index];
+    for (const row of rows) {
+      kernels.backwardRow(
+        at(layout.act, row, t, time, width),
+        at(layout.hPrev, row, t, time, paddedHidden),
+        at(layout.dOut, row, t, time, paddedHidden),
+        layout.dh + 4 * row * paddedHidden,
+        at(layout.dz, row, t, time, width),
+        at(layout.dRec, row, t, time, width),
+        layout.dc + 4 * row * paddedHidden,
+        at(layout.savedA, row, t, time, paddedHidden),
+        at(layout.savedB, row, t, time, paddedHidden),
+      );
+    }
+    // Rows padded at this step have dz = d(h·U) = 0 and h_{t−1} = 0 there, so running over
+    // every row of the range carries their dh and adds nothing to the weights' gradients.
+    const positionStride = 4 * time * width;
+    kernels.backwardMatmul(at(layout.dRec, start, t, time, width), positionStride, layout.uTransposed, layout.dh + 4 * start * paddedHidden, 4 * paddedHidden, blockRows, 1);
+    const dz = at(layout.dz, start, t, time, width);
+    kernels.inputGradientMatmul(at(layout.x, start, t, time, paddedInput), 4 * time * paddedInput, dz, positionStride, slot.dW, rowCount);
+    kernels.recurrentGradientMatmul(at(layout.hPrev, start, t, time, paddedHidden), 4 * time * paddedHidden, at(layout.dRec, start, t, time, width), positionStride, slot.dU, rowCount);
+    kernels.columnSums(dz, positionStride, slot.dBias, rowCount);
+  }
+}
+
+/** Adds every slot's gradients after the first into the first, in slot order. */
+export function reduceGradients(buffer: ArrayBufferLike, layout: RecurrentLayout, { gates, paddedInput, paddedHidden }: RecurrentDims): void {
+  const width = gates * paddedHidden;
+  const [target, ...others] = layout.gradients;
+  const sizes = { dW: paddedInput * width, dU: paddedHidden * width, dBias: width };
+  for (const name of ['dW', 'dU', 'dBias'] as const) {
+    const sum = new Float32Array(buffer, target[name], sizes[name]);
+    for (const slot of others) {
+      const part = new Float32Array(buffer, slot[name], sizes[name]);
+      for (let i = 0; i < sum.length; i++) sum[i] += part[i];
+    }
+  }
+}
