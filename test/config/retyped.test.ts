@@ -25,7 +25,7 @@ const LAYERS = {
   'child.yaml': 'extends: ./base.yaml\nmodel:\n  pooler:\n    type: additive\n',
 };
 
-const typos = [
+const typos: { title: string; files: Record<string, string>; config?: string; overrides: string[]; where: string }[] = [
   { title: 'a --set under a type set by extends', files: LAYERS, overrides: ['model.pooler.unts=2'], where: '--set model.pooler.unts=2' },
   {
     title: 'a key of a file extending the retyping file',
