@@ -2,12 +2,12 @@
  * One experiment, end to end: resolved config → container → data → model → training → test
  * evaluation → tracking and report. `attnlab run` is a thin layer over `runExperiment`.
  */
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import type * as tfjs from '@tensorflow/tfjs';
 import type { Container } from 'inversify';
 import { stringify } from 'yaml';
 import type { ResolvedConfig } from '../config/types.js';
-import { configHash } from '../config/hash.js';
+import { configHash, readPluginSources, type PluginSource } from '../config/hash.js';
 import { resolveConfigFile } from '../config/validate.js';
 import type { Override } from '../config/load.js';
 import { cacheDirectory, prepareWithCache } from '../data/cache.js';
@@ -99,13 +99,14 @@ async function trackRun(
   options: RunOptions & { readonly startTime: number; readonly dataSeconds: number },
   stop: Interruption,
 ): Promise<RunResult> {
+  const plugins = readPluginSources(config.plugins);
   const tracker = new WriteGuardedTracker(
     await (options.openTracker ?? openTracker)({
       uri: config.tracking.uri,
       experiment: config.tracking.experiment,
       runName: config.name,
       parentRunId: options.parentRunId,
-      tags: { ...(await standardTags({ runName: config.name, configHash: configHash(config), backend })), ...ownerTags(), ...options.tags },
+      tags: { ...(await standardTags({ runName: config.name, configHash: configHash(config), backend })), ...pluginTags(plugins), ...ownerTags(), ...options.tags },
     }),
   );
   options.log(`run ${tracker.runId}${tracker.artifactDir ? ` → ${tracker.artifactDir}` : ''}`);
@@ -117,6 +118,8 @@ async function trackRun(
     const listed = config.data.labels;
     const recorded = Array.isArray(listed) && listed.length === 0 ? { ...config, data: { ...config.data, labels: data.labels } } : config;
     await tracker.logArtifact('config.yaml', stringify(recorded));
+    // The plugins' code with the config: a run can be reproduced from the store alone.
+    for (const plugin of plugins) await tracker.logArtifact(`plugins/${basename(plugin.file)}`, plugin.text);
     await tracker.logMetrics(
       {
         oov_rate: data.oovRate,
@@ -144,6 +147,11 @@ async function trackRun(
   } finally {
     stopHeartbeat();
   }
+}
+
+/** `attnlab.plugin.<file name>.sha256` for each user plugin: which code the run trained with. */
+function pluginTags(plugins: readonly PluginSource[]): Record<string, string> {
+  return Object.fromEntries(plugins.map((plugin) => [`attnlab.plugin.${basename(plugin.file)}.sha256`, plugin.sha256]));
 }
 
 async function trainBuilt(
