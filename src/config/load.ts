@@ -91,6 +91,12 @@ export function loadConfig(file: string, overrides: readonly Override[] = []): L
   return { file: absolute, data, sources: state.sources, retyped: state.retyped };
 }
 
+/** The absolute paths of the plugin files a config lists under `plugins:`, its `extends` included. */
+export function configPlugins(file: string): string[] {
+  const { plugins } = loadConfig(file).data;
+  return Array.isArray(plugins) ? plugins.filter((entry): entry is string => typeof entry === 'string') : [];
+}
+
 interface MergeState {
   sources: SourceMap;
   retyped: Map<string, Set<string>>;
