@@ -20,7 +20,7 @@ import { ownerTags, startHeartbeat } from '../tracking/heartbeat.js';
 import { standardTags, flattenParams } from '../tracking/run-record.js';
 import { openTracker, resolveTrackingTarget, type Tracker } from '../tracking/tracker.js';
 import { checkStoreWritable } from '../tracking/writable.js';
-import { checkTrainable } from './preflight.js';
+import { checkPluginsOnTinyBatch, checkTrainable } from './preflight.js';
 import { WriteGuardedTracker } from './guarded-tracker.js';
 import { checkpointFiles } from '../train/checkpoint.js';
 import { argMax, evaluate, type Evaluation } from '../train/evaluate.js';
@@ -73,6 +73,7 @@ export async function runResolved(config: ResolvedConfig, container: Container, 
   const startTime = Date.now();
   const stop = interruption({ onSignal: (name) => options.log(`${name} received: stopping after the current batch; the run will be marked KILLED`) });
   try {
+    await checkPluginsOnTinyBatch(tf, config, container);
     const loading = performance.now();
     const data = await loadData(config, container, configDir, options);
     checkTrainable(data);
