@@ -150,6 +150,12 @@ async function trackRun(
   }
 }
 
+/** `train_penalty_<key>`: each regulariser's share of `train_loss`, by its key under `regularizers:`. */
+function penaltyMetrics(config: ResolvedConfig, epoch: EpochResult): Record<string, number> {
+  // The built regularisers follow the config's keys in order (see buildModel).
+  return Object.fromEntries(Object.keys(config.regularizers).map((key, index) => [`train_penalty_${key}`, epoch.trainPenalties[index] ?? Number.NaN]));
+}
+
 /** `attnlab.plugin.<file name>.sha256` for each user plugin: which code the run trained with. */
 function pluginTags(plugins: readonly PluginSource[]): Record<string, string> {
   return Object.fromEntries(plugins.map((plugin) => [`attnlab.plugin.${basename(plugin.file)}.sha256`, plugin.sha256]));
@@ -178,7 +184,7 @@ async function trainBuilt(
     progress: options.progress,
     signal,
     onEpoch: async (epoch) => {
-      await tracker.logMetrics({ ...epochMetrics(epoch, await reporter.recordEpoch(epoch)), val_seconds: epoch.validationSeconds }, epoch.epoch);
+      await tracker.logMetrics({ ...epochMetrics(epoch, await reporter.recordEpoch(epoch)), ...penaltyMetrics(config, epoch), val_seconds: epoch.validationSeconds }, epoch.epoch);
       options.log(formatEpoch(epoch, config.train.lr, data.labels.length));
     },
   });

@@ -14,6 +14,8 @@ import { clipByGlobalNorm, lossAndGradients } from './loss.js';
 export interface EpochResult {
   readonly epoch: number;
   readonly trainLoss: number;
+  /** Each regulariser's mean penalty over the epoch's batches, in the order of `regularizers`. */
+  readonly trainPenalties: readonly number[];
   readonly trainAccuracy: number;
   readonly validation: Evaluation;
   /** Seconds spent on the training pass (not the validation pass). */
@@ -115,6 +117,7 @@ async function trainOneEpoch(options: TrainOptions, epoch: number): Promise<Omit
   const task = options.progress.start(`epoch ${epoch}/${settings.epochs}`, count, 'reviews');
   const started = performance.now();
   let lossSum = 0;
+  const penaltySums = regularizers.map(() => 0);
   let correct = 0;
   let batchIndex = 0;
   const batches = iterateBatches(options.train, {
@@ -130,15 +133,16 @@ async function trainOneEpoch(options: TrainOptions, epoch: number): Promise<Omit
       options.signal.throwIfAborted();
     }
     batchIndex++;
-    const [loss, probabilities] = tf.tidy(() => {
-      const { loss, gradients, logits } = lossAndGradients(tf, model, regularizers, batchTensors(tf, batch));
+    const [loss, probabilities, ...penalties] = tf.tidy(() => {
+      const { loss, gradients, logits, penalties } = lossAndGradients(tf, model, regularizers, batchTensors(tf, batch));
       // A non-finite step is not applied: the weights stay as they were, so that it can be traced.
       if (Number.isFinite(loss.dataSync()[0])) optimizer.applyGradients(clipByGlobalNorm(tf, gradients, settings.clip_norm));
-      return [loss, tf.softmax(logits)] as const;
+      return [loss, tf.softmax(logits), ...penalties] as const;
     });
     const lossValue = loss.dataSync()[0] ?? Number.NaN;
     const probabilityValues = probabilities.dataSync() as Float32Array;
-    tf.dispose([loss, probabilities]);
+    penalties.forEach((penalty, index) => (penaltySums[index] += (penalty.dataSync()[0] ?? Number.NaN) * batch.size));
+    tf.dispose([loss, probabilities, ...penalties]);
     if (!Number.isFinite(lossValue)) {
       task.done();
       throw nonFiniteLoss(options, batch, `the loss became ${lossValue} at epoch ${epoch}, batch ${batchIndex}; training stopped`);
@@ -155,7 +159,7 @@ async function trainOneEpoch(options: TrainOptions, epoch: number): Promise<Omit
   }
   task.done();
   const seconds = (performance.now() - started) / 1000;
-  return { trainLoss: lossSum / count, trainAccuracy: correct / count, seconds, itemsPerSecond: count / seconds };
+  return { trainLoss: lossSum / count, trainPenalties: penaltySums.map((sum) => sum / count), trainAccuracy: correct / count, seconds, itemsPerSecond: count / seconds };
 }
 
 /**
