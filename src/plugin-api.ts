@@ -18,6 +18,8 @@ import type { NnOps } from './nn/ops.js';
 
 export type Tf = typeof tfjs;
 export type { NnOps };
+/** tfjs's tensor types, for plugin files that import nothing but attnlab (`import type { Tensor3D } from 'attnlab'`). */
+export type { Scalar, Tensor, Tensor1D, Tensor2D, Tensor3D, Tensor4D, TensorLike, Variable } from '@tensorflow/tfjs';
 
 /** The kinds of plugins, each with the folder `plugins/<kind>/` holding its built-ins. */
 export const PLUGIN_KINDS = [

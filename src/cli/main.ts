@@ -22,6 +22,8 @@ export const COMMANDS: Record<string, string> = {
   compare: 'runs (or a sweep’s trials) side by side, as a page and a table',
   sync: 'send pending tracking journals to the MLflow server',
   new: 'write a skeleton plugin file and its test',
+  test: 'run a plugin’s tests with attnlab’s own ava, from any folder',
+  check: 'type-check plugin files with attnlab’s own TypeScript and types',
   completion: 'a shell completion script: attnlab completion bash|zsh|fish',
 };
 

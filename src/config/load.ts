@@ -14,8 +14,9 @@ export interface LoadedConfig {
   readonly data: ConfigData;
   readonly sources: SourceMap;
   /**
-   * Plugin blocks whose `type` an extending file or an override changed, with the params given
-   * together with the new type: other inherited params are kept only if the new plugin knows them.
+   * Plugin blocks whose `type` an extending file or an override changed, with the params left over
+   * from the previous type: those are kept only if the new plugin knows them. Every key written
+   * with or after the new type (a later layer, a `--set`, a sweep axis) is checked as written.
    */
   readonly retyped: ReadonlyMap<string, ReadonlySet<string>>;
 }
@@ -88,6 +89,12 @@ export function loadConfig(file: string, overrides: readonly Override[] = []): L
   const data = loadLayer(absolute, [], state, undefined);
   applyOverrides(data, overrides, state);
   return { file: absolute, data, sources: state.sources, retyped: state.retyped };
+}
+
+/** The absolute paths of the plugin files a config lists under `plugins:`, its `extends` included. */
+export function configPlugins(file: string): string[] {
+  const { plugins } = loadConfig(file).data;
+  return Array.isArray(plugins) ? plugins.filter((entry): entry is string => typeof entry === 'string') : [];
 }
 
 interface MergeState {
@@ -171,9 +178,10 @@ function mergeInto(base: ConfigData, layer: ConfigData, path: string, state: Mer
   for (const [key, value] of Object.entries(layer)) {
     const childPath = joinPath(path, key);
     const previous = result[key];
+    state.retyped.get(path)?.delete(key);
     if (isPlainObject(previous) && isPlainObject(value)) {
       if (typeof value.type === 'string' && typeof previous.type === 'string' && value.type !== previous.type) {
-        state.retyped.set(childPath, new Set(Object.keys(value)));
+        state.retyped.set(childPath, inheritedKeys(previous));
       }
       result[key] = mergeInto(previous, value, childPath, state);
     } else {
@@ -181,6 +189,11 @@ function mergeInto(base: ConfigData, layer: ConfigData, path: string, state: Mer
     }
   }
   return result;
+}
+
+/** The params of a block about to change type; the merge removes each key the new layer writes. */
+function inheritedKeys(block: ConfigData): Set<string> {
+  return new Set(Object.keys(block).filter((key) => key !== 'type'));
 }
 
 function applyOverrides(data: ConfigData, overrides: readonly Override[], state: MergeState): void {
@@ -216,9 +229,11 @@ function applyOverrides(data: ConfigData, overrides: readonly Override[], state:
     const last = segments[segments.length - 1];
     if (last === 'type' && typeof target.type === 'string' && target.type !== override.value) {
       const blockPath = segments.slice(0, -1).join('.');
-      const given = overrides.filter((other) => other.path.startsWith(`${blockPath}.`)).map((other) => other.path.slice(blockPath.length + 1).split('.')[0]);
-      state.retyped.set(blockPath, new Set(given));
+      const given = new Set(overrides.filter((other) => other.path.startsWith(`${blockPath}.`)).map((other) => other.path.slice(blockPath.length + 1).split('.')[0]));
+      state.retyped.set(blockPath, new Set([...inheritedKeys(target)].filter((key) => !given.has(key))));
     }
+    // A key an override writes is the user's, whichever layer retyped its block: checked, never dropped.
+    segments.forEach((segment, index) => state.retyped.get(segments.slice(0, index).join('.'))?.delete(segment));
     target[last] = override.value;
     state.sources.set(override.path, { key: location, value: location });
   }

@@ -194,13 +194,16 @@ class ConfigValidator {
     }
   }
 
-  /** After a `type` change, inherited params the new plugin does not know are dropped, not errors. */
+  /**
+   * After a `type` change, params left over from the previous type that the new plugin does not
+   * know are dropped, not errors; every key written with or after the new type is checked.
+   */
   private dropInheritedParams(path: string, params: ConfigData, schema: JsonSchema): void {
-    const givenWithType = this.loaded.retyped.get(path);
-    if (!givenWithType) return;
+    const inherited = this.loaded.retyped.get(path);
+    if (!inherited) return;
     const known = new Set(Object.keys((schema.properties ?? {}) as object));
     for (const key of Object.keys(params)) {
-      if (!known.has(key) && !givenWithType.has(key)) delete params[key];
+      if (!known.has(key) && inherited.has(key)) delete params[key];
     }
   }
 

@@ -6,6 +6,7 @@ import { createRequire } from 'node:module';
 import path from 'node:path';
 import { AttnlabError } from '../errors.js';
 import type { Tf } from '../plugin-api.js';
+import { registerCpuFallbackKernels } from './wasm-cpu-fallback.js';
 
 export const BACKEND_CHOICES = ['auto', 'tensorflow', 'wasm', 'cpu'] as const;
 export type BackendChoice = (typeof BACKEND_CHOICES)[number];
@@ -45,7 +46,7 @@ export async function selectBackend(choice: BackendChoice): Promise<SelectedBack
 async function activate(tf: Tf, backend: ConcreteBackend): Promise<string | undefined> {
   try {
     if (backend === 'tensorflow') await loadOptionalModule('@tensorflow/tfjs-node');
-    if (backend === 'wasm') await prepareWasm();
+    if (backend === 'wasm') await prepareWasm(tf);
     const ready = await tf.setBackend(backend);
     return ready ? undefined : 'tfjs could not initialise it';
   } catch (error) {
@@ -64,12 +65,13 @@ async function loadOptionalModule(name: string): Promise<void> {
 }
 
 /**
- * Registers the wasm backend and points it at the binaries in its package. tfjs picks the SIMD
+ * Registers the wasm backend, with cpu stand-ins for the kernels it lacks, and points it at the binaries in its package. tfjs picks the SIMD
  * build itself when the runtime supports SIMD (Node 20 does); its threaded build needs Web
  * Workers created from blob URLs, which Node does not offer, so Node runs it single-threaded.
  */
-async function prepareWasm(): Promise<void> {
+async function prepareWasm(tf: Tf): Promise<void> {
   const wasm = await import('@tensorflow/tfjs-backend-wasm');
+  registerCpuFallbackKernels(tf);
   const require = createRequire(import.meta.url);
   const packageFile = require.resolve('@tensorflow/tfjs-backend-wasm/package.json');
   wasm.setWasmPaths(path.join(path.dirname(packageFile), 'dist') + path.sep);

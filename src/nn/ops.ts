@@ -10,8 +10,9 @@ import { distinctTokens, type DistinctTokens } from './distinct-tokens.js';
 import { embed } from './embedding.js';
 import { createDropout, glorot, zeros } from './init.js';
 import { gru, lstm } from './recurrent.js';
+import { customGradient, variable, type CustomGradientForward } from './authoring-ops.js';
 
-export type { DenseActivation, DistinctTokens };
+export type { CustomGradientForward, DenseActivation, DistinctTokens };
 
 /** Weights of one direction of one recurrent layer; gates stacked along the last axis. */
 export interface RecurrentWeights {
@@ -67,6 +68,13 @@ export interface NnOps {
    * same mask in every run, and successive calls draw different masks.
    */
   dropout<T extends tfjs.Tensor>(x: T, rate: number, seed: number): T;
+  /** A trainable variable holding `initialValue` (a tensor, copied, or nested numbers), e.g. a temperature starting at 1. */
+  variable(name: string, initialValue: tfjs.Tensor | tfjs.TensorLike): tfjs.Variable;
+  /**
+   * `tf.customGrad` typed by its inputs: `forward(...inputs)` returns `{ value, gradient(dy) }`,
+   * and `gradient` returns one gradient per input, in order, each of that input's shape.
+   */
+  customGradient<I extends readonly tfjs.Tensor[], O extends tfjs.Tensor>(forward: CustomGradientForward<I, O>): (...inputs: I) => O;
 }
 
 /** The ops on one tfjs instance (backend already selected). */
@@ -83,5 +91,7 @@ export function createNnOps(tf: Tf): NnOps {
     glorot: (name, shape, seed) => glorot(tf, name, shape, seed),
     zeros: (name, shape) => zeros(tf, name, shape),
     dropout: createDropout(tf),
+    variable: (name, initialValue) => variable(tf, name, initialValue),
+    customGradient: (forward) => customGradient(tf, forward),
   };
 }

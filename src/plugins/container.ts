@@ -7,6 +7,7 @@ import { Container } from 'inversify';
 import { AttnlabError, PluginError } from '../errors.js';
 import type { AnyPlugin, BaseContext, ContextOf, CoreProvidedContext, Created, PluginBlock, PluginKind } from '../plugin-api.js';
 import { withOutputShapeCheck } from './output-shapes.js';
+import { withPluginCalls } from './plugin-calls.js';
 import { DATASET_HELPERS } from '../data/files.js';
 import { TOKENIZER_CONTEXT } from '../data/tokenize.js';
 import { PluginRegistry } from './registry.js';
@@ -64,5 +65,5 @@ export async function buildPlugin<K extends PluginKind>(
     if (error instanceof AttnlabError) throw error;
     throw new PluginError('plugin-create', file, `${kind} "${block.type}" failed to build: ${(error as Error).message}`, error);
   }
-  return withOutputShapeCheck(kind, created, context as Omit<ContextOf[K], 'build'>, file);
+  return withPluginCalls(kind, block.type, withOutputShapeCheck(kind, created, context as Omit<ContextOf[K], 'build'>, file), file);
 }

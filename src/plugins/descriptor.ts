@@ -3,13 +3,14 @@ import { PluginError } from '../errors.js';
 import { PLUGIN_KINDS, type AnyPlugin, type PluginKind } from '../plugin-api.js';
 import { checkPluginSchema } from './schema-check.js';
 
-export function checkDescriptor(value: unknown, file: string, expected?: { kind: PluginKind; name: string }): AnyPlugin {
+/** Checks the default export of `module` (a module namespace) and returns it as a plugin. */
+export function checkDescriptor(module: Readonly<Record<string, unknown>>, file: string, expected?: { kind: PluginKind; name: string }): AnyPlugin {
   const fail = (message: string): never => {
     throw new PluginError('plugin-contract', file, message);
   };
-  if (typeof value !== 'object' || value === null) {
-    return fail('expected a default export `{ kind, name, description, schema, create }`');
-  }
+  const value = module.default;
+  const whyNot = notADescriptor(module);
+  if (whyNot) return fail(whyNot);
   const plugin = value as Record<string, unknown>;
   if (typeof plugin.kind !== 'string' || !(PLUGIN_KINDS as readonly string[]).includes(plugin.kind)) {
     fail(`expected "kind" to be one of ${PLUGIN_KINDS.join(', ')}, found ${JSON.stringify(plugin.kind)}`);
@@ -28,4 +29,22 @@ export function checkDescriptor(value: unknown, file: string, expected?: { kind:
     fail(`declares ${String(plugin.kind)} "${String(plugin.name)}" but its place says ${expected.kind} "${expected.name}" (plugins/<kind>/<name>.ts)`);
   }
   return plugin as unknown as AnyPlugin;
+}
+
+const SHAPE = '`export default { kind, name, description, schema, create }`';
+
+/** Why the module's default export cannot be a descriptor at all, or undefined when it may be one. */
+function notADescriptor(module: Readonly<Record<string, unknown>>): string | undefined {
+  const value = module.default;
+  if (value === undefined) {
+    const names = Object.keys(module);
+    return `the module has no default export${names.length > 0 ? ` (it exports ${names.join(', ')})` : ''}; a plugin file ends with ${SHAPE}`;
+  }
+  if (typeof value !== 'object' || value === null) return `expected a default export ${SHAPE}, found ${typeof value}`;
+  // A module compiled to CommonJS puts its `export default` one level down (`exports.default`).
+  const inner = value as Record<string, unknown>;
+  if (inner.kind === undefined && typeof inner.default === 'object' && inner.default !== null) {
+    return `the default export is a CommonJS module object (its descriptor sits under ".default"): the file was compiled or written as CommonJS; write it as an ES module with ${SHAPE}`;
+  }
+  return undefined;
 }

@@ -10,6 +10,7 @@ import { PluginError } from '../errors.js';
 import { PLUGIN_KINDS, type AnyPlugin, type PluginKind } from '../plugin-api.js';
 import { checkDescriptor } from './descriptor.js';
 import { guardedImport } from './import-guard.js';
+import { importAsModule } from './module-format.js';
 
 /** A plugin the registry knows, loaded on first use. */
 export interface PluginEntry {
@@ -23,7 +24,6 @@ export interface PluginEntry {
 export const BUILTIN_PLUGIN_DIR = fileURLToPath(new URL('../../plugins/', import.meta.url));
 
 const MODULE_EXTENSIONS = new Set(['.ts', '.mts', '.js', '.mjs']);
-const TYPESCRIPT_EXTENSIONS = new Set(['.ts', '.mts', '.cts']);
 
 export class PluginRegistry {
   private readonly entries = new Map<PluginKind, Map<string, PluginEntry>>(PLUGIN_KINDS.map((kind) => [kind, new Map()]));
@@ -92,20 +92,13 @@ function discoverBuiltins(directory: string): PluginEntry[] {
 /** Imports a plugin module (TypeScript included, no build step) and checks its descriptor. */
 export async function importPlugin(file: string, expected?: { kind: PluginKind; name: string }): Promise<AnyPlugin> {
   if (!existsSync(file)) throw new PluginError('plugin-missing', file, 'plugin file not found');
-  let module: { default?: unknown };
+  let module: Record<string, unknown>;
   try {
-    module = await guardedImport(() => importModule(file));
+    // The built-ins sit in attnlab's own ES-module package; only a user's file needs its format forced.
+    module = await guardedImport(() => (file.startsWith(BUILTIN_PLUGIN_DIR) ? import(pathToFileURL(file).href) : importAsModule(file)));
   } catch (error) {
     throw new PluginError('plugin-import', file, `cannot load the plugin: ${(error as Error).message}`, error);
   }
-  return checkDescriptor(module.default, file, expected);
+  return checkDescriptor(module, file, expected);
 }
 
-async function importModule(file: string): Promise<{ default?: unknown }> {
-  const url = pathToFileURL(file).href;
-  if (TYPESCRIPT_EXTENSIONS.has(extname(file)) && !process.execArgv.some((argument) => argument.includes('tsx'))) {
-    const { tsImport } = await import('tsx/esm/api');
-    return (await tsImport(url, import.meta.url)) as { default?: unknown };
-  }
-  return (await import(url)) as { default?: unknown };
-}

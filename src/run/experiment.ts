@@ -2,12 +2,12 @@
  * One experiment, end to end: resolved config → container → data → model → training → test
  * evaluation → tracking and report. `attnlab run` is a thin layer over `runExperiment`.
  */
-import { dirname, join } from 'node:path';
+import { basename, dirname, join } from 'node:path';
 import type * as tfjs from '@tensorflow/tfjs';
 import type { Container } from 'inversify';
 import { stringify } from 'yaml';
 import type { ResolvedConfig } from '../config/types.js';
-import { configHash } from '../config/hash.js';
+import { configHash, readPluginSources, type PluginSource } from '../config/hash.js';
 import { resolveConfigFile } from '../config/validate.js';
 import type { Override } from '../config/load.js';
 import { cacheDirectory, prepareWithCache } from '../data/cache.js';
@@ -22,7 +22,7 @@ import { ownerTags, startHeartbeat } from '../tracking/heartbeat.js';
 import { standardTags, flattenParams } from '../tracking/run-record.js';
 import { openTracker, resolveTrackingTarget, type Tracker } from '../tracking/tracker.js';
 import { checkStoreWritable } from '../tracking/writable.js';
-import { checkTrainable } from './preflight.js';
+import { checkPluginsOnTinyBatch, checkTrainable } from './preflight.js';
 import { WriteGuardedTracker } from './guarded-tracker.js';
 import { checkpointFiles } from '../train/checkpoint.js';
 import { argMax, evaluate, type Evaluation } from '../train/evaluate.js';
@@ -76,6 +76,7 @@ export async function runResolved(config: ResolvedConfig, container: Container, 
   const startTime = Date.now();
   const stop = interruption({ onSignal: (name) => options.log(`${name} received: stopping after the current batch; the run will be marked KILLED`) });
   try {
+    await checkPluginsOnTinyBatch(tf, config, container);
     const loading = performance.now();
     const data = await loadData(config, container, configDir, options);
     checkTrainable(data);
@@ -102,13 +103,14 @@ async function trackRun(
   options: RunOptions & { readonly startTime: number; readonly dataSeconds: number },
   stop: Interruption,
 ): Promise<RunResult> {
+  const plugins = readPluginSources(config.plugins);
   const tracker = new WriteGuardedTracker(
     await (options.openTracker ?? openTracker)({
       uri: config.tracking.uri,
       experiment: config.tracking.experiment,
       runName: config.name,
       parentRunId: options.parentRunId,
-      tags: { ...(await standardTags({ runName: config.name, configHash: configHash(config), backend })), ...ownerTags(), ...options.tags },
+      tags: { ...(await standardTags({ runName: config.name, configHash: configHash(config), backend })), ...pluginTags(plugins), ...ownerTags(), ...options.tags },
     }),
   );
   options.log(`run ${tracker.runId}${tracker.artifactDir ? ` → ${tracker.artifactDir}` : ''}`);
@@ -120,6 +122,8 @@ async function trackRun(
     const listed = config.data.labels;
     const recorded = Array.isArray(listed) && listed.length === 0 ? { ...config, data: { ...config.data, labels: data.labels } } : config;
     await tracker.logArtifact('config.yaml', stringify(recorded));
+    // The plugins' code with the config: a run can be reproduced from the store alone.
+    for (const plugin of plugins) await tracker.logArtifact(`plugins/${basename(plugin.file)}`, plugin.text);
     await tracker.logMetrics(
       {
         oov_rate: data.oovRate,
@@ -149,6 +153,17 @@ async function trackRun(
   }
 }
 
+/** `train_penalty_<key>`: each regulariser's share of `train_loss`, by its key under `regularizers:`. */
+function penaltyMetrics(config: ResolvedConfig, epoch: EpochResult): Record<string, number> {
+  // The built regularisers follow the config's keys in order (see buildModel).
+  return Object.fromEntries(Object.keys(config.regularizers).map((key, index) => [`train_penalty_${key}`, epoch.trainPenalties[index] ?? Number.NaN]));
+}
+
+/** `attnlab.plugin.<file name>.sha256` for each user plugin: which code the run trained with. */
+function pluginTags(plugins: readonly PluginSource[]): Record<string, string> {
+  return Object.fromEntries(plugins.map((plugin) => [`attnlab.plugin.${basename(plugin.file)}.sha256`, plugin.sha256]));
+}
+
 async function trainBuilt(
   tf: Tf,
   backend: string,
@@ -172,7 +187,7 @@ async function trainBuilt(
     progress: options.progress,
     signal,
     onEpoch: async (epoch) => {
-      await tracker.logMetrics({ ...epochMetrics(epoch, await reporter.recordEpoch(epoch)), val_seconds: epoch.validationSeconds }, epoch.epoch);
+      await tracker.logMetrics({ ...epochMetrics(epoch, await reporter.recordEpoch(epoch)), ...penaltyMetrics(config, epoch), val_seconds: epoch.validationSeconds }, epoch.epoch);
       options.log(formatEpoch(epoch, config.train.lr, data.labels.length));
     },
   });

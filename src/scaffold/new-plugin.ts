@@ -1,10 +1,9 @@
 /**
  * `attnlab new plugin`: writes a working plugin of a given kind and its test into a folder of the
- * user's, importing attnlab's types by a path that resolves from there.
+ * user's, importing attnlab by bare specifiers that attnlab resolves from any folder.
  */
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
-import { dirname, join, relative, resolve, sep } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join, resolve } from 'node:path';
 import { AttnlabError, closest, UsageError } from '../errors.js';
 import { PLUGIN_KINDS, type PluginKind } from '../plugin-api.js';
 import { PluginRegistry } from '../plugins/registry.js';
@@ -38,10 +37,9 @@ export async function writePluginSkeleton(request: NewPluginRequest): Promise<Ne
   for (const file of [pluginFile, testFile]) {
     if (existsSync(file)) throw new AttnlabError('file-exists', `${file} already exists; attnlab new does not overwrite files: choose another name or --dir`, { exitCode: 2 });
   }
-  const imports = attnlabImports(dir);
   mkdirSync(dir, { recursive: true });
-  writeFileSync(pluginFile, pluginSource(kind, name, imports));
-  writeFileSync(testFile, testSource(kind, name, imports));
+  writeFileSync(pluginFile, pluginSource(kind, name, IMPORTS));
+  writeFileSync(testFile, testSource(kind, name, IMPORTS));
   return { kind, pluginFile, testFile, snippet: configSnippet(kind, name, `./${name}.ts`) };
 }
 
@@ -72,38 +70,9 @@ function toKebabCase(name: string): string {
     .toLowerCase();
 }
 
-/** Specifiers of attnlab's plugin API and test kit from `dir`, or placeholders with a note. */
-function attnlabImports(dir: string): TemplateImports {
-  const root = findAttnlab(dir);
-  if (root === undefined) {
-    return {
-      api: 'attnlab/src/plugin-api.js',
-      tester: 'attnlab/src/scaffold/plugin-tester.js',
-      note:
-        '// attnlab was not found from this folder: point this import at src/plugin-api.js (the test: at\n' +
-        '// src/scaffold/plugin-tester.js) of your attnlab, as a relative path, e.g. ../node_modules/attnlab/src/….\n',
-    };
-  }
-  return { api: specifier(dir, join(root, 'src', 'plugin-api.js')), tester: specifier(dir, join(root, 'src', 'scaffold', 'plugin-tester.js')) };
-}
-
-/** An attnlab installed in `node_modules` above `dir`, else the attnlab running this code. */
-function findAttnlab(dir: string): string | undefined {
-  for (let folder = dir; ; folder = dirname(folder)) {
-    const installed = join(folder, 'node_modules', 'attnlab');
-    if (hasSources(installed)) return installed;
-    if (dirname(folder) === folder) break;
-  }
-  // From src/scaffold/ in the source tree, or dist/src/scaffold/ in the build output.
-  const running = ['../../', '../../../'].map((up) => fileURLToPath(new URL(up, import.meta.url)));
-  return running.find(hasSources);
-}
-
-function hasSources(root: string): boolean {
-  return existsSync(join(root, 'src', 'plugin-api.ts'));
-}
-
-function specifier(from: string, to: string): string {
-  const path = relative(from, to).split(sep).join('/');
-  return path.startsWith('.') ? path : `./${path}`;
-}
+/**
+ * Bare specifiers: they resolve from an attnlab installed in node_modules, and elsewhere through
+ * attnlab's own resolution (`attnlab run`, `attnlab test`, `attnlab check`), so the files work
+ * unchanged in any folder.
+ */
+const IMPORTS: TemplateImports = { api: 'attnlab/src/plugin-api.js', tester: 'attnlab/src/scaffold/plugin-tester.js' };

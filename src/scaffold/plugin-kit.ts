@@ -71,7 +71,12 @@ function withUniqueVariableNames(tf: Tf, nn: NnOps): NnOps {
     for (let count = 1; candidate in taken; count++) candidate = `${name}_${count}`;
     return candidate;
   };
-  return { ...nn, glorot: (name, shape, seed) => nn.glorot(unique(name), shape, seed), zeros: (name, shape) => nn.zeros(unique(name), shape) };
+  return {
+    ...nn,
+    glorot: (name, shape, seed) => nn.glorot(unique(name), shape, seed),
+    zeros: (name, shape) => nn.zeros(unique(name), shape),
+    variable: (name, initialValue) => nn.variable(unique(name), initialValue),
+  };
 }
 
 /** Validates `block` at its slot in an otherwise default run config, as `attnlab run` would. */

@@ -32,8 +32,6 @@ export interface TemplateImports {
   readonly api: string;
   /** Module specifier of attnlab's `src/scaffold/plugin-tester.js` as seen from the new file. */
   readonly tester: string;
-  /** Set when attnlab was not found: a comment telling how to point the imports. */
-  readonly note?: string;
 }
 
 export function pluginSource(kind: PluginKind, name: string, imports: TemplateImports): string {
@@ -52,7 +50,7 @@ ${indentLines(configSnippet(kind, name, `./${name}.ts`), ' *   ')}
  * This file imports only types from attnlab: tfjs and attnlab's tensor ops arrive through the
  * factory's context (ctx.tf, ctx.nn), so it runs wherever attnlab runs, with no build step.
  */
-${imports.note ?? ''}import type { ${types} } from '${imports.api}';
+import type { ${types} } from '${imports.api}';
 ${template.preamble ? `${template.preamble}\n` : ''}
 // The params, declared once: attnlab checks a config's block against this schema and fills in the
 // defaults, and \`params\` in create() is typed from it. Every property needs a description.
@@ -81,11 +79,11 @@ export function testSource(kind: PluginKind, name: string, imports: TemplateImpo
   const source = `/**
  * Tests of the NAME ${kind} plugin: a row of attnlab's PluginTester table, which runs the checks
  * every attnlab plugin gets (schema, container build, a forward pass against a hand computation,
- * padding, finite-difference gradients, no leaked tensor). Run them with ava and tsx, e.g.
- * \`npx ava NAME.test.ts\` with \`"ava": { "extensions": { "ts": "module" },
- * "nodeArguments": ["--import=tsx"] }\` in package.json.
+ * padding, finite-difference gradients, no leaked tensor). Run them from this folder with
+ * \`attnlab test NAME.test.ts\` (attnlab's own ava and tsx), type-check both files with
+ * \`attnlab check NAME.ts NAME.test.ts\`.
  */
-${imports.note ?? ''}import test from 'ava';
+import test from 'ava';
 import { fileURLToPath } from 'node:url';
 import { PluginTester } from '${imports.tester}';
 ${template.setup ? `${template.setup}` : ''}

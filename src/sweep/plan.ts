@@ -1,13 +1,14 @@
 /**
  * A sweep's plan: every trial's resolved config, validated before anything runs, with its
- * identity (a hash of the resolved config and attnlab's own version) and what sets it apart.
+ * identity (a hash of the resolved config, attnlab's own version and the user's plugin files) and
+ * what sets it apart.
  */
 import type { Container } from 'inversify';
 import { ConfigError, Problem, closest } from '../errors.js';
 import type { Override } from '../config/load.js';
 import type { ResolvedConfig } from '../config/types.js';
 import { resolveConfigFile } from '../config/validate.js';
-import { configHash } from '../config/hash.js';
+import { configHash, pluginsSalt } from '../config/hash.js';
 import { codeVersion } from './code-version.js';
 import { expandTrials } from './expand.js';
 import type { SweepFile } from './sweep-file.js';
@@ -17,7 +18,7 @@ export interface PlannedTrial {
   /** The trial's own settings (the sweep's axes), e.g. `regularizers.entropy.weight=0.01`. */
   readonly overrides: readonly Override[];
   readonly config: ResolvedConfig;
-  /** SHA-256 of the resolved config and attnlab's version: the trial's identity across reruns. */
+  /** SHA-256 of the resolved config, attnlab's version and user plugin contents: the trial's identity across reruns. */
   readonly hash: string;
 }
 
@@ -113,8 +114,11 @@ function varyingKeys(sweep: SweepFile): string[] {
   return [...Object.keys(sweep.grid), ...sweep.zip.flatMap((group) => Object.keys(group)), ...(sweep.seeds ? ['seed'] : [])];
 }
 
-/** The trial's identity across reruns: its resolved config (whatever its name) and attnlab's version. */
+/**
+ * The trial's identity across reruns: its resolved config (whatever its name), attnlab's version
+ * and the content of the config's own plugin files.
+ */
 export function trialHash(config: ResolvedConfig, commit: string): string {
   const { name: _name, ...identity } = config;
-  return configHash(identity, commit);
+  return configHash(identity, `${commit}${pluginsSalt(config.plugins)}`);
 }

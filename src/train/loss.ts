@@ -15,10 +15,10 @@ export function totalLoss(
   labels: tfjs.Tensor1D,
   regularizers: readonly Regularizer[],
   variables: readonly tfjs.Variable[],
-): { loss: tfjs.Scalar; crossEntropy: tfjs.Scalar } {
+): { loss: tfjs.Scalar; crossEntropy: tfjs.Scalar; penalties: tfjs.Scalar[] } {
   const dataLoss = crossEntropy(tf, output.logits, labels);
   const penalties = regularizers.map((regularizer) => regularizer.penalty(output, variables));
-  return { loss: penalties.length ? (tf.addN([dataLoss, ...penalties]) as tfjs.Scalar) : dataLoss, crossEntropy: dataLoss };
+  return { loss: penalties.length ? (tf.addN([dataLoss, ...penalties]) as tfjs.Scalar) : dataLoss, crossEntropy: dataLoss, penalties };
 }
 
 /** Scales gradients so their global L2 norm is at most `maxNorm` (0: unchanged). */
@@ -31,24 +31,26 @@ export function clipByGlobalNorm(tf: Tf, gradients: tfjs.NamedTensorMap, maxNorm
 }
 
 /**
- * One training step's loss, the gradients of every model variable, and the logits: all three
- * owned by the caller's scope (a surrounding `tf.tidy` disposes them), none kept beyond it.
+ * One training step's loss, the gradients of every model variable, the logits and each
+ * regulariser's penalty: all owned by the caller's scope (a surrounding `tf.tidy` disposes them),
+ * none kept beyond it.
  */
 export function lossAndGradients(
   tf: Tf,
   model: Model,
   regularizers: readonly Regularizer[],
   batch: { readonly ids: tfjs.Tensor2D; readonly mask: tfjs.Tensor2D; readonly labels: tfjs.Tensor1D },
-): { loss: tfjs.Scalar; gradients: tfjs.NamedTensorMap; logits: tfjs.Tensor2D } {
-  let logits: tfjs.Tensor2D | undefined;
+): { loss: tfjs.Scalar; gradients: tfjs.NamedTensorMap; logits: tfjs.Tensor2D; penalties: tfjs.Scalar[] } {
+  let kept: tfjs.Tensor[] = [];
   const { value, grads } = tf.variableGrads(() => {
     const output = model.forward(batch.ids, batch.mask, true);
-    logits = tf.keep(output.logits);
-    return totalLoss(tf, output, batch.labels, regularizers, model.variables).loss;
+    const { loss, penalties } = totalLoss(tf, output, batch.labels, regularizers, model.variables);
+    kept = [output.logits, ...penalties].map((tensor) => tf.keep(tensor));
+    return loss;
   }, [...model.variables]);
-  // The gradient tape's scope would dispose the logits, hence `keep` above; a clone (same data)
-  // hands them to the caller's scope, and the kept tensor goes.
-  const owned = tf.clone(logits as tfjs.Tensor2D);
-  (logits as tfjs.Tensor2D).dispose();
-  return { loss: value, gradients: grads, logits: owned };
+  // The gradient tape's scope would dispose the logits and penalties, hence `keep` above; clones
+  // (same data) hand them to the caller's scope, and the kept tensors go.
+  const [logits, ...penalties] = kept.map((tensor) => tf.clone(tensor));
+  tf.dispose(kept);
+  return { loss: value, gradients: grads, logits: logits as tfjs.Tensor2D, penalties: penalties as tfjs.Scalar[] };
 }

@@ -4,7 +4,8 @@
  */
 import type * as tfjs from '@tensorflow/tfjs';
 import type { TrainSettings } from '../config/types.js';
-import { TrainingError } from '../errors.js';
+import { PluginError, TrainingError } from '../errors.js';
+import { traceNonFinite } from '../plugins/plugin-calls.js';
 import type { Model, ProgressReporter, Regularizer, Tf } from '../plugin-api.js';
 import { iterateBatches, type EncodedSplit } from '../data/batches.js';
 import { batchTensors, evaluate, argMax, type Evaluation } from './evaluate.js';
@@ -13,6 +14,8 @@ import { clipByGlobalNorm, lossAndGradients } from './loss.js';
 export interface EpochResult {
   readonly epoch: number;
   readonly trainLoss: number;
+  /** Each regulariser's mean penalty over the epoch's batches, in the order of `regularizers`. */
+  readonly trainPenalties: readonly number[];
   readonly trainAccuracy: number;
   readonly validation: Evaluation;
   /** Seconds spent on the training pass (not the validation pass). */
@@ -114,6 +117,7 @@ async function trainOneEpoch(options: TrainOptions, epoch: number): Promise<Omit
   const task = options.progress.start(`epoch ${epoch}/${settings.epochs}`, count, 'reviews');
   const started = performance.now();
   let lossSum = 0;
+  const penaltySums = regularizers.map(() => 0);
   let correct = 0;
   let batchIndex = 0;
   const batches = iterateBatches(options.train, {
@@ -129,20 +133,19 @@ async function trainOneEpoch(options: TrainOptions, epoch: number): Promise<Omit
       options.signal.throwIfAborted();
     }
     batchIndex++;
-    const [loss, probabilities] = tf.tidy(() => {
-      const { loss, gradients, logits } = lossAndGradients(tf, model, regularizers, batchTensors(tf, batch));
-      optimizer.applyGradients(clipByGlobalNorm(tf, gradients, settings.clip_norm));
-      return [loss, tf.softmax(logits)] as const;
+    const [loss, probabilities, ...penalties] = tf.tidy(() => {
+      const { loss, gradients, logits, penalties } = lossAndGradients(tf, model, regularizers, batchTensors(tf, batch));
+      // A non-finite step is not applied: the weights stay as they were, so that it can be traced.
+      if (Number.isFinite(loss.dataSync()[0])) optimizer.applyGradients(clipByGlobalNorm(tf, gradients, settings.clip_norm));
+      return [loss, tf.softmax(logits), ...penalties] as const;
     });
     const lossValue = loss.dataSync()[0] ?? Number.NaN;
     const probabilityValues = probabilities.dataSync() as Float32Array;
-    tf.dispose([loss, probabilities]);
+    penalties.forEach((penalty, index) => (penaltySums[index] += (penalty.dataSync()[0] ?? Number.NaN) * batch.size));
+    tf.dispose([loss, probabilities, ...penalties]);
     if (!Number.isFinite(lossValue)) {
       task.done();
-      throw new TrainingError(
-        'non-finite-loss',
-        `the loss became ${lossValue} at epoch ${epoch}, batch ${batchIndex}; training stopped. Lower train.lr or set train.clip_norm (now ${settings.clip_norm}).`,
-      );
+      throw nonFiniteLoss(options, batch, `the loss became ${lossValue} at epoch ${epoch}, batch ${batchIndex}; training stopped`);
     }
     const classes = probabilityValues.length / batch.size;
     for (let row = 0; row < batch.size; row++) {
@@ -156,7 +159,23 @@ async function trainOneEpoch(options: TrainOptions, epoch: number): Promise<Omit
   }
   task.done();
   const seconds = (performance.now() - started) / 1000;
-  return { trainLoss: lossSum / count, trainAccuracy: correct / count, seconds, itemsPerSecond: count / seconds };
+  return { trainLoss: lossSum / count, trainPenalties: penaltySums.map((sum) => sum / count), trainAccuracy: correct / count, seconds, itemsPerSecond: count / seconds };
+}
+
+/**
+ * The error for a non-finite loss: the batch runs again with every component's output checked,
+ * and the first one that was not finite is named; when all were, the optimisation diverged.
+ */
+function nonFiniteLoss({ tf, model, regularizers, settings }: TrainOptions, batch: Parameters<typeof batchTensors>[1], what: string): Error {
+  const source = traceNonFinite(() => {
+    tf.tidy(() => {
+      lossAndGradients(tf, model, regularizers, batchTensors(tf, batch));
+    });
+  });
+  if (source) {
+    return new PluginError('plugin-non-finite', source.file, `${what}: the first non-finite output came from ${source.kind} "${source.name}" ${source.method}()`);
+  }
+  return new TrainingError('non-finite-loss', `${what}; every component's output was finite. Lower train.lr or set train.clip_norm (now ${settings.clip_norm}).`);
 }
 
 function restore(tf: Tf, model: Model, values: readonly Float32Array[]): void {

@@ -9,19 +9,19 @@ import { runCli } from '../helpers/cli.js';
 
 const folder = (): string => mkdtempSync(join(tmpdir(), 'attnlab-new-'));
 
-test('writes the plugin and its test for every kind, importing attnlab types by a path that resolves', async (t) => {
+test('writes the plugin and its test for every kind, importing attnlab by bare specifiers', async (t) => {
   const dir = folder();
   for (const kind of PLUGIN_KINDS) {
     const result = await writePluginSkeleton({ kind, name: `my-${kind}`, dir });
     const source = readFileSync(result.pluginFile, 'utf8');
     t.regex(source, new RegExp(`kind: '${kind}',\\n.*\\n  name: 'my-${kind}',`));
     const typeImport = /^import type \{[^}]+\} from '([^']+)';$/m.exec(source)?.[1];
-    t.truthy(typeImport && existsSync(join(dir, typeImport.replace(/\.js$/, '.ts'))), `${kind}: ${typeImport}`);
+    t.is(typeImport, 'attnlab/src/plugin-api.js', kind);
     t.notRegex(source, /^import (?!type).*(tensorflow|attnlab|plugin-api)/m, 'no runtime import of tfjs or attnlab');
     const testSource = readFileSync(result.testFile, 'utf8');
     t.regex(testSource, new RegExp(`^tester\\.run\\('${kind}', \\[$`, 'm'), 'a row of the PluginTester table of its kind');
     const testerImport = /^import \{ PluginTester \} from '([^']+)';$/m.exec(testSource)?.[1];
-    t.truthy(testerImport && existsSync(join(dir, testerImport.replace(/\.js$/, '.ts'))), `${kind}: ${testerImport}`);
+    t.is(testerImport, 'attnlab/src/scaffold/plugin-tester.js', kind);
   }
 });
 

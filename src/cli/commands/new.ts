@@ -25,7 +25,8 @@ Names are kebab-case, e.g. scaled-dot.
     process.stdout.write(
       `wrote ${shown(result.pluginFile)}\nwrote ${shown(result.testFile)}\n\n` +
         `Use it from a run config in the same folder:\n  ${snippet}\n\n` +
-        `Test it: npx ava ${shown(result.testFile)} (ava with tsx; see the test file's header)\n`,
+        `Test it:       attnlab test ${shown(result.testFile)}\n` +
+        `Type-check it: attnlab check ${shown(result.pluginFile)} ${shown(result.testFile)}\n`,
     );
     return 0;
   },
