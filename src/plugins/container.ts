@@ -6,8 +6,8 @@ import 'reflect-metadata';
 import { Container } from 'inversify';
 import { AttnlabError, PluginError } from '../errors.js';
 import type { AnyPlugin, BaseContext, ContextOf, Created, PluginBlock, PluginKind } from '../plugin-api.js';
+import { DATASET_HELPERS, VECTOR_HELPERS } from './context-helpers.js';
 import { withOutputShapeCheck } from './output-shapes.js';
-import { DATASET_HELPERS } from '../data/files.js';
 import { PluginRegistry } from './registry.js';
 
 /** Service identifier of each plugin kind's bindings. */
@@ -40,7 +40,7 @@ export async function buildPlugin<K extends PluginKind>(
   container: Container,
   kind: K,
   block: PluginBlock,
-  context: Omit<ContextOf[K], 'build' | 'data'>,
+  context: Omit<ContextOf[K], 'build' | 'data' | 'vectors'>,
 ): Promise<Created[K]> {
   const plugin = (await pluginOf(container, kind, block.type)) as unknown as {
     create(params: unknown, ctx: ContextOf[K]): Created[K] | Promise<Created[K]>;
@@ -50,6 +50,7 @@ export async function buildPlugin<K extends PluginKind>(
   let children = 0;
   const full = {
     ...(kind === 'dataset' ? { data: DATASET_HELPERS } : {}),
+    ...(kind === 'embeddings' ? { vectors: VECTOR_HELPERS } : {}),
     ...context,
     build: (childKind: PluginKind, childBlock: PluginBlock, extra: object) =>
       buildPlugin(container, childKind, childBlock, { ...base, seed: (base.seed ?? 0) * 31 + ++children, ...extra } as never),

@@ -1,6 +1,7 @@
 /** Checks that a module's default export keeps the plugin contract, naming the file when not. */
 import { PluginError } from '../errors.js';
 import { PLUGIN_KINDS, type AnyPlugin, type PluginKind } from '../plugin-api.js';
+import { resolveSchema } from './fields.js';
 import { checkPluginSchema } from './schema-check.js';
 
 export function checkDescriptor(value: unknown, file: string, expected?: { kind: PluginKind; name: string }): AnyPlugin {
@@ -18,7 +19,7 @@ export function checkDescriptor(value: unknown, file: string, expected?: { kind:
     fail(`expected "name" in kebab-case (e.g. "scaled-dot"), found ${JSON.stringify(plugin.name)}`);
   }
   if (typeof plugin.description !== 'string' || plugin.description === '') fail('expected a one-line "description"');
-  const schema = plugin.schema as Record<string, unknown> | undefined;
+  const schema = resolveSchema(plugin.schema) as Record<string, unknown> | undefined;
   if (typeof schema !== 'object' || schema === null || schema.type !== 'object') {
     fail('expected "schema": a JSON Schema of type "object" describing the params');
   }
@@ -27,5 +28,5 @@ export function checkDescriptor(value: unknown, file: string, expected?: { kind:
   if (expected && (plugin.kind !== expected.kind || plugin.name !== expected.name)) {
     fail(`declares ${String(plugin.kind)} "${String(plugin.name)}" but its place says ${expected.kind} "${expected.name}" (plugins/<kind>/<name>.ts)`);
   }
-  return plugin as unknown as AnyPlugin;
+  return { ...plugin, schema } as unknown as AnyPlugin;
 }
