@@ -431,6 +431,14 @@ export interface PluginDescriptor<K extends PluginKind = PluginKind, S extends S
   /** JSON Schema of the params (an object schema; `type` is added by the core), or a function building it from the shared fields. */
   readonly schema: S;
   create(params: ParamsOf<S>, ctx: ContextOf[K]): Created[K] | Promise<Created[K]>;
+  /**
+   * Encoders and value transforms: the `outputDim` the layer will have, from its params and input
+   * size (AllenNLP's `get_output_dim`). The container asks before `create` allocates anything,
+   * refuses a size that is not a positive integer, and checks the created layer keeps it.
+   */
+  outputDim?(params: ParamsOf<S>, inputDim: number): number;
+  /** Poolers: the `heads` the pooler will have (absent or undefined: one), checked the same way. */
+  heads?(params: ParamsOf<S>): number | undefined;
 }
 
 /** A plugin of any kind, as the registry holds it. */
@@ -441,5 +449,7 @@ export type AnyPlugin = {
     readonly description: string;
     readonly schema: JSONSchema;
     create(params: never, ctx: ContextOf[K]): Created[K] | Promise<Created[K]>;
+    outputDim?(params: never, inputDim: number): number;
+    heads?(params: never): number | undefined;
   };
 }[PluginKind];

@@ -18,6 +18,7 @@ export default {
   name: 'gru',
   description: 'GRU encoder (one or more layers, optionally bidirectional) under the attention (Q4).',
   schema,
+  outputDim: (params) => params.hidden * (params.bidirectional ? 2 : 1),
   create: (params, ctx) =>
     ctx.nn.recurrentLayers('gru', {
       inputDim: ctx.inputDim,

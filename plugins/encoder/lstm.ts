@@ -18,6 +18,7 @@ export default {
   name: 'lstm',
   description: 'LSTM encoder (one or more layers, optionally bidirectional) under the attention (Q4).',
   schema,
+  outputDim: (params) => params.hidden * (params.bidirectional ? 2 : 1),
   create: (params, ctx) =>
     ctx.nn.recurrentLayers('lstm', {
       inputDim: ctx.inputDim,

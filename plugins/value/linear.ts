@@ -16,6 +16,7 @@ export default {
   name: 'linear',
   description: 'Value transform v(h) = activation(W·h + b), pooled under the attention (Q3).',
   schema,
+  outputDim: (params, inputDim) => params.dim ?? inputDim,
   create(params, ctx) {
     return ctx.nn.mlp('value', [ctx.inputDim, params.dim ?? ctx.inputDim], { activation: 'linear', outputActivation: params.activation, seed: ctx.seed });
   },

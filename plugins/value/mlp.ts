@@ -22,6 +22,7 @@ export default {
   name: 'mlp',
   description: 'Value transform by a small MLP (hidden layers, activation configurable).',
   schema,
+  outputDim: (params, inputDim) => params.dim ?? inputDim,
   create(params, ctx) {
     return ctx.nn.mlp('value', [ctx.inputDim, ...params.hidden, params.dim ?? ctx.inputDim], { activation: params.activation, seed: ctx.seed });
   },

@@ -7,7 +7,7 @@ import { Container } from 'inversify';
 import { AttnlabError, PluginError } from '../errors.js';
 import type { AnyPlugin, BaseContext, ContextOf, Created, PluginBlock, PluginKind } from '../plugin-api.js';
 import { DATASET_HELPERS, VECTOR_HELPERS } from './context-helpers.js';
-import { withOutputShapeCheck } from './output-shapes.js';
+import { checkDeclaredSize, declaredSize, withOutputShapeCheck } from './output-shapes.js';
 import { PluginRegistry } from './registry.js';
 
 /** Service identifier of each plugin kind's bindings. */
@@ -42,10 +42,13 @@ export async function buildPlugin<K extends PluginKind>(
   block: PluginBlock,
   context: Omit<ContextOf[K], 'build' | 'data' | 'vectors'>,
 ): Promise<Created[K]> {
-  const plugin = (await pluginOf(container, kind, block.type)) as unknown as {
+  const descriptor = await pluginOf(container, kind, block.type);
+  const plugin = descriptor as unknown as {
     create(params: unknown, ctx: ContextOf[K]): Created[K] | Promise<Created[K]>;
   };
   const { type: _type, ...params } = block;
+  const file = registryOf(container).get(kind, block.type)?.file ?? block.type;
+  const declared = declaredSize(descriptor, params, (context as { inputDim?: number }).inputDim, file);
   const base = context as unknown as Partial<BaseContext>;
   let children = 0;
   const full = {
@@ -55,7 +58,6 @@ export async function buildPlugin<K extends PluginKind>(
     build: (childKind: PluginKind, childBlock: PluginBlock, extra: object) =>
       buildPlugin(container, childKind, childBlock, { ...base, seed: (base.seed ?? 0) * 31 + ++children, ...extra } as never),
   } as unknown as ContextOf[K];
-  const file = registryOf(container).get(kind, block.type)?.file ?? block.type;
   let created: Created[K];
   try {
     created = await plugin.create(params, full);
@@ -63,5 +65,6 @@ export async function buildPlugin<K extends PluginKind>(
     if (error instanceof AttnlabError) throw error;
     throw new PluginError('plugin-create', file, `${kind} "${block.type}" failed to build: ${(error as Error).message}`, error);
   }
+  checkDeclaredSize(kind, created, declared, file);
   return withOutputShapeCheck(kind, created, context as Omit<ContextOf[K], 'build'>, file);
 }
