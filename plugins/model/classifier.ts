@@ -8,19 +8,19 @@ const schema = {
     encoder: {
       'x-plugin-kind': 'encoder',
       type: 'object',
-      description: 'Contextual encoder under the attention (none, lstm, gru).',
+      description: 'Contextual encoder under the attention (`attnlab plugins encoder` lists them).',
       default: { type: 'none' },
     },
     pooler: {
       'x-plugin-kind': 'pooler',
       type: 'object',
-      description: 'Where to look: attention weights over the encoder outputs (mean, fixed-query, text-query).',
+      description: 'Where to look: attention weights over the encoder outputs (`attnlab plugins pooler` lists them).',
       default: { type: 'fixed-query' },
     },
     value: {
       'x-plugin-kind': 'value',
       type: 'object',
-      description: 'Value transform v(h) averaged under the attention (identity, linear, mlp).',
+      description: 'Value transform v(h) averaged under the attention (`attnlab plugins value` lists them).',
       default: { type: 'identity' },
     },
     head: {

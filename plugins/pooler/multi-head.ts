@@ -25,6 +25,7 @@ export default {
   name: 'multi-head',
   description: 'Multi-head attention pooling: h learned queries, heads concatenated or averaged.',
   schema,
+  heads: (params) => (params.combine === 'concat' ? params.heads : undefined),
   create(params, { tf, nn, inputDim, seed }) {
     const queries = nn.glorot('pooler/queries', [inputDim, params.heads], seed);
     const scale = params.scaled ? 1 / Math.sqrt(inputDim) : 1;

@@ -1,14 +1,15 @@
 import type { Tensor2D } from '@tensorflow/tfjs';
-import type { PluginDescriptor } from '../../src/plugin-api.js';
+import type { PluginDescriptor, SchemaFields } from '../../src/plugin-api.js';
 
-const schema = {
-  type: 'object',
-  additionalProperties: false,
-  properties: {
-    hidden: { type: 'integer', minimum: 0, maximum: 4096, default: 0, description: 'Hidden units of an MLP computing q; 0 = linear q = W·mean(h) + b.' },
-    activation: { enum: ['tanh', 'relu', 'elu', 'sigmoid'], default: 'tanh', description: 'Activation of the MLP’s hidden layer.' },
-  },
-} as const;
+const schema = (f: SchemaFields) =>
+  ({
+    type: 'object',
+    additionalProperties: false,
+    properties: {
+      hidden: f.units(0, 'Hidden units of an MLP computing q; 0 = linear q = W·mean(h) + b.', 0),
+      activation: f.activation('tanh', 'Activation of the MLP’s hidden layer.'),
+    },
+  }) as const;
 
 /** The query depends on the text: q = f(masked mean of h), then softmax_i(q·h_i) (the brief’s Q3). */
 export default {
@@ -22,7 +23,8 @@ export default {
       kernel: nn.glorot(`pooler/query_${index}/kernel`, [layers[index], width], seed + index),
       bias: nn.zeros(`pooler/query_${index}/bias`, [width]),
     }));
-    const activate = (x: Tensor2D): Tensor2D => tf[params.activation](x) as Tensor2D;
+    const { activation } = params;
+    const activate = (x: Tensor2D): Tensor2D => (activation === 'linear' ? x : tf[activation](x));
     return {
       variables: weights.flatMap(({ kernel, bias }) => [kernel, bias]),
       attend(h, mask) {

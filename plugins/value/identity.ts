@@ -7,6 +7,7 @@ export default {
   name: 'identity',
   description: 'No value transform: t = Σ p_i h_i.',
   schema,
+  outputDim: (_params, inputDim) => inputDim,
   create(_params, ctx) {
     return { outputDim: ctx.inputDim, variables: [], apply: (h) => h };
   },

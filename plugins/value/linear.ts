@@ -1,14 +1,14 @@
-import type { PluginDescriptor } from '../../src/plugin-api.js';
-import { createMlp, mlpSchema } from '../../src/model/mlp.js';
+import type { PluginDescriptor, SchemaFields } from '../../src/plugin-api.js';
 
-const schema = {
-  type: 'object',
-  additionalProperties: false,
-  properties: {
-    dim: { type: 'integer', minimum: 1, maximum: 4096, description: 'Output size; default: the input size.' },
-    activation: { ...mlpSchema.properties.activation, default: 'linear', description: 'Activation of v(h); tanh makes the value transform non-linear.' },
-  },
-} as const;
+const schema = (f: SchemaFields) =>
+  ({
+    type: 'object',
+    additionalProperties: false,
+    properties: {
+      dim: f.outputDim(),
+      activation: f.activation('linear', 'Activation of v(h); tanh makes the value transform non-linear.'),
+    },
+  }) as const;
 
 /** v_θ(h) = act(W·h + b) (the brief’s Q3 value transform). */
 export default {
@@ -16,7 +16,8 @@ export default {
   name: 'linear',
   description: 'Value transform v(h) = activation(W·h + b), pooled under the attention (Q3).',
   schema,
+  outputDim: (params, inputDim) => params.dim ?? inputDim,
   create(params, ctx) {
-    return createMlp('value', [ctx.inputDim, params.dim ?? ctx.inputDim], 'linear', ctx, params.activation);
+    return ctx.nn.mlp('value', [ctx.inputDim, params.dim ?? ctx.inputDim], { activation: 'linear', outputActivation: params.activation, seed: ctx.seed });
   },
 } satisfies PluginDescriptor<'value', typeof schema>;

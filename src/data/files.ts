@@ -10,8 +10,8 @@ import { InputError, readRecords, type RawRecord } from './records.js';
 import { deriveSeed } from './random.js';
 import { splitCorpus, stratifiedPick } from './split.js';
 
-/** The helpers every dataset plugin receives as `ctx.data`. */
-export const DATASET_HELPERS: DatasetHelpers = { fileSplits, loadFiles: loadFileDataset, splitCorpus };
+/** The file readers and splitting of `ctx.data`, the helpers every dataset plugin receives. */
+export const FILE_DATASET_HELPERS: Pick<DatasetHelpers, 'fileSplits' | 'loadFiles' | 'splitCorpus'> = { fileSplits, loadFiles: loadFileDataset, splitCorpus };
 
 function fileSplits(params: FileSplitParams): ReturnType<DatasetHelpers['fileSplits']> {
   const train = params.train || params.path;

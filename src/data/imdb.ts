@@ -7,7 +7,7 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { DataError } from '../errors.js';
-import type { DatasetContext, Example, LabelledCorpus, ProgressReporter } from '../plugin-api.js';
+import type { DatasetContext, Example, ImdbSource, LabelledCorpus, ProgressReporter } from '../plugin-api.js';
 import { resolveDataSource } from './source.js';
 import { splitCorpus, type RawCorpus } from './split.js';
 import { readTar } from './tar.js';
@@ -19,14 +19,7 @@ export const IMDB_SHA256 = 'c40f74a18d3b61f90feba1e17730e0d38e8b97c05fde7008942e
 const IMDB_SIZE = 84_125_825;
 export const IMDB_ENV = 'ATTNLAB_IMDB';
 
-export interface ImdbOptions {
-  readonly path?: string;
-  readonly url: string;
-  readonly sha256: string;
-  readonly valFraction: number;
-  readonly trainLimit?: number;
-  readonly testLimit?: number;
-}
+export type ImdbOptions = ImdbSource;
 
 /** Finds the data (config path, ATTNLAB_IMDB, cache, download), reads it and splits it. */
 export async function loadImdb(options: ImdbOptions, ctx: DatasetContext): Promise<LabelledCorpus> {

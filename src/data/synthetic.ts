@@ -5,7 +5,7 @@
  * averages everything still can, but less surely.
  */
 import { DataError } from '../errors.js';
-import type { Example, LabelledCorpus } from '../plugin-api.js';
+import type { Example, LabelledCorpus, SyntheticCorpusOptions } from '../plugin-api.js';
 import { deriveSeed, mulberry32, randomInt, type Random } from './random.js';
 import { splitCorpus } from './split.js';
 
@@ -27,17 +27,7 @@ export const FILLER_WORDS = [
 /** Every word a synthetic review can contain, for embeddings that must cover them all. */
 export const SYNTHETIC_VOCABULARY: readonly string[] = [...FILLER_WORDS, ...NEGATIVE_WORDS, ...POSITIVE_WORDS, '.'];
 
-export interface SyntheticOptions {
-  /** Reviews in the training pool (train + validation). */
-  readonly size: number;
-  readonly testSize: number;
-  readonly minLength: number;
-  readonly maxLength: number;
-  /** Planted words per review (at least 1). */
-  readonly planted: number;
-  readonly valFraction: number;
-  readonly seed: number;
-}
+export type SyntheticOptions = SyntheticCorpusOptions;
 
 /** A balanced, deterministic corpus: the same options give the same reviews. */
 export function createSyntheticCorpus(options: SyntheticOptions): LabelledCorpus {

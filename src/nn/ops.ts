@@ -9,10 +9,11 @@ import { dense, type DenseActivation } from './dense.js';
 import { distinctTokens, type DistinctTokens } from './distinct-tokens.js';
 import { embed } from './embedding.js';
 import { createDropout, glorot, zeros } from './init.js';
+import { mlp, recurrentLayers, type DenseStack, type MlpOptions, type RecurrentCell, type RecurrentLayers, type RecurrentLayersOptions } from './layers.js';
 import { gru, lstm } from './recurrent.js';
 import { customGradient, variable, type CustomGradientForward } from './authoring-ops.js';
 
-export type { CustomGradientForward, DenseActivation, DistinctTokens };
+export type { CustomGradientForward, DenseActivation, DenseStack, DistinctTokens, MlpOptions, RecurrentCell, RecurrentLayers, RecurrentLayersOptions };
 
 /** Weights of one direction of one recurrent layer; gates stacked along the last axis. */
 export interface RecurrentWeights {
@@ -59,6 +60,13 @@ export interface NnOps {
   lstm(x: tfjs.Tensor3D, mask: tfjs.Tensor2D, weights: RecurrentWeights, options?: RecurrentOptions): tfjs.Tensor3D;
   /** GRU over x [batch, time, in] (gates r, z, n; reset applied after h·U) → states [batch, time, hidden], 0 on padding. */
   gru(x: tfjs.Tensor3D, mask: tfjs.Tensor2D, weights: RecurrentWeights, options?: RecurrentOptions): tfjs.Tensor3D;
+  /**
+   * Dense layers of the given sizes (`sizes[0]` is the input) on the last axis, named
+   * `<prefix>/dense_<k>/{kernel,bias}`: `activation` after each layer but the last.
+   */
+  mlp(prefix: string, sizes: readonly number[], options: MlpOptions): DenseStack;
+  /** Stacked, optionally bidirectional LSTM or GRU layers, the last layer's states as output. */
+  recurrentLayers(cell: RecurrentCell, options: RecurrentLayersOptions): RecurrentLayers;
   /** A trainable variable initialised Glorot-uniform from `seed`. */
   glorot(name: string, shape: readonly number[], seed: number): tfjs.Variable;
   /** A trainable variable of zeros. */
@@ -77,9 +85,15 @@ export interface NnOps {
   customGradient<I extends readonly tfjs.Tensor[], O extends tfjs.Tensor>(forward: CustomGradientForward<I, O>): (...inputs: I) => O;
 }
 
+export interface NnOpsOptions {
+  /** Maps each new variable's name to the name it gets (tests building a plugin many times make them unique). */
+  readonly variableName?: (name: string) => string;
+}
+
 /** The ops on one tfjs instance (backend already selected). */
-export function createNnOps(tf: Tf): NnOps {
-  return {
+export function createNnOps(tf: Tf, options: NnOpsOptions = {}): NnOps {
+  const named = options.variableName ?? ((name: string) => name);
+  const nn: NnOps = {
     embed: (ids, table) => embed(tf, ids, table),
     distinctTokens: (ids) => distinctTokens(tf, ids),
     maskedSoftmax: (scores, mask) => maskedSoftmax(tf, scores, mask),
@@ -88,10 +102,13 @@ export function createNnOps(tf: Tf): NnOps {
     dense: (x, kernel, bias, activation) => dense(tf, x, kernel, bias, activation),
     lstm: (x, mask, weights, options) => lstm(tf, x, mask, weights, options),
     gru: (x, mask, weights, options) => gru(tf, x, mask, weights, options),
-    glorot: (name, shape, seed) => glorot(tf, name, shape, seed),
-    zeros: (name, shape) => zeros(tf, name, shape),
+    glorot: (name, shape, seed) => glorot(tf, named(name), shape, seed),
+    zeros: (name, shape) => zeros(tf, named(name), shape),
     dropout: createDropout(tf),
-    variable: (name, initialValue) => variable(tf, name, initialValue),
+    mlp: (prefix, sizes, options) => mlp(nn, prefix, sizes, options),
+    recurrentLayers: (cell, options) => recurrentLayers(tf, nn, cell, options),
+    variable: (name, initialValue) => variable(tf, named(name), initialValue),
     customGradient: (forward) => customGradient(tf, forward),
   };
+  return nn;
 }

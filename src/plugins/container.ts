@@ -6,9 +6,9 @@ import 'reflect-metadata';
 import { Container } from 'inversify';
 import { AttnlabError, PluginError } from '../errors.js';
 import type { AnyPlugin, BaseContext, ContextOf, CoreProvidedContext, Created, PluginBlock, PluginKind } from '../plugin-api.js';
-import { withOutputShapeCheck } from './output-shapes.js';
+import { DATASET_HELPERS, VECTOR_HELPERS } from './context-helpers.js';
+import { checkDeclaredSize, declaredSize, withOutputShapeCheck } from './output-shapes.js';
 import { withPluginCalls } from './plugin-calls.js';
-import { DATASET_HELPERS } from '../data/files.js';
 import { TOKENIZER_CONTEXT } from '../data/tokenize.js';
 import { PluginRegistry } from './registry.js';
 
@@ -44,20 +44,23 @@ export async function buildPlugin<K extends PluginKind>(
   block: PluginBlock,
   context: Omit<ContextOf[K], 'build' | CoreProvidedContext>,
 ): Promise<Created[K]> {
-  const plugin = (await pluginOf(container, kind, block.type)) as unknown as {
+  const descriptor = await pluginOf(container, kind, block.type);
+  const plugin = descriptor as unknown as {
     create(params: unknown, ctx: ContextOf[K]): Created[K] | Promise<Created[K]>;
   };
   const { type: _type, ...params } = block;
+  const file = registryOf(container).get(kind, block.type)?.file ?? block.type;
+  const declared = declaredSize(descriptor, params, (context as { inputDim?: number }).inputDim, file);
   const base = context as unknown as Partial<BaseContext>;
   let children = 0;
   const full = {
     ...(kind === 'dataset' ? { data: DATASET_HELPERS } : {}),
     ...(kind === 'tokenizer' ? TOKENIZER_CONTEXT : {}),
+    ...(kind === 'embeddings' ? { vectors: VECTOR_HELPERS } : {}),
     ...context,
     build: (childKind: PluginKind, childBlock: PluginBlock, extra: object) =>
       buildPlugin(container, childKind, childBlock, { ...base, seed: (base.seed ?? 0) * 31 + ++children, ...extra } as never),
   } as unknown as ContextOf[K];
-  const file = registryOf(container).get(kind, block.type)?.file ?? block.type;
   let created: Created[K];
   try {
     created = await plugin.create(params, full);
@@ -65,5 +68,6 @@ export async function buildPlugin<K extends PluginKind>(
     if (error instanceof AttnlabError) throw error;
     throw new PluginError('plugin-create', file, `${kind} "${block.type}" failed to build: ${(error as Error).message}`, error);
   }
+  checkDeclaredSize(kind, created, declared, file);
   return withPluginCalls(kind, block.type, withOutputShapeCheck(kind, created, context as Omit<ContextOf[K], 'build'>, file), file);
 }

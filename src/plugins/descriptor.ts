@@ -1,6 +1,7 @@
 /** Checks that a module's default export keeps the plugin contract, naming the file when not. */
 import { PluginError } from '../errors.js';
 import { PLUGIN_KINDS, type AnyPlugin, type PluginKind } from '../plugin-api.js';
+import { resolveSchema } from './fields.js';
 import { checkPluginSchema } from './schema-check.js';
 
 /** Checks the default export of `module` (a module namespace) and returns it as a plugin. */
@@ -19,7 +20,7 @@ export function checkDescriptor(module: Readonly<Record<string, unknown>>, file:
     fail(`expected "name" in kebab-case (e.g. "scaled-dot"), found ${JSON.stringify(plugin.name)}`);
   }
   if (typeof plugin.description !== 'string' || plugin.description === '') fail('expected a one-line "description"');
-  const schema = plugin.schema as Record<string, unknown> | undefined;
+  const schema = resolveSchema(plugin.schema) as Record<string, unknown> | undefined;
   if (typeof schema !== 'object' || schema === null || schema.type !== 'object') {
     fail('expected "schema": a JSON Schema of type "object" describing the params');
   }
@@ -28,7 +29,7 @@ export function checkDescriptor(module: Readonly<Record<string, unknown>>, file:
   if (expected && (plugin.kind !== expected.kind || plugin.name !== expected.name)) {
     fail(`declares ${String(plugin.kind)} "${String(plugin.name)}" but its place says ${expected.kind} "${expected.name}" (plugins/<kind>/<name>.ts)`);
   }
-  return plugin as unknown as AnyPlugin;
+  return { ...plugin, schema } as unknown as AnyPlugin;
 }
 
 const SHAPE = '`export default { kind, name, description, schema, create }`';

@@ -1,11 +1,46 @@
 /**
- * Checks, on the first call, that a built layer returns tensors of the shapes the contract
- * promises; a wrong shape becomes a PluginError naming the plugin file and the expected shape,
+ * Checks the sizes a plugin declares before it allocates (its descriptor's `outputDim` or
+ * `heads`), and, on the first call, that a built layer returns tensors of the shapes the contract
+ * promises; a wrong size becomes a PluginError naming the plugin file and the expected shape,
  * instead of a shape mismatch deep inside the model or the trainer.
  */
 import type * as tfjs from '@tensorflow/tfjs';
 import { PluginError } from '../errors.js';
-import type { ContextOf, Created, Encoder, Head, PluginKind, Pooler, ValueTransform } from '../plugin-api.js';
+import type { AnyPlugin, ContextOf, Created, Encoder, Head, PluginKind, Pooler, ValueTransform } from '../plugin-api.js';
+
+/** What a plugin's descriptor says its layer will be: an output size (encoder, value) or a head count (pooler). */
+export type DeclaredSize = { readonly outputDim: number } | { readonly heads: number | undefined };
+
+/**
+ * The size `plugin` declares for `params` and `inputDim`, before anything is allocated; undefined
+ * when it declares none. A declared size that is not a positive integer is a PluginError.
+ */
+export function declaredSize(plugin: AnyPlugin, params: unknown, inputDim: number | undefined, file: string): DeclaredSize | undefined {
+  const fail = (what: string, found: unknown): never => {
+    throw new PluginError('plugin-declared-size', file, `${plugin.kind} "${plugin.name}" declares ${what} ${String(found)} for input size ${inputDim}; expected a positive integer`);
+  };
+  if ((plugin.kind === 'encoder' || plugin.kind === 'value') && plugin.outputDim && inputDim !== undefined) {
+    const outputDim = plugin.outputDim(params as never, inputDim);
+    if (!Number.isInteger(outputDim) || outputDim < 1) fail('outputDim', outputDim);
+    return { outputDim };
+  }
+  if (plugin.kind === 'pooler' && plugin.heads) {
+    const heads = plugin.heads(params as never);
+    if (heads !== undefined && (!Number.isInteger(heads) || heads < 1)) fail('heads', heads);
+    return { heads };
+  }
+  return undefined;
+}
+
+/** Refuses a created layer whose size differs from what its descriptor declared. */
+export function checkDeclaredSize(kind: PluginKind, created: Created[PluginKind], declared: DeclaredSize | undefined, file: string): void {
+  if (!declared) return;
+  const [name, found, expected] =
+    'outputDim' in declared ? ['outputDim', (created as Encoder | ValueTransform).outputDim, declared.outputDim] : ['heads', (created as Pooler).heads, declared.heads];
+  if (found !== expected) {
+    throw new PluginError('plugin-declared-size', file, `${kind} built with ${name} ${String(found)}, but its descriptor's ${name}() declares ${String(expected)}; make the two agree`);
+  }
+}
 
 /** `created` with its forward method checked on first use, for the kinds that map tensors. */
 export function withOutputShapeCheck<K extends PluginKind>(kind: K, created: Created[K], context: Omit<ContextOf[K], 'build'>, file: string): Created[K] {

@@ -39,7 +39,7 @@ export async function loadPluginKit<K extends PluginKind>(kind: K, file: string)
   const plugin = await importPlugin(path);
   if (plugin.kind !== kind) throw new PluginError('plugin-contract', path, `expected a ${kind} plugin, found kind "${plugin.kind}"`);
   const { tf } = await selectBackend('cpu');
-  const nn = withUniqueVariableNames(tf, createNnOps(tf));
+  const nn = createNnOps(tf, { variableName: uniqueVariableName(tf) });
   // A built-in is already known to the registry; naming it again under `plugins:` would clash.
   const userPlugins = path.startsWith(BUILTIN_PLUGIN_DIR) ? [] : [path];
   const resolveBlock = (block: unknown) => resolveInConfig(kind, plugin.name, block, userPlugins);
@@ -61,21 +61,15 @@ export async function loadPluginKit<K extends PluginKind>(kind: K, file: string)
 }
 
 /**
- * attnlab's ops, but a variable name already taken gets a suffix (`_1`, `_2`, …): tfjs names
- * variables process-wide, and tests build the same plugin many times in one process.
+ * A variable name already taken gets a suffix (`_1`, `_2`, …): tfjs names variables
+ * process-wide, and tests build the same plugin many times in one process.
  */
-function withUniqueVariableNames(tf: Tf, nn: NnOps): NnOps {
-  const unique = (name: string): string => {
+function uniqueVariableName(tf: Tf): (name: string) => string {
+  return (name) => {
     const taken = tf.engine().registeredVariables;
     let candidate = name;
     for (let count = 1; candidate in taken; count++) candidate = `${name}_${count}`;
     return candidate;
-  };
-  return {
-    ...nn,
-    glorot: (name, shape, seed) => nn.glorot(unique(name), shape, seed),
-    zeros: (name, shape) => nn.zeros(unique(name), shape),
-    variable: (name, initialValue) => nn.variable(unique(name), initialValue),
   };
 }
 

@@ -2,6 +2,7 @@
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { Container } from 'inversify';
 import { parseOverrides } from '../../src/config/load.js';
 import { resolveConfigFile } from '../../src/config/validate.js';
 import { selectBackend } from '../../src/nn/backend.js';
@@ -14,25 +15,26 @@ import type { ResolvedConfig } from '../../src/config/types.js';
 
 export interface Experiment {
   readonly tf: Tf;
+  readonly container: Container;
   readonly config: ResolvedConfig;
   readonly data: LoadedData;
   readonly built: BuiltModel;
 }
 
-/** A config file in a fresh temporary folder. */
-export function writeConfig(yaml: string, name = 'experiment.yaml'): string {
-  const folder = mkdtempSync(join(tmpdir(), 'attnlab-run-'));
+/** A config file in `folder`, by default a fresh temporary one. */
+export function writeConfig(yaml: string, name = 'experiment.yaml', folder = mkdtempSync(join(tmpdir(), 'attnlab-run-'))): string {
   const file = join(folder, name);
   writeFileSync(file, yaml);
   return file;
 }
 
-export async function buildExperiment(yaml: string, overrides: readonly string[] = []): Promise<Experiment> {
-  const { config, container, file } = await resolveConfigFile(writeConfig(yaml), parseOverrides(overrides));
+/** `folder`: where the config file goes (its relative paths start there); by default a fresh temporary one. */
+export async function buildExperiment(yaml: string, overrides: readonly string[] = [], folder?: string): Promise<Experiment> {
+  const { config, container, file } = await resolveConfigFile(writeConfig(yaml, undefined, folder), parseOverrides(overrides));
   const { tf } = await selectBackend(config.backend);
   const data = await loadData(config, container, join(file, '..'), { progress: silentProgress, log: () => {} });
   const built = await buildModel(tf, config, container, { vectors: data.embeddings, dim: data.dim, trainable: data.trainable }, data.labels.length);
-  return { tf, config, data, built };
+  return { tf, container, config, data, built };
 }
 
 export function trainExperiment({ tf, config, data, built }: Experiment, onEpoch?: (result: EpochResult) => void): Promise<TrainResult> {

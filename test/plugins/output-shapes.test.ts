@@ -79,3 +79,73 @@ test('a layer of the right shapes is untouched: same members, same results, chec
   pooler.attend(h, mask, false);
   t.is(pooler.calls, 2);
 });
+
+/** A user plugin whose descriptor declares its size (`declare`: descriptor members) and whose factory allocates `<name>/w`. */
+function declaringPlugin(kind: string, name: string, declare: string, layer: string): string {
+  const file = join(mkdtempSync(join(tmpdir(), 'attnlab-declared-')), `${name}.ts`);
+  writeFileSync(
+    file,
+    `export default { kind: '${kind}', name: '${name}', description: 'd', schema: { type: 'object', properties: {} }, ${declare},
+       create(_params: unknown, { nn }: any) { const w = nn.zeros('${name}/w', [1]); return { variables: [w], ...${layer} }; } };`,
+  );
+  return file;
+}
+
+const declaredCases = [
+  {
+    title: 'an encoder declaring outputDim 0',
+    kind: 'encoder',
+    declare: 'outputDim: () => 0',
+    layer: '{ outputDim: 0, apply: (x: any) => x }',
+    allocates: false,
+    message: /encoder "declares-0" declares outputDim 0 for input size 4; expected a positive integer/,
+  },
+  {
+    title: 'a value transform built with another outputDim than it declares',
+    kind: 'value',
+    declare: 'outputDim: (_p: unknown, inputDim: number) => 2 * inputDim',
+    layer: '{ outputDim: 4, apply: (x: any) => x }',
+    allocates: true,
+    message: /value built with outputDim 4, but its descriptor's outputDim\(\) declares 8/,
+  },
+  {
+    title: 'a pooler built with one head declaring two',
+    kind: 'pooler',
+    declare: 'heads: () => 2',
+    layer: '{ attend: (_h: any, mask: any) => mask }',
+    allocates: true,
+    message: /pooler built with heads undefined, but its descriptor's heads\(\) declares 2/,
+  },
+] as const;
+
+for (const [index, { title, kind, declare, layer, allocates, message }] of declaredCases.entries()) {
+  test(`${title}: a PluginError naming the file${allocates ? '' : ', before anything is allocated'}`, async (t) => {
+    const name = index === 0 ? 'declares-0' : `declares-${index}`;
+    const file = declaringPlugin(kind, name, declare, layer);
+    const container = await createContainer([file]);
+    const error = await t.throwsAsync(buildPlugin(container, kind, { type: name }, { tf, nn, seed: 0, inputDim: 4 } as never), { instanceOf: PluginError, message });
+    t.is(error?.code, 'plugin-declared-size');
+    t.true(error?.message.startsWith(`${file}: `));
+    t.is(`${name}/w` in tf.engine().registeredVariables, allocates);
+  });
+}
+
+test('every built-in encoder, value transform and multi-head pooler declares the size it builds', async (t) => {
+  const container = await createContainer();
+  const context = { tf, nn: createNnOps(tf, { variableName: (name) => `declared-builtins/${name}` }), seed: 0, inputDim: 6 } as never;
+  const blocks = [
+    ['encoder', { type: 'lstm', hidden: 3, layers: 1, bidirectional: true, dropout: 0 }],
+    ['encoder', { type: 'gru', hidden: 5, layers: 2, bidirectional: false, dropout: 0 }],
+    ['encoder', { type: 'none' }],
+    ['value', { type: 'mlp', hidden: [4], dim: 2, activation: 'tanh' }],
+    ['value', { type: 'linear', activation: 'linear' }],
+    ['value', { type: 'identity' }],
+    ['pooler', { type: 'multi-head', heads: 3, combine: 'concat', scaled: true }],
+  ] as const;
+  for (const [kind, block] of blocks) {
+    const descriptor = (await import(`../../plugins/${kind}/${block.type}.ts`)).default;
+    t.truthy(descriptor.outputDim ?? descriptor.heads, `${kind} ${block.type} declares nothing`);
+    const built = await buildPlugin(container, kind, block, context);
+    tf.dispose(built.variables as never);
+  }
+});
