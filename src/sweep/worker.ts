@@ -2,11 +2,13 @@
  * A sweep trial in its own process, so that a crash (even a native abort or `process.exit` in a
  * plugin) cannot take the sweep down. Receives one {@link TrialRequest}, reports {@link WorkerMessage}s.
  */
+import { Writable } from 'node:stream';
 import { createContainer } from '../plugins/container.js';
 import { silentProgress } from '../progress.js';
 import { runResolved } from '../run/experiment.js';
 import { InterruptedError } from '../run/interrupt.js';
 import type { ResolvedConfig } from '../config/types.js';
+import { connectTerminal } from '../terminal.js';
 
 export interface TrialRequest {
   readonly config: ResolvedConfig;
@@ -59,6 +61,14 @@ async function runTrial(request: TrialRequest): Promise<void> {
 
 // A name schedulers can parse (SLURM's proctrack/linuxproc reads it), whoever started the worker.
 process.title = 'attnlab-trial';
+// The trial's notices (a cache rebuilt, events left in a journal) reach the sweep as its log lines.
+const toSweepLog = new Writable({
+  write(chunk: Buffer, _encoding, callback) {
+    for (const line of chunk.toString().split('\n').filter(Boolean)) void send({ type: 'log', message: line });
+    callback();
+  },
+});
+connectTerminal({ stdout: toSweepLog, stderr: toSweepLog });
 
 let reported = false;
 process.once('message', (request: TrialRequest) => void runTrial(request));
