@@ -302,15 +302,14 @@ export interface ForwardOutput {
   readonly mask: tfjs.Tensor2D;
 }
 
+/**
+ * A model implements `forward` only. The analyses (gradient × input, attention permutations) see
+ * inside it through the core: through what `ctx.nn.embed` returns, and through the poolers it
+ * builds with `ctx.build`.
+ */
 export interface Model extends Module {
   /** ids [batch, time] → logits and attention. */
   forward(ids: tfjs.Tensor2D, mask: tfjs.Tensor2D, training: boolean): ForwardOutput;
-  /** ids [batch, time] → the model's input vectors x [batch, time, dim]. */
-  embed(ids: tfjs.Tensor2D): tfjs.Tensor3D;
-  /** `forward` from x = embed(ids): for gradients with respect to the input (gradient × input). */
-  forwardEmbedded(x: tfjs.Tensor3D, mask: tfjs.Tensor2D, training: boolean): ForwardOutput;
-  /** Logits [batch, classes] with the pooler's attention replaced by `attention` [batch, time] (permutation tests). */
-  forwardWithAttention(ids: tfjs.Tensor2D, mask: tfjs.Tensor2D, attention: tfjs.Tensor2D): tfjs.Tensor2D;
 }
 
 export interface Regularizer {

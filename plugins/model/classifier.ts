@@ -68,27 +68,13 @@ export default {
       weights.rank === 2
         ? { logits, attention: weights as Tensor2D, mask }
         : { logits, attention: tf.mean(weights, 1) as Tensor2D, headAttention: weights as Tensor3D, mask };
-    /** `ids` when known, to pool per distinct token. */
-    const classify = (h: Tensor3D, weights: Tensor2D | Tensor3D, ids: Tensor2D | undefined, training: boolean): Tensor2D =>
-      head.apply(ids && poolsDistinct ? poolDistinct(ids, weights, training) : pool(weights, value.apply(h, training)), training);
-    const forwardEmbedded = (x: Tensor3D, mask: Tensor2D, training: boolean): ForwardOutput => {
-      const h = encoder.apply(x, mask, training);
-      const weights = pooler.attend(h, mask, training);
-      return output(classify(h, weights, undefined, training), weights, mask);
-    };
     return {
       variables: [...trainableEmbeddings, ...encoder.variables, ...pooler.variables, ...value.variables, ...head.variables],
-      embed: (ids) => nn.embed(ids, ctx.embeddings),
-      forwardEmbedded,
       forward(ids, mask, training) {
         const h = encoder.apply(nn.embed(ids, ctx.embeddings), mask, training);
         const weights = pooler.attend(h, mask, training);
-        return output(classify(h, weights, ids, training), weights, mask);
-      },
-      forwardWithAttention(ids, mask, attention) {
-        const h = encoder.apply(nn.embed(ids, ctx.embeddings), mask, false);
-        const weights = heads > 1 ? (tf.tile(tf.expandDims(attention, 1), [1, heads, 1]) as Tensor3D) : attention;
-        return classify(h, weights, ids, false);
+        const pooled = poolsDistinct ? poolDistinct(ids, weights, training) : pool(weights, value.apply(h, training));
+        return output(head.apply(pooled, training), weights, mask);
       },
     };
   },

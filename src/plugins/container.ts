@@ -34,15 +34,20 @@ export function pluginOf(container: Container, kind: PluginKind, name: string): 
   return container.getAsync<AnyPlugin>(pluginId(kind), { name });
 }
 
+/** What the core puts around each built component, nested ones included (the analyses' probe). */
+export type CreatedWrapper = <K extends PluginKind>(kind: K, created: Created[K]) => Created[K];
+
 /**
  * Builds a validated plugin block with its factory. `base` is what every factory receives
- * (tfjs, ops, seed); `build` on the context builds nested blocks the same way, with derived seeds.
+ * (tfjs, ops, seed); `build` on the context builds nested blocks the same way, with derived seeds
+ * and the same `wrap`.
  */
 export async function buildPlugin<K extends PluginKind>(
   container: Container,
   kind: K,
   block: PluginBlock,
   context: Omit<ContextOf[K], 'build' | CoreProvidedContext>,
+  wrap?: CreatedWrapper,
 ): Promise<Created[K]> {
   const descriptor = await pluginOf(container, kind, block.type);
   const plugin = descriptor as unknown as {
@@ -59,7 +64,7 @@ export async function buildPlugin<K extends PluginKind>(
     ...(kind === 'embeddings' ? { vectors: VECTOR_HELPERS } : {}),
     ...context,
     build: (childKind: PluginKind, childBlock: PluginBlock, extra: object) =>
-      buildPlugin(container, childKind, childBlock, { ...base, seed: (base.seed ?? 0) * 31 + ++children, ...extra } as never),
+      buildPlugin(container, childKind, childBlock, { ...base, seed: (base.seed ?? 0) * 31 + ++children, ...extra } as never, wrap),
   } as unknown as ContextOf[K];
   let created: Created[K];
   try {
@@ -69,5 +74,6 @@ export async function buildPlugin<K extends PluginKind>(
     throw new PluginError('plugin-create', file, `${kind} "${block.type}" failed to build: ${(error as Error).message}`, error);
   }
   checkDeclaredSize(kind, created, declared, file);
-  return withPluginCalls(kind, block.type, withOutputShapeCheck(kind, created, context as Omit<ContextOf[K], 'build'>, file), file);
+  const checked = withPluginCalls(kind, block.type, withOutputShapeCheck(kind, created, context as Omit<ContextOf[K], 'build'>, file), file);
+  return wrap ? wrap(kind, checked) : checked;
 }

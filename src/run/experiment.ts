@@ -169,7 +169,7 @@ async function trainBuilt(
   backend: string,
   config: ResolvedConfig,
   data: LoadedData,
-  { model, optimizer, regularizers, embeddings }: BuiltModel,
+  { model, probe, optimizer, regularizers, embeddings }: BuiltModel,
   tracker: Tracker,
   options: RunOptions & { readonly startTime: number },
   signal: AbortSignal,
@@ -207,7 +207,7 @@ async function trainBuilt(
   const reporting = performance.now();
   await saveCheckpoint(tracker, model, data, embeddings);
   const facts = { runId: tracker.runId, startTime: options.startTime, backend, bestEpoch: trained.bestEpoch, epochsRun: trained.epochs.length, trainSeconds };
-  const classification = await reporter.writeReport(test, tf, model, facts, options.progress);
+  const classification = await reporter.writeReport(test, tf, { model, probe }, facts, options.progress);
   await tracker.logMetrics({ report_seconds: (performance.now() - reporting) / 1000 }, trained.bestEpoch);
   options.log(
     `test accuracy ${(100 * test.accuracy).toFixed(2)}%, macro-F1 ${classification.macroF1.toFixed(4)}` +

@@ -7,7 +7,7 @@ import type * as tfjs from '@tensorflow/tfjs';
 import { encodeWithVocabulary } from '../data/prepare.js';
 import { iterateBatches, type EncodedSplit } from '../data/batches.js';
 import { tokenize } from '../data/tokenize.js';
-import type { Example, Model, ProgressReporter, Tf, Tokenizer } from '../plugin-api.js';
+import type { Example, ProgressReporter, Tf, Tokenizer } from '../plugin-api.js';
 import type { AttentionExample } from '../report/examples.js';
 import { gradientTimesInput, kendallTauB, permutationSensitivity, summarizeFaithfulness, type FaithfulnessSummary, type ReviewFaithfulness } from '../report/faithfulness.js';
 import { argMax, batchTensors } from '../train/evaluate.js';
@@ -15,6 +15,7 @@ import { loadCorpus } from './evaluate-run.js';
 import type { RunHeader } from '../report/html.js';
 import { readRunFolder, runFolderOf, runHeaderOf } from '../report/run-folder.js';
 import { restoreRun } from './restore.js';
+import type { BuiltModel } from './build.js';
 
 export interface ExplainOptions {
   /** Reviews to explain; when absent, test reviews are chosen. */
@@ -42,7 +43,7 @@ export async function explainRun(reference: string, options: ExplainOptions): Pr
     const reviews = options.texts
       ? options.texts.map((text, index): Example => ({ id: `text-${index + 1}`, text, label: -1 }))
       : chooseTestReviews(await loadCorpus(run).then((corpus) => corpus.test), options.examples, config.seed);
-    const explained = await explainReviews(run.tf, run.built.model, reviews, {
+    const explained = await explainReviews(run.tf, run.built, reviews, {
       vocabulary: checkpoint.vocabulary,
       tokenizer: run.tokenizer,
       labels: checkpoint.manifest.labels,
@@ -74,7 +75,7 @@ export interface ExplainSettings {
 /** Each review's attention and prediction, with both faithfulness checks (label −1: unknown). */
 export async function explainReviews(
   tf: Tf,
-  model: Model,
+  model: ProbedModel,
   reviews: readonly Example[],
   settings: ExplainSettings,
 ): Promise<{ examples: AttentionExample[]; faithfulness: FaithfulnessSummary }> {
@@ -123,6 +124,9 @@ function chooseTestReviews(test: readonly Example[], count: number, seed: number
   return Array.from({ length: Math.min(count, test.length) }, (_, index) => test[(offset + index * step) % test.length]);
 }
 
+/** A model with the probe it was built with. */
+export type ProbedModel = Pick<BuiltModel, 'model' | 'probe'>;
+
 interface ScoredReview {
   readonly probabilities: Float32Array;
   /** Over the review's real tokens. */
@@ -132,19 +136,17 @@ interface ScoredReview {
   readonly importance: Float64Array;
 }
 
-function scoreReviews(tf: Tf, model: Model, split: EncodedSplit): ScoredReview[] {
+function scoreReviews(tf: Tf, { model, probe }: ProbedModel, split: EncodedSplit): ScoredReview[] {
   const scored: ScoredReview[] = new Array(split.size);
   for (const batch of iterateBatches(split, { batchSize: 32, maxLength: Number.MAX_SAFE_INTEGER, shuffle: false, seed: 0, bucketByLength: false })) {
     const values = tf.tidy(() => {
       const { ids, mask } = batchTensors(tf, batch);
-      const x = model.embed(ids);
-      const output = model.forwardEmbedded(x, mask, false);
-      const predicted = tf.argMax(output.logits, 1);
       // d(logit of the predicted class)/dx, one backward pass for the whole batch.
-      const gradient = tf.grad((input) => {
-        const logits = model.forwardEmbedded(input as tfjs.Tensor3D, mask, false).logits;
-        return tf.sum(tf.mul(logits, tf.oneHot(predicted, logits.shape[1])));
-      })(x);
+      const { output, input: x, gradient } = probe.inputGradient(
+        ids,
+        () => model.forward(ids, mask, false),
+        (first, { logits }) => tf.sum(tf.mul(logits, tf.oneHot(tf.argMax(first.logits, 1) as tfjs.Tensor1D, logits.shape[1]))),
+      );
       return {
         probabilities: tf.softmax(output.logits).dataSync() as Float32Array,
         attention: output.attention.dataSync() as Float32Array,
@@ -173,7 +175,7 @@ function scoreReviews(tf: Tf, model: Model, split: EncodedSplit): ScoredReview[]
 }
 
 /** The predicted class's probability for review `index` under each replacement attention. */
-function predictWithAttention(tf: Tf, model: Model, split: EncodedSplit, index: number, weightSets: readonly Float32Array[], predicted: number): Float32Array {
+function predictWithAttention(tf: Tf, { model, probe }: ProbedModel, split: EncodedSplit, index: number, weightSets: readonly Float32Array[], predicted: number): Float32Array {
   const start = split.offsets[index];
   const length = split.offsets[index + 1] - start;
   const count = weightSets.length;
@@ -181,7 +183,7 @@ function predictWithAttention(tf: Tf, model: Model, split: EncodedSplit, index: 
     const ids = tf.tensor2d(new Int32Array(count * length).map((_, position) => split.ids[start + (position % length)]), [count, length], 'int32');
     const mask = tf.ones([count, length]) as tfjs.Tensor2D;
     const attention = tf.tensor2d(Float32Array.from(weightSets.flatMap((weights) => Array.from(weights))), [count, length]);
-    const probabilities = tf.softmax(model.forwardWithAttention(ids, mask, attention));
+    const probabilities = tf.softmax(probe.withAttention(attention, () => model.forward(ids, mask, false).logits));
     return tf.squeeze(tf.slice(probabilities, [0, predicted], [count, 1]), [1]).dataSync() as Float32Array;
   });
 }

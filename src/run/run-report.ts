@@ -6,14 +6,14 @@ import { stringify } from 'yaml';
 import type { ResolvedConfig } from '../config/types.js';
 import type { PreparedData } from '../data/prepare.js';
 import { tokenize } from '../data/tokenize.js';
-import type { Example, Model, ProgressReporter, Tf, Tokenizer } from '../plugin-api.js';
+import type { Example, ProgressReporter, Tf, Tokenizer } from '../plugin-api.js';
 import { entropyAcrossEpochsSvg, entropyHistogramSvg, type EpochMetrics } from '../report/charts.js';
 import { entropyMetrics, reviewEntropies, summarizeEpochEntropy, type EpochEntropy } from '../report/entropy.js';
 import { selectExamples, type AttentionExample } from '../report/examples.js';
 import { renderAttentionHtml, renderRunReport, type RunHeader } from '../report/html.js';
 import { classificationMetrics, classificationMetricValues } from '../report/metrics.js';
 import type { Tracker } from '../tracking/tracker.js';
-import { explainReviews } from './explain.js';
+import { explainReviews, type ProbedModel } from './explain.js';
 import { argMax, type Evaluation } from '../train/evaluate.js';
 import type { EpochResult } from '../train/trainer.js';
 
@@ -85,7 +85,7 @@ export class RunReporter {
    * `attention.html` and `report.html`, with the faithfulness checks (gradient × input,
    * permutations) measured on the reviews shown. Returns the diagnostics.
    */
-  async writeReport(test: Evaluation, tf: Tf, model: Model, facts: RunFacts, progress?: ProgressReporter) {
+  async writeReport(test: Evaluation, tf: Tf, model: ProbedModel, facts: RunFacts, progress?: ProgressReporter) {
     const classification = classificationMetrics(test.probabilities, this.data.test.labels, this.data.labels);
     await this.tracker.logMetrics(classificationMetricValues(classification, 'test'), facts.bestEpoch);
     const selected = selectExamples(this.testExamples(test));

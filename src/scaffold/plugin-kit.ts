@@ -14,12 +14,15 @@ import { selectBackend } from '../nn/backend.js';
 import { createNnOps } from '../nn/ops.js';
 import type { AnyPlugin, ContextOf, CoreProvidedContext, Created, ExtraContext, NnOps, PluginBlock, PluginKind, Tf } from '../plugin-api.js';
 import { buildPlugin } from '../plugins/container.js';
+import { createModelProbe, type ModelProbe } from '../run/model-probe.js';
 import { BUILTIN_PLUGIN_DIR, importPlugin } from '../plugins/registry.js';
 import { placeInSlot, slotPath } from './slots.js';
 
 export interface PluginKit<K extends PluginKind> {
   readonly tf: Tf;
   readonly nn: NnOps;
+  /** How the report sees inside what `build` builds (a model's input gradient, its poolers' attention replaced). */
+  readonly probe: ModelProbe;
   readonly plugin: AnyPlugin;
   /**
    * The params a config block `{ type: <name>, ...given }` resolves to: validated against the
@@ -39,13 +42,15 @@ export async function loadPluginKit<K extends PluginKind>(kind: K, file: string)
   const plugin = await importPlugin(path);
   if (plugin.kind !== kind) throw new PluginError('plugin-contract', path, `expected a ${kind} plugin, found kind "${plugin.kind}"`);
   const { tf } = await selectBackend('cpu');
-  const nn = createNnOps(tf, { variableName: uniqueVariableName(tf) });
+  const probe = createModelProbe(tf, createNnOps(tf, { variableName: uniqueVariableName(tf) }));
+  const { nn } = probe;
   // A built-in is already known to the registry; naming it again under `plugins:` would clash.
   const userPlugins = path.startsWith(BUILTIN_PLUGIN_DIR) ? [] : [path];
   const resolveBlock = (block: unknown) => resolveInConfig(kind, plugin.name, block, userPlugins);
   return {
     tf,
     nn,
+    probe,
     plugin,
     async params(given = {}) {
       const { block } = await resolveBlock({ type: plugin.name, ...given });
@@ -55,7 +60,7 @@ export async function loadPluginKit<K extends PluginKind>(kind: K, file: string)
     async build(yamlBlock, context) {
       const { block, container } = await resolveBlock(parse(yamlBlock));
       const full = { tf, nn, seed: 0, ...context } as unknown as Omit<ContextOf[K], 'build' | CoreProvidedContext>;
-      return buildPlugin(container, kind, block, full);
+      return buildPlugin(container, kind, block, full, probe.wrap);
     },
   };
 }

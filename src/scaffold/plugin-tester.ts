@@ -18,6 +18,7 @@ import type { ExecutionContext } from 'ava';
 import { SLOT_KEYWORD, type Created, type ExtraContext, type ForwardOutput, type PluginKind, type Tf } from '../plugin-api.js';
 import { hashRange } from '../data/token-hash.js';
 import { loadPluginKit, type PluginKit } from './plugin-kit.js';
+import type { ModelProbe } from '../run/model-probe.js';
 
 /** Numbers as nested arrays: [batch][time][dim] and the like. */
 export type Numbers1 = readonly number[];
@@ -160,6 +161,13 @@ export class PluginTester {
       });
     }
 
+    if (kind === 'model') {
+      test(`${label}: the report sees inside it: the input gradient and a replaced attention`, async (t) => {
+        const { build, tf, probe } = await kit();
+        checkProbed(t, tf, probe, (await build(entry.build.yaml)) as Created['model']);
+      });
+    }
+
     if (TRAINABLE.has(kind) && !entry.skipGradients) {
       test(`${label}: gradients match central finite differences`, async (t) => {
         const { build, tf, context } = await kit();
@@ -283,6 +291,22 @@ function checkGradients(t: ExecutionContext, tf: Tf, variables: readonly tfjs.Va
 }
 
 /** Appending padded positions (garbage values, mask 0) changes no output on the real tokens. */
+/**
+ * What the report needs of a model: its tokens embedded with `ctx.nn.embed`, where gradient ×
+ * input is taken, and its attention from a pooler built with `ctx.build`, which the permutation
+ * test replaces; both throw a model-not-probed error naming the fix when they are missing.
+ */
+function checkProbed(t: ExecutionContext, tf: Tf, probe: ModelProbe, model: Created['model']): void {
+  const ids = tf.tensor2d([[2, 3, 4]], [1, 3], 'int32');
+  const mask = tf.ones([1, 3]) as tfjs.Tensor2D;
+  const { gradient } = probe.inputGradient(ids, () => model.forward(ids, mask, false), (_, taped) => tf.sum(taped.logits));
+  t.deepEqual(gradient.shape.slice(0, 2), [1, 3]);
+  t.true(gradient.dataSync().some((value) => value !== 0), 'the logits depend on the embedded input');
+  const own = model.forward(ids, mask, false).logits.arraySync();
+  const replaced = probe.withAttention(tf.tensor2d([[1, 0, 0]]), () => model.forward(ids, mask, false).logits).arraySync();
+  t.notDeepEqual(replaced, own, 'the logits follow the replaced attention');
+}
+
 function checkPadding(t: ExecutionContext, tf: Tf, kind: PluginKind, created: unknown, context: object): void {
   const inputDim = (context as { inputDim?: number }).inputDim ?? 3;
   const real = pseudoRandom(2 * 3 * inputDim, 11);

@@ -270,29 +270,41 @@ const TEMPLATES: Record<PluginKind, KindTemplate> = {
     forward: { start: [1, -2], gradient: [2, -4], expected: () => [[1, 2], [-2, -4]].map(([w, g]) => w - (0.1 * g) / Math.sqrt(0.5 * g * g + 0.001)) },`,
   },
   model: {
-    summary: 'Mean of the word embeddings, then a head plugin (built from a nested block with ctx.build).',
-    description: 'Mean of the word embeddings, then a classifier head.',
+    summary: 'Attention pooling of the word embeddings, then a head plugin (both built from nested blocks with ctx.build).',
+    description: 'Attention pooling of the word embeddings (the mean by default), then a classifier head.',
     apiTypes: ['Tf'],
     preamble: `\n/** tfjs's 2-D tensor type, named through attnlab's \`Tf\` so that this file needs no tfjs import. */\ntype Tensor2D = ReturnType<Tf['tensor2d']>;`,
-    schemaProperties: `    head: {
-      // A slot: the value is a plugin block \`{ type: <head plugin>, ...params }\`, checked against that plugin's schema.
+    schemaProperties: `    pooler: {
+      // A slot: the value is a plugin block \`{ type: <pooler plugin>, ...params }\`, checked against that plugin's schema.
+      'x-plugin-kind': 'pooler',
+      type: 'object',
+      default: { type: 'mean' },
+      description: 'Attention over the word embeddings (a pooler plugin block).',
+    },
+    head: {
       'x-plugin-kind': 'head',
       type: 'object',
       default: { type: 'linear' },
-      description: 'Classifier on the mean embedding (a head plugin block).',
+      description: 'Classifier on the pooled embedding (a head plugin block).',
     },`,
     create: `  async create(params, ctx) {
     const { tf, nn } = ctx;
     const [, dim] = ctx.embeddings.shape;
-    // Nested blocks are built by the container, so any head plugin fits here.
+    // Nested blocks are built by the container, so any pooler and head plugin fits here. The
+    // report sees inside the model through them and through nn.embed: its permutation test
+    // replaces the attention of the poolers built with ctx.build, and gradient × input is taken
+    // at what nn.embed returns; forward is all a model implements.
+    const pooler = await ctx.build('pooler', params.pooler, { inputDim: dim });
     const head = await ctx.build('head', params.head, { inputDim: dim, numClasses: ctx.numClasses });
     return {
-      variables: head.variables,
+      variables: [...pooler.variables, ...head.variables],
       // ids [batch, time] int32 (0 = padding), mask [batch, time] → logits [batch, classes] and the attention used.
       forward(ids, mask, training) {
-        const attention: Tensor2D = tf.div(mask, tf.sum(mask, 1, true));
-        const pooled = nn.weightedSum(attention, nn.embed(ids, ctx.embeddings));
-        return { logits: head.apply(pooled, training), attention, mask };
+        const x = nn.embed(ids, ctx.embeddings);
+        const weights = pooler.attend(x, mask, training);
+        // A multi-head pooler's weights [batch, heads, time] are averaged into one attention.
+        const attention = (weights.rank === 3 ? tf.mean(weights, 1) : weights) as Tensor2D;
+        return { logits: head.apply(nn.weightedSum(attention, x), training), attention, mask };
       },
     };
   },`,

@@ -4,6 +4,7 @@
  * every number.
  */
 import test from 'ava';
+import type { Scalar, Tensor2D, Variable } from '@tensorflow/tfjs';
 import { NEGATIVE_WORDS, POSITIVE_WORDS } from '../../src/data/synthetic.js';
 import { tokenize } from '../../src/data/tokenize.js';
 import { evaluate } from '../../src/train/evaluate.js';
@@ -84,22 +85,39 @@ for (const [name, model] of Object.entries({
   'one head': '  pooler: { type: text-query }\n  value: { type: linear, activation: tanh }',
   'two heads': '  pooler: { type: multi-head, heads: 2 }\n  value: { type: mlp, hidden: [6] }',
 })) {
-  test.serial(`a value transform pooled per distinct token gives the numbers of one applied at every position (${name})`, async (t) => {
+  test.serial(`the input gradient reaches every path that embeds a token, the value pooled per distinct token included (${name})`, async (t) => {
     const { tf, built } = await buildExperiment(syntheticConfig(model), ['embeddings.trainable=true']);
     try {
       const ids = tf.tensor2d([[5, 9, 5, 7, 9], [4, 5, 4, 0, 0]], [2, 5], 'int32');
       const mask = tf.tensor2d([[1, 1, 1, 1, 1], [1, 1, 1, 0, 0]]);
-      const lossOf = (forward: () => ReturnType<typeof built.model.forward>) =>
-        tf.variableGrads(() => tf.sum(tf.mul(forward().logits, tf.tensor2d([[1, -2], [0.5, 3]]))) as never);
-      const perToken = lossOf(() => built.model.forward(ids, mask, false));
-      const everywhere = lossOf(() => built.model.forwardEmbedded(built.model.embed(ids), mask, false));
-      t.true(Math.abs(perToken.value.dataSync()[0] - everywhere.value.dataSync()[0]) < 1e-5);
-      t.deepEqual(Object.keys(perToken.grads).sort(), Object.keys(everywhere.grads).sort());
-      for (const [variable, gradient] of Object.entries(everywhere.grads)) {
-        const found = perToken.grads[variable].dataSync();
-        const far = gradient.dataSync().findIndex((value, i) => Math.abs(value - found[i]) > 1e-5);
-        t.is(far, -1, `gradient of ${variable}`);
+      const objective = ({ logits }: { logits: Tensor2D }) => tf.sum(tf.mul(logits, tf.tensor2d([[1, -2], [0.5, 3]]))) as Scalar;
+      const perToken = tf.variableGrads(() => objective(built.model.forward(ids, mask, false)), [built.embeddings as Variable]);
+      const probed = built.probe.inputGradient(ids, () => built.model.forward(ids, mask, false), (_, taped) => objective(taped));
+      t.true(Math.abs(perToken.value.dataSync()[0] - objective(probed.output).dataSync()[0]) < 1e-5);
+      // The embedding table's gradient is the input gradient summed over the positions of each id.
+      const table = perToken.grads[(built.embeddings as Variable).name].arraySync() as number[][];
+      const positions = probed.gradient.arraySync();
+      const flatIds = ids.arraySync().flat();
+      for (const id of new Set(flatIds)) {
+        const summed = table[id].map((_, d) => flatIds.reduce((sum, other, p) => (other === id ? sum + positions[Math.floor(p / 5)][p % 5][d] : sum), 0));
+        const far = summed.findIndex((value, d) => Math.abs(value - table[id][d]) > 1e-5);
+        t.is(far, -1, `gradient of token ${id}`);
       }
+    } finally {
+      built.dispose();
+    }
+  });
+
+  test.serial(`a replaced attention is what the model pools under (${name})`, async (t) => {
+    const { tf, built } = await buildExperiment(syntheticConfig(model));
+    try {
+      // Over no encoder, all the attention on one word gives the prediction for that word alone.
+      const ids = tf.tensor2d([[5, 9, 7]], [1, 3], 'int32');
+      const onWord = built.probe.withAttention(tf.tensor2d([[0, 1, 0]]), () => built.model.forward(ids, tf.ones([1, 3]), false).logits).dataSync();
+      const alone = built.model.forward(tf.tensor2d([[9]], [1, 1], 'int32'), tf.ones([1, 1]), false).logits.dataSync();
+      const own = built.model.forward(ids, tf.ones([1, 3]), false).logits.dataSync();
+      onWord.forEach((logit, index) => t.true(Math.abs(logit - alone[index]) < 1e-5, `logit ${index}`));
+      t.true(own.some((logit, index) => Math.abs(logit - alone[index]) > 1e-4));
     } finally {
       built.dispose();
     }
