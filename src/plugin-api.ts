@@ -43,6 +43,12 @@ export type PluginKind = (typeof PLUGIN_KINDS)[number];
  */
 export const SLOT_KEYWORD = 'x-plugin-kind';
 
+/**
+ * Schema keyword naming a property's former key, e.g. `'x-renamed-from': 'hidden'`: a config
+ * still using the old key is told the new one.
+ */
+export const RENAMED_KEYWORD = 'x-renamed-from';
+
 /** A nested plugin block as a factory receives it: validated, defaults filled. */
 export interface PluginBlock {
   readonly type: string;

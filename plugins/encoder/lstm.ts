@@ -6,7 +6,7 @@ const schema = (f: SchemaFields) =>
     additionalProperties: false,
     properties: {
       layers: { type: 'integer', minimum: 1, maximum: 8, default: 1, description: 'Stacked layers; attention pools the last one.' },
-      hidden: f.units(64, 'State size per direction.'),
+      state_size: { ...f.units(64, 'State size per direction.'), 'x-renamed-from': 'hidden' },
       bidirectional: { type: 'boolean', default: false, description: 'Also read each review right to left and concatenate both states.' },
       dropout: f.dropout('Dropout on the inputs of layers above the first, while training.'),
     },
@@ -18,11 +18,11 @@ export default {
   name: 'lstm',
   description: 'LSTM encoder (one or more layers, optionally bidirectional) under the attention (Q4).',
   schema,
-  outputDim: (params) => params.hidden * (params.bidirectional ? 2 : 1),
+  outputDim: (params) => params.state_size * (params.bidirectional ? 2 : 1),
   create: (params, ctx) =>
     ctx.nn.recurrentLayers('lstm', {
       inputDim: ctx.inputDim,
-      stateSize: params.hidden,
+      stateSize: params.state_size,
       layers: params.layers,
       bidirectional: params.bidirectional,
       dropout: params.dropout,

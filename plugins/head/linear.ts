@@ -5,7 +5,7 @@ const schema = (f: SchemaFields) =>
     type: 'object',
     additionalProperties: false,
     properties: {
-      hidden: f.units(0, 'Units of one hidden layer; 0 = a plain linear classifier.', 0),
+      hidden_units: { ...f.units(0, 'Units of one hidden layer; 0 = a plain linear classifier.', 0), 'x-renamed-from': 'hidden' },
       activation: f.activation('relu', 'Activation of the hidden layer.'),
       dropout: f.dropout('Dropout on the pooled vector while training.'),
     },
@@ -17,7 +17,7 @@ export default {
   description: 'Linear classifier on the pooled vector (optionally one hidden layer), trained with cross-entropy.',
   schema,
   create(params, ctx) {
-    const sizes = [ctx.inputDim, ...(params.hidden > 0 ? [params.hidden] : []), ctx.numClasses];
+    const sizes = [ctx.inputDim, ...(params.hidden_units > 0 ? [params.hidden_units] : []), ctx.numClasses];
     const layers = ctx.nn.mlp('head', sizes, { activation: params.activation, seed: ctx.seed });
     let dropoutCalls = 0;
     return {

@@ -6,7 +6,7 @@ const schema = (f: SchemaFields) =>
     type: 'object',
     additionalProperties: false,
     properties: {
-      hidden: f.units(0, 'Hidden units of an MLP computing q; 0 = linear q = W·mean(h) + b.', 0),
+      hidden_units: { ...f.units(0, 'Hidden units of an MLP computing q; 0 = linear q = W·mean(h) + b.', 0), 'x-renamed-from': 'hidden' },
       activation: f.activation('tanh', 'Activation of the MLP’s hidden layer.'),
     },
   }) as const;
@@ -18,7 +18,7 @@ export default {
   description: 'Attention whose query is computed from the text: q = W·mean(h) + b, or a small MLP (Q3).',
   schema,
   create(params, { tf, nn, inputDim, seed }) {
-    const layers = params.hidden > 0 ? [inputDim, params.hidden, inputDim] : [inputDim, inputDim];
+    const layers = params.hidden_units > 0 ? [inputDim, params.hidden_units, inputDim] : [inputDim, inputDim];
     const weights = layers.slice(1).map((width, index) => ({
       kernel: nn.glorot(`pooler/query_${index}/kernel`, [layers[index], width], seed + index),
       bias: nn.zeros(`pooler/query_${index}/bias`, [width]),

@@ -5,11 +5,12 @@ const schema = (f: SchemaFields) =>
     type: 'object',
     additionalProperties: false,
     properties: {
-      hidden: {
+      hidden_layers: {
         type: 'array',
         items: { type: 'integer', minimum: 1, maximum: 4096 },
         default: [100],
         description: 'Sizes of the hidden layers.',
+        'x-renamed-from': 'hidden',
       },
       dim: f.outputDim(),
       activation: f.activation('tanh', 'Activation after each layer but the last.'),
@@ -24,6 +25,6 @@ export default {
   schema,
   outputDim: (params, inputDim) => params.dim ?? inputDim,
   create(params, ctx) {
-    return ctx.nn.mlp('value', [ctx.inputDim, ...params.hidden, params.dim ?? ctx.inputDim], { activation: params.activation, seed: ctx.seed });
+    return ctx.nn.mlp('value', [ctx.inputDim, ...params.hidden_layers, params.dim ?? ctx.inputDim], { activation: params.activation, seed: ctx.seed });
   },
 } satisfies PluginDescriptor<'value', typeof schema>;

@@ -7,7 +7,7 @@ import { basename, extname } from 'node:path';
 import { Ajv, type ErrorObject, type ValidateFunction } from 'ajv';
 import type { Container } from 'inversify';
 import { closest, ConfigError, PluginError, Problem, type SourceLocation } from '../errors.js';
-import { SLOT_KEYWORD, type AnyPlugin, type PluginKind } from '../plugin-api.js';
+import { RENAMED_KEYWORD, SLOT_KEYWORD, type AnyPlugin, type PluginKind } from '../plugin-api.js';
 import { createContainer, registryOf } from '../plugins/container.js';
 import { describe, isPlainObject, loadConfig, type ConfigData, type LoadedConfig, type Override } from './load.js';
 import { resolvedConfigSchema, type JsonSchema } from './schema.js';
@@ -51,6 +51,7 @@ const NUMBER_KEYWORD = 'x-attnlab-number';
 
 const ajv = new Ajv({ allErrors: true, useDefaults: true, strict: false, verbose: true });
 ajv.addKeyword({ keyword: SLOT_KEYWORD, schemaType: 'string' });
+ajv.addKeyword({ keyword: RENAMED_KEYWORD, schemaType: 'string' });
 ajv.addKeyword({
   keyword: NUMBER_KEYWORD,
   schemaType: 'string',
@@ -215,13 +216,18 @@ class ConfigValidator {
     switch (error.keyword) {
       case 'additionalProperties': {
         const key = String(params.additionalProperty);
-        const knownKeys = Object.keys(((error.parentSchema as JsonSchema | undefined)?.properties ?? {}) as object);
+        const properties = ((error.parentSchema as JsonSchema | undefined)?.properties ?? {}) as Record<string, JsonSchema>;
+        const knownKeys = Object.keys(properties);
+        const renamed = knownKeys.find((known) => properties[known][RENAMED_KEYWORD] === key);
         const suggestion = closest(key, knownKeys);
         return new Problem({
           code: 'unknown-key',
-          message: `unknown key "${key}"; known: ${knownKeys.join(', ') || '(none)'}${suggestion ? ` — did you mean "${suggestion}"?` : ''}`,
+          message: renamed
+            ? `unknown key "${key}": it is now called "${renamed}"`
+            : `unknown key "${key}"; known: ${knownKeys.join(', ') || '(none)'}${suggestion ? ` — did you mean "${suggestion}"?` : ''}`,
           path: joinPath(path, key),
           location: this.locate(joinPath(path, key), 'key'),
+          hint: renamed && `write ${renamed}: in place of ${key}: (same value)`,
         });
       }
       case 'required':

@@ -6,7 +6,7 @@
  */
 import { Ajv } from 'ajv';
 import { closest, PluginError } from '../errors.js';
-import { SLOT_KEYWORD } from '../plugin-api.js';
+import { RENAMED_KEYWORD, SLOT_KEYWORD } from '../plugin-api.js';
 
 /** The JSON Schema (draft-07) keywords ajv knows, and attnlab's own slot keyword. */
 const KEYWORDS = [
@@ -18,6 +18,7 @@ const KEYWORDS = [
   'maxProperties', 'minProperties', 'required', 'properties', 'patternProperties', 'additionalProperties', 'dependencies', 'propertyNames',
   'if', 'then', 'else', 'allOf', 'anyOf', 'oneOf', 'not',
   SLOT_KEYWORD,
+  RENAMED_KEYWORD,
 ];
 const KNOWN = new Set(KEYWORDS);
 /** Keywords whose value is a map of names to subschemas. */
@@ -27,6 +28,7 @@ const SUBSCHEMAS = new Set(['items', 'additionalItems', 'contains', 'additionalP
 
 const strictAjv = new Ajv({ strict: true, strictTypes: false, strictTuples: false, strictRequired: false, allowUnionTypes: true, useDefaults: true });
 strictAjv.addKeyword({ keyword: SLOT_KEYWORD, schemaType: 'string' });
+strictAjv.addKeyword({ keyword: RENAMED_KEYWORD, schemaType: 'string' });
 
 /** Throws a PluginError (code `plugin-schema`) naming `file` when `schema` fails the meta-check. */
 export function checkPluginSchema(schema: unknown, file: string): void {

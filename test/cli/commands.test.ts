@@ -42,7 +42,7 @@ test.serial('config prints the merged result with overrides and defaults', async
   t.is(config.train.epochs, 2);
   t.is(config.train.batch_size, 64);
   t.is(config.train.max_length, 400);
-  t.deepEqual(config.model.encoder, { type: 'gru', hidden: 64, layers: 1, bidirectional: false, dropout: 0 });
+  t.deepEqual(config.model.encoder, { type: 'gru', state_size: 64, layers: 1, bidirectional: false, dropout: 0 });
   t.is(config.data.type, 'imdb');
   const json = await runCliInProcess(['config', 'configs/q4-gru-attention.yaml', '--set', 'train.epochs=2', '--json']);
   t.deepEqual(JSON.parse(json.stdout), config);
@@ -59,10 +59,10 @@ test.serial('plugins lists each built-in plugin with its params', async (t) => {
   );
   t.deepEqual(plugins.map((plugin) => `${plugin.kind}/${plugin.name}`).sort(), builtins.sort());
   const lstm = plugins.find((plugin) => plugin.name === 'lstm');
-  t.deepEqual(lstm?.params.map((param) => [param.name, param.default]), [['layers', 1], ['hidden', 64], ['bidirectional', false], ['dropout', 0]]);
+  t.deepEqual(lstm?.params.map((param) => [param.name, param.default]), [['layers', 1], ['state_size', 64], ['bidirectional', false], ['dropout', 0]]);
   const text = await runCliInProcess(['plugins', 'encoder']);
   t.regex(text.stdout, /^encoder:\n {2}gru — /);
-  t.regex(text.stdout, /^ {4}hidden: integer \(≥ 1, ≤ 4096\) = 64$/m);
+  t.regex(text.stdout, /^ {4}state_size: integer \(≥ 1, ≤ 4096\) = 64$/m);
 });
 
 test.serial('the shipped schema is the one `attnlab schema` prints, and the shipped configs use it', async (t) => {

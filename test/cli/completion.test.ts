@@ -37,7 +37,7 @@ test.serial('bash completes commands, options, --set keys from the schema and co
   t.deepEqual(await complete(['attnlab', 'ru']), ['run', 'runs']);
   t.deepEqual(await complete(['attnlab', 'co']), ['compare', 'completion', 'config']);
   t.deepEqual(await complete(['attnlab', 'run', '--']), ['--help', '--json', '--set']);
-  t.deepEqual(await complete(['attnlab', 'run', 'x.yaml', '--set', 'model.encoder.hi']), ['model.encoder.hidden=']);
+  t.deepEqual(await complete(['attnlab', 'run', 'x.yaml', '--set', 'model.encoder.st']), ['model.encoder.state_size=']);
   t.deepEqual(await complete(['attnlab', 'run', 'x.yaml', '--set', 'regularizers.entropy.w']), ['regularizers.entropy.weight=']);
   t.deepEqual(await complete(['attnlab', 'run', 'configs/q4-']), ['configs/q4-gru-attention.yaml', 'configs/q4-lstm-attention.yaml']);
   t.deepEqual(await complete(['attnlab', 'completion', '']), ['bash', 'fish', 'zsh']);
@@ -49,7 +49,7 @@ test.serial('zsh and fish scripts carry the same commands, options and keys', as
   t.true(zsh.startsWith('#compdef attnlab\n'));
   t.true(zsh.includes('bashcompinit') && zsh.includes('complete -o filenames -F _attnlab attnlab'));
   t.true(fish.includes("complete -c attnlab -n '__fish_use_subcommand' -a compare -d "));
-  t.regex(fish, /complete -c attnlab -n '__fish_seen_subcommand_from run' -l set -s s -x -a '[^']*model\.encoder\.hidden= /);
+  t.regex(fish, /complete -c attnlab -n '__fish_seen_subcommand_from run' -l set -s s -x -a '[^']*model\.encoder\.state_size= /);
   t.true(fish.includes("complete -c attnlab -n '__fish_seen_subcommand_from explain' -l html -r -F"));
 });
 

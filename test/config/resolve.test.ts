@@ -14,14 +14,14 @@ function folderWith(files: Record<string, string>): string {
 
 test('extends merges deeply, lists replace, the child wins', async (t) => {
   const folder = folderWith({
-    'base.yaml': 'seed: 3\nplugins: []\ntrain:\n  epochs: 7\n  batch_size: 32\nmodel:\n  pooler:\n    type: text-query\n    hidden: 16\n',
+    'base.yaml': 'seed: 3\nplugins: []\ntrain:\n  epochs: 7\n  batch_size: 32\nmodel:\n  pooler:\n    type: text-query\n    hidden_units: 16\n',
     'child.yaml': 'extends: ./base.yaml\ntrain:\n  epochs: 2\nmodel:\n  pooler:\n    activation: relu\n',
   });
   const { config } = await resolveConfigFile(join(folder, 'child.yaml'));
   t.is(config.seed, 3);
   t.is(config.train.epochs, 2);
   t.is(config.train.batch_size, 32);
-  t.deepEqual(config.model.pooler, { type: 'text-query', hidden: 16, activation: 'relu' });
+  t.deepEqual(config.model.pooler, { type: 'text-query', hidden_units: 16, activation: 'relu' });
   t.is(config.name, 'child');
 });
 
@@ -38,18 +38,18 @@ test('defaults come from the core and plugin schemas', async (t) => {
 });
 
 test('--set values are YAML-typed and may switch a plugin, keeping the params it knows', async (t) => {
-  const folder = folderWith({ 'lstm.yaml': 'model:\n  encoder:\n    type: lstm\n    hidden: 32\n' });
+  const folder = folderWith({ 'lstm.yaml': 'model:\n  encoder:\n    type: lstm\n    state_size: 32\n' });
   const overrides = parseOverrides(['train.epochs=3', 'model.encoder.type=gru', 'train.bucket_by_length=false', 'name=trial']);
   const { config } = await resolveConfigFile(join(folder, 'lstm.yaml'), overrides);
   t.is(config.train.epochs, 3);
   t.false(config.train.bucket_by_length);
   t.is(config.name, 'trial');
-  t.deepEqual(config.model.encoder, { type: 'gru', hidden: 32, layers: 1, bidirectional: false, dropout: 0 });
+  t.deepEqual(config.model.encoder, { type: 'gru', state_size: 32, layers: 1, bidirectional: false, dropout: 0 });
 });
 
 test('switching a plugin drops inherited params the new one does not know', async (t) => {
   const folder = folderWith({
-    'base.yaml': 'model:\n  pooler:\n    type: text-query\n    hidden: 16\n',
+    'base.yaml': 'model:\n  pooler:\n    type: text-query\n    hidden_units: 16\n',
     'child.yaml': 'extends: ./base.yaml\nmodel:\n  pooler:\n    type: fixed-query\n',
   });
   const { config } = await resolveConfigFile(join(folder, 'child.yaml'));
@@ -58,11 +58,11 @@ test('switching a plugin drops inherited params the new one does not know', asyn
 
 test('a param given together with the new type is still checked', async (t) => {
   const folder = folderWith({ 'a.yaml': 'model:\n  pooler:\n    type: text-query\n' });
-  const error = await t.throwsAsync(resolveConfigFile(join(folder, 'a.yaml'), parseOverrides(['model.pooler.type=fixed-query', 'model.pooler.hidden=3'])), {
+  const error = await t.throwsAsync(resolveConfigFile(join(folder, 'a.yaml'), parseOverrides(['model.pooler.type=fixed-query', 'model.pooler.hidden_units=3'])), {
     instanceOf: ConfigError,
   });
-  t.is(error?.problems[0]?.path, 'model.pooler.hidden');
-  t.is(error?.problems[0]?.location?.file, '--set model.pooler.hidden=3');
+  t.is(error?.problems[0]?.path, 'model.pooler.hidden_units');
+  t.is(error?.problems[0]?.location?.file, '--set model.pooler.hidden_units=3');
 });
 
 test('every problem is reported at once', async (t) => {

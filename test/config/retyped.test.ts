@@ -21,7 +21,7 @@ function folderWith(files: Record<string, string>): string {
 
 /** The docs' layout: a base with one pooler, a child that switches it. */
 const LAYERS = {
-  'base.yaml': 'model:\n  pooler:\n    type: text-query\n    hidden: 16\n',
+  'base.yaml': 'model:\n  pooler:\n    type: text-query\n    hidden_units: 16\n',
   'child.yaml': 'extends: ./base.yaml\nmodel:\n  pooler:\n    type: additive\n',
 };
 

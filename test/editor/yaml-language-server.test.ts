@@ -61,8 +61,8 @@ test('every shipped config and sweep file shows no diagnostic', async (t) => {
   for (const file of files) t.deepEqual(await diagnostics(`configs/${file}`, readFileSync(join(REPO, 'configs', file), 'utf8')), [], file);
 });
 
-test('a child config that only overrides model.encoder.hidden shows no diagnostic', async (t) => {
-  t.deepEqual(await diagnostics('configs/wider.yaml', `${RUN_SCHEMA}extends: ./q4-lstm-attention.yaml\nmodel:\n  encoder:\n    hidden: 128\n`), []);
+test('a child config that only overrides model.encoder.state_size shows no diagnostic', async (t) => {
+  t.deepEqual(await diagnostics('configs/wider.yaml', `${RUN_SCHEMA}extends: ./q4-lstm-attention.yaml\nmodel:\n  encoder:\n    state_size: 128\n`), []);
 });
 
 test("the docs' example config and the snippet of attnlab new plugin show no diagnostic", async (t) => {
@@ -83,7 +83,7 @@ test('real mistakes still show: a typo in a plugin name suggests the closest, an
 });
 
 test('sweep files: dotted keys under set, grid and zip are checked against the config schema', async (t) => {
-  const sweep = `${SWEEP_SCHEMA}base: ./q2-attention.yaml\nset:\n  train.epochs: 3\ngrid:\n  model.encoder.hidden: [32, 64]\n  regularizers.entropy.weight: [0, 0.1]\nzip:\n  - { train.lr: [0.001, 0.01], seed: [1, 2] }\nmetric: test_macro_f1\n`;
+  const sweep = `${SWEEP_SCHEMA}base: ./q2-attention.yaml\nset:\n  train.epochs: 3\ngrid:\n  model.encoder.state_size: [32, 64]\n  regularizers.entropy.weight: [0, 0.1]\nzip:\n  - { train.lr: [0.001, 0.01], seed: [1, 2] }\nmetric: test_macro_f1\n`;
   t.deepEqual(await diagnostics('configs/sweep.yaml', sweep), []);
   const wrong = await diagnostics('configs/sweep.yaml', `${SWEEP_SCHEMA}base: ./q2-attention.yaml\nset:\n  train.epoch: 3\ngrid:\n  train.epochs: [0, 2]\n`);
   t.deepEqual(wrong.map((line) => line.split(':')[0]), ['4', '6']);
@@ -95,7 +95,7 @@ test('sweep files: grid keys and metric complete', async (t) => {
   const text = `${SWEEP_SCHEMA}base: ./q2-attention.yaml\ngrid:\n  \nmetric: \n`;
   const keys = await service.doComplete(documentAt('configs/sweep.yaml', text), { line: 3, character: 2 }, false);
   const labels = keys.items.map((item) => item.label);
-  t.true(labels.includes('model.encoder.hidden') && labels.includes('train.lr'), labels.slice(0, 20).join(', '));
+  t.true(labels.includes('model.encoder.state_size') && labels.includes('train.lr'), labels.slice(0, 20).join(', '));
   const metrics = await service.doComplete(documentAt('configs/sweep.yaml', text), { line: 4, character: 8 }, false);
   t.true(metrics.items.some((item) => item.label === 'test_macro_f1'));
 });

@@ -73,7 +73,7 @@ tester.run('pooler', [
   },
   {
     file: file('pooler', 'text-query'),
-    build: { yaml: '{ type: text-query, hidden: 2 }', context: { inputDim: 3 } },
+    build: { yaml: '{ type: text-query, hidden_units: 2 }', context: { inputDim: 3 } },
     forward: {
       yaml: '{ type: text-query }',
       h: H,
@@ -92,7 +92,7 @@ tester.run('pooler', [
 const LSTM_CASE = (cell: 'lstm' | 'gru'): PluginCase<'encoder'> => ({
   file: file('encoder', cell),
   // Input width 5: not a multiple of the kernels' row block, so their padding is exercised.
-  build: { yaml: `{ type: ${cell}, hidden: 2, bidirectional: true }`, context: { inputDim: 5 } },
+  build: { yaml: `{ type: ${cell}, state_size: 2, bidirectional: true }`, context: { inputDim: 5 } },
 });
 
 tester.run('encoder', [
@@ -110,7 +110,7 @@ tester.run('value', [
   },
   {
     file: file('value', 'mlp'),
-    build: { yaml: '{ type: mlp, hidden: [2], dim: 2 }', context: { inputDim: 3 } },
+    build: { yaml: '{ type: mlp, hidden_layers: [2], dim: 2 }', context: { inputDim: 3 } },
     forward: { h: H, expected: ([k0, b0, k1, b1]) => map3(H, (row) => dense(dense(row, k0, 2, b0).map((units) => units.map(Math.tanh)), k1, 2, b1)) },
   },
 ]);
@@ -118,7 +118,7 @@ tester.run('value', [
 tester.run('head', [
   {
     file: file('head', 'linear'),
-    build: { yaml: '{ type: linear, hidden: 2, activation: tanh }', context: { inputDim: 3, numClasses: 2 } },
+    build: { yaml: '{ type: linear, hidden_units: 2, activation: tanh }', context: { inputDim: 3, numClasses: 2 } },
     forward: { t: H[0], expected: ([k0, b0, k1, b1]) => dense(dense(H[0], k0, 2, b0).map((units) => units.map(Math.tanh)), k1, 2, b1) },
   },
 ]);

@@ -134,10 +134,10 @@ test('every built-in encoder, value transform and multi-head pooler declares the
   const container = await createContainer();
   const context = { tf, nn: createNnOps(tf, { variableName: (name) => `declared-builtins/${name}` }), seed: 0, inputDim: 6 } as never;
   const blocks = [
-    ['encoder', { type: 'lstm', hidden: 3, layers: 1, bidirectional: true, dropout: 0 }],
-    ['encoder', { type: 'gru', hidden: 5, layers: 2, bidirectional: false, dropout: 0 }],
+    ['encoder', { type: 'lstm', state_size: 3, layers: 1, bidirectional: true, dropout: 0 }],
+    ['encoder', { type: 'gru', state_size: 5, layers: 2, bidirectional: false, dropout: 0 }],
     ['encoder', { type: 'none' }],
-    ['value', { type: 'mlp', hidden: [4], dim: 2, activation: 'tanh' }],
+    ['value', { type: 'mlp', hidden_layers: [4], dim: 2, activation: 'tanh' }],
     ['value', { type: 'linear', activation: 'linear' }],
     ['value', { type: 'identity' }],
     ['pooler', { type: 'multi-head', heads: 3, combine: 'concat', scaled: true }],

@@ -41,7 +41,7 @@ for (const [name, model] of Object.entries(poolers)) {
 }
 
 test.serial('padding never matters: attention is 0 on pads, sums to 1, predictions do not change', async (t) => {
-  const experiment = await buildExperiment(syntheticConfig('  encoder: { type: lstm, hidden: 8, bidirectional: true }\n  pooler: { type: text-query }'));
+  const experiment = await buildExperiment(syntheticConfig('  encoder: { type: lstm, state_size: 8, bidirectional: true }\n  pooler: { type: text-query }'));
   const { tf, built } = experiment;
   try {
     const ids = [5, 9, 3, 7];
@@ -66,7 +66,7 @@ test.serial('padding never matters: attention is 0 on pads, sums to 1, predictio
 });
 
 test.serial('the same seed on the same backend gives the same numbers', async (t) => {
-  const model = '  encoder: { type: gru, hidden: 8 }\n  pooler: { type: fixed-query }\n  head: { type: linear, dropout: 0.2 }';
+  const model = '  encoder: { type: gru, state_size: 8 }\n  pooler: { type: fixed-query }\n  head: { type: linear, dropout: 0.2 }';
   const losses = [];
   for (const seed of [3, 3, 4]) {
     const experiment = await buildExperiment(syntheticConfig(model), [`seed=${seed}`, 'train.epochs=2']);
@@ -83,7 +83,7 @@ test.serial('the same seed on the same backend gives the same numbers', async (t
 
 for (const [name, model] of Object.entries({
   'one head': '  pooler: { type: text-query }\n  value: { type: linear, activation: tanh }',
-  'two heads': '  pooler: { type: multi-head, heads: 2 }\n  value: { type: mlp, hidden: [6] }',
+  'two heads': '  pooler: { type: multi-head, heads: 2 }\n  value: { type: mlp, hidden_layers: [6] }',
 })) {
   test.serial(`the input gradient reaches every path that embeds a token, the value pooled per distinct token included (${name})`, async (t) => {
     const { tf, built } = await buildExperiment(syntheticConfig(model), ['embeddings.trainable=true']);

@@ -6,13 +6,13 @@ import { flattenParams, gitCommit, standardTags } from '../../src/tracking/run-r
 
 test('a config flattens to dotted params, lists as JSON', (t) => {
   const config = {
-    model: { pooler: { type: 'additive', hidden: 64 }, dropout: 0.1 },
+    model: { pooler: { type: 'additive', units: 64 }, dropout: 0.1 },
     train: { lr: 0.001, shuffle: true, epochs: [1, 2], extra: {} },
     seed: null,
   };
   t.deepEqual(flattenParams(config), {
     'model.pooler.type': 'additive',
-    'model.pooler.hidden': '64',
+    'model.pooler.units': '64',
     'model.dropout': '0.1',
     'train.lr': '0.001',
     'train.shuffle': 'true',
