@@ -19,11 +19,11 @@ export default {
   create(params, ctx) {
     const sizes = [ctx.inputDim, ...(params.hidden_units > 0 ? [params.hidden_units] : []), ctx.numClasses];
     const layers = ctx.nn.mlp('head', sizes, { activation: params.activation, seed: ctx.seed });
-    let dropoutCalls = 0;
+    const dropoutSeed = ctx.nn.deriveSeed(ctx.seed, 'head/dropout');
     return {
       variables: layers.variables,
       apply(t, training) {
-        const input = training && params.dropout > 0 ? ctx.nn.dropout(t, params.dropout, ctx.seed + ++dropoutCalls) : t;
+        const input = training && params.dropout > 0 ? ctx.nn.dropout(t, params.dropout, dropoutSeed) : t;
         return layers.apply(input);
       },
     };

@@ -19,10 +19,11 @@ export default {
   description: 'Additive (Bahdanau) attention: score_i = wᵀ tanh(W·h_i + U·q), q learned.',
   schema,
   create(params, { tf, nn, inputDim, seed }) {
-    const keyKernel = nn.glorot('pooler/W', [inputDim, params.units], seed);
-    const queryKernel = nn.glorot('pooler/U', [inputDim, params.units], seed + 1);
-    const query = nn.glorot('pooler/q', [1, inputDim], seed + 2);
-    const scorer = nn.glorot('pooler/w', [params.units, 1], seed + 3);
+    const variable = (name: string, shape: readonly number[]) => nn.glorot(name, shape, nn.deriveSeed(seed, name));
+    const keyKernel = variable('pooler/W', [inputDim, params.units]);
+    const queryKernel = variable('pooler/U', [inputDim, params.units]);
+    const query = variable('pooler/q', [1, inputDim]);
+    const scorer = variable('pooler/w', [params.units, 1]);
     return {
       variables: [keyKernel, queryKernel, query, scorer],
       attend(h, mask) {

@@ -20,7 +20,7 @@ export default {
   create(params, { tf, nn, inputDim, seed }) {
     const layers = params.hidden_units > 0 ? [inputDim, params.hidden_units, inputDim] : [inputDim, inputDim];
     const weights = layers.slice(1).map((width, index) => ({
-      kernel: nn.glorot(`pooler/query_${index}/kernel`, [layers[index], width], seed + index),
+      kernel: nn.glorot(`pooler/query_${index}/kernel`, [layers[index], width], nn.deriveSeed(seed, `pooler/query_${index}`)),
       bias: nn.zeros(`pooler/query_${index}/bias`, [width]),
     }));
     const { activation } = params;

@@ -20,14 +20,14 @@ export interface MlpOptions {
   readonly activation: DenseActivation;
   /** After the last layer; `linear` when absent. */
   readonly outputActivation?: DenseActivation;
-  /** Layer k's kernel is initialised from `seed + k`. */
+  /** Layer k's kernel is initialised from `deriveSeed(seed, '<prefix>/dense_<k>')`. */
   readonly seed: number;
 }
 
 /** Dense layers of the given sizes (`sizes[0]` is the input), named `<prefix>/dense_<k>/{kernel,bias}`. */
 export function mlp(nn: NnOps, prefix: string, sizes: readonly number[], options: MlpOptions): DenseStack {
   const layers = sizes.slice(1).map((size, index) => ({
-    kernel: nn.glorot(`${prefix}/dense_${index}/kernel`, [sizes[index], size], options.seed + index),
+    kernel: nn.glorot(`${prefix}/dense_${index}/kernel`, [sizes[index], size], nn.deriveSeed(options.seed, `${prefix}/dense_${index}`)),
     bias: nn.zeros(`${prefix}/dense_${index}/bias`, [size]),
   }));
   const last = layers.length - 1;
@@ -74,26 +74,25 @@ export function recurrentLayers(tf: Tf, nn: NnOps, cell: RecurrentCell, options:
   let inputDim = options.inputDim;
   for (let layer = 0; layer < options.layers; layer++) {
     layers.push(
-      directions.map((direction, index) => {
+      directions.map((direction) => {
         const prefix = `encoder/${cell}_${layer}_${direction}`;
-        const seed = options.seed + 97 * layer + index;
         return {
-          kernel: nn.glorot(`${prefix}/kernel`, [inputDim, gates], seed),
-          recurrentKernel: nn.glorot(`${prefix}/recurrent_kernel`, [options.stateSize, gates], seed + 1000),
+          kernel: nn.glorot(`${prefix}/kernel`, [inputDim, gates], nn.deriveSeed(options.seed, `${prefix}/kernel`)),
+          recurrentKernel: nn.glorot(`${prefix}/recurrent_kernel`, [options.stateSize, gates], nn.deriveSeed(options.seed, `${prefix}/recurrent_kernel`)),
           bias: nn.zeros(`${prefix}/bias`, [gates]),
         };
       }),
     );
     inputDim = options.stateSize * directions.length;
   }
-  let dropoutCalls = 0;
+  const dropoutSeeds = layers.map((_, layer) => nn.deriveSeed(options.seed, `encoder/${cell}_${layer}/dropout`));
   return {
     outputDim: inputDim,
     variables: layers.flat().flatMap((weights) => [weights.kernel, weights.recurrentKernel, weights.bias]),
     apply(x, mask, training) {
       let states = x;
       layers.forEach((weights, layer) => {
-        if (layer > 0 && training && options.dropout > 0) states = nn.dropout(states, options.dropout, options.seed + ++dropoutCalls);
+        if (layer > 0 && training && options.dropout > 0) states = nn.dropout(states, options.dropout, dropoutSeeds[layer]);
         const outputs = weights.map((directionWeights, index) => nn[cell](states, mask, directionWeights, { reverse: index === 1 }));
         states = outputs.length === 1 ? outputs[0] : (tf.concat(outputs, 2) as tfjs.Tensor3D);
       });

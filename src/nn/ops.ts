@@ -8,6 +8,7 @@ import { maskedSoftmax, tokenScores, weightedSum } from './attention.js';
 import { dense, type DenseActivation } from './dense.js';
 import { distinctTokens, type DistinctTokens } from './distinct-tokens.js';
 import { embed } from './embedding.js';
+import { deriveSeed } from '../data/random.js';
 import { createDropout, glorot, zeros } from './init.js';
 import { mlp, recurrentLayers, type DenseStack, type MlpOptions, type RecurrentCell, type RecurrentLayers, type RecurrentLayersOptions } from './layers.js';
 import { gru, lstm } from './recurrent.js';
@@ -67,6 +68,11 @@ export interface NnOps {
   mlp(prefix: string, sizes: readonly number[], options: MlpOptions): DenseStack;
   /** Stacked, optionally bidirectional LSTM or GRU layers, the last layer's states as output. */
   recurrentLayers(cell: RecurrentCell, options: RecurrentLayersOptions): RecurrentLayers;
+  /**
+   * The seed of a named part (`deriveSeed(ctx.seed, 'pooler/W')`): a hash of the seed and the
+   * name, so that adding a part leaves every other part's seed as it was.
+   */
+  deriveSeed(seed: number, name: string): number;
   /** A trainable variable initialised Glorot-uniform from `seed`. */
   glorot(name: string, shape: readonly number[], seed: number): tfjs.Variable;
   /** A trainable variable of zeros. */
@@ -105,6 +111,7 @@ export function createNnOps(tf: Tf, options: NnOpsOptions = {}): NnOps {
     glorot: (name, shape, seed) => glorot(tf, named(name), shape, seed),
     zeros: (name, shape) => zeros(tf, named(name), shape),
     dropout: createDropout(tf),
+    deriveSeed,
     mlp: (prefix, sizes, options) => mlp(nn, prefix, sizes, options),
     recurrentLayers: (cell, options) => recurrentLayers(tf, nn, cell, options),
     variable: (name, initialValue) => variable(tf, named(name), initialValue),

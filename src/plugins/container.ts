@@ -4,6 +4,7 @@
  */
 import 'reflect-metadata';
 import { Container } from 'inversify';
+import { deriveSeed } from '../data/random.js';
 import { AttnlabError, PluginError } from '../errors.js';
 import type { AnyPlugin, BaseContext, ContextOf, CoreProvidedContext, Created, PluginBlock, PluginKind } from '../plugin-api.js';
 import { DATASET_HELPERS, VECTOR_HELPERS } from './context-helpers.js';
@@ -57,14 +58,19 @@ export async function buildPlugin<K extends PluginKind>(
   const file = registryOf(container).get(kind, block.type)?.file ?? block.type;
   const declared = declaredSize(descriptor, params, (context as { inputDim?: number }).inputDim, file);
   const base = context as unknown as Partial<BaseContext>;
-  let children = 0;
+  const built = new Map<PluginKind, number>();
   const full = {
     ...(kind === 'dataset' ? { data: DATASET_HELPERS } : {}),
     ...(kind === 'tokenizer' ? TOKENIZER_CONTEXT : {}),
     ...(kind === 'embeddings' ? { vectors: VECTOR_HELPERS } : {}),
     ...context,
-    build: (childKind: PluginKind, childBlock: PluginBlock, extra: object) =>
-      buildPlugin(container, childKind, childBlock, { ...base, seed: (base.seed ?? 0) * 31 + ++children, ...extra } as never, wrap),
+    build: (childKind: PluginKind, childBlock: PluginBlock, extra: object) => {
+      // A second child of the same kind is `<kind>#2`: adding one leaves the others' seeds as they were.
+      const count = (built.get(childKind) ?? 0) + 1;
+      built.set(childKind, count);
+      const seed = deriveSeed(base.seed ?? 0, count === 1 ? childKind : `${childKind}#${count}`);
+      return buildPlugin(container, childKind, childBlock, { ...base, seed, ...extra } as never, wrap);
+    },
   } as unknown as ContextOf[K];
   let created: Created[K];
   try {

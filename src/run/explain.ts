@@ -6,6 +6,7 @@
 import type * as tfjs from '@tensorflow/tfjs';
 import { encodeWithVocabulary } from '../data/prepare.js';
 import { iterateBatches, type EncodedSplit } from '../data/batches.js';
+import { deriveSeed } from '../data/random.js';
 import { tokenize } from '../data/tokenize.js';
 import type { Example, ProgressReporter, Tf, Tokenizer } from '../plugin-api.js';
 import type { AttentionExample } from '../report/examples.js';
@@ -94,7 +95,7 @@ export async function explainReviews(
         weights: attention,
         probability: probabilities[predicted],
         permutations: settings.permutations,
-        seed: settings.seed + index,
+        seed: deriveSeed(settings.seed, `permutations/${review.id}`),
         predict: (weightSets) => predictWithAttention(tf, model, encoded, index, weightSets, predicted),
       }),
     };

@@ -8,6 +8,7 @@ import { PluginError, TrainingError } from '../errors.js';
 import { traceNonFinite } from '../plugins/plugin-calls.js';
 import type { Model, ProgressReporter, Regularizer, Tf } from '../plugin-api.js';
 import { iterateBatches, type EncodedSplit } from '../data/batches.js';
+import { deriveSeed } from '../data/random.js';
 import { batchTensors, evaluate, argMax, type Evaluation } from './evaluate.js';
 import { clipByGlobalNorm, lossAndGradients } from './loss.js';
 
@@ -124,7 +125,7 @@ async function trainOneEpoch(options: TrainOptions, epoch: number): Promise<Omit
     batchSize: settings.batch_size,
     maxLength: settings.max_length,
     shuffle: true,
-    seed: options.seed * 1000 + epoch,
+    seed: deriveSeed(options.seed, `shuffle/epoch_${epoch}`),
     bucketByLength: settings.bucket_by_length,
   });
   for (const batch of batches) {
