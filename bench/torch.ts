@@ -299,7 +299,7 @@ export async function benchTorch(models: readonly string[] = []): Promise<void> 
   console.log(`\nattnlab (${backend}) vs PyTorch, one epoch of ${data.train.size} reviews in ${epoch.length} batches of ${BATCH}, max_length ${MAX_LENGTH}, on ${data.source}; ${availableParallelism()} cores.`);
   console.log(`  PyTorch reference check (unpacked recurrent encoders against packed sequences, float64):\n${checkReference().replace(/^/gm, '    ')}`);
   console.log(`  Each side trains the same sample of the epoch's batches (every k-th by length), scaled by ${epoch.length} / sample; the fastest of ${ROUNDS} alternating rounds counts.`);
-  console.log(`  PyTorch: the fastest of its settings (${TORCH_SETTINGS.map(({ label }) => label).join('; ')}). Targets: ratio ≤ ${ATTENTION_TARGET} (attention models), ≤ ${RECURRENT_TARGET} (recurrent).`);
+  console.log(`  PyTorch: the fastest of its settings (${TORCH_SETTINGS.map(({ label }) => label).join('; ')}). Targets: ratio ≤ ${ATTENTION_TARGET.toFixed(1)} (attention models), ≤ ${RECURRENT_TARGET} (recurrent).`);
   const scored = everyKth(data.test, SCORING_STRIDE);
   console.log(`  Scoring: attnlab scores ${scored.size} of the ${data.test.size} test reviews (every ${SCORING_STRIDE}th), scaled to all of them; /epoch is that over attnlab's epoch (target ≤ ${SCORING_TARGET}).`);
   console.log(`  Seconds per epoch; load average (1, 5, 15 min) after each row. Load average before: ${load()}.`);
