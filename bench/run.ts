@@ -18,7 +18,7 @@ import { benchCompute } from './compute.js';
 import { benchConfig } from './config.js';
 import { benchData } from './data.js';
 import { benchFiles } from './files.js';
-import { benchTorch } from './torch.js';
+import { benchTorch, chooseTorchBenches } from './torch.js';
 import { epochSeconds, mixTimes, MODEL_BENCHES, PHASES, TRAIN_REVIEWS, type PhaseTimes } from './train-step.js';
 
 const REPEATS = 3;
@@ -81,9 +81,29 @@ live tensors after each epoch of configs/quickstart.yaml on 2,000 synthetic revi
   }
 }
 
-/** `npm run bench -- <part>…` runs only the parts named; no part: all of them. */
-const PARTS: Record<string, () => Promise<void>> = { data: benchData, files: benchFiles, compute: benchCompute, models: benchModels, imdb: benchImdbEpochs, tensors: benchLiveTensors, config: benchConfig, torch: benchTorch };
-const chosen = process.argv.slice(2);
-const unknown = chosen.filter((part) => !(part in PARTS));
-if (unknown.length > 0) throw new Error(`unknown bench part ${unknown.join(', ')}; parts: ${Object.keys(PARTS).join(', ')}`);
-for (const [part, run] of Object.entries(PARTS)) if (chosen.length === 0 || chosen.includes(part)) await run();
+/**
+ * `npm run bench -- <part>… [model…]` runs only the parts named; no part: all of them. Model
+ * names (`lstm`, `gru`, …) pick the torch part's rows, e.g. `npm run bench -- torch lstm gru`
+ * (or `npm run bench -- lstm gru`).
+ */
+const PARTS: Record<string, (models: readonly string[]) => Promise<void>> = {
+  data: benchData,
+  files: benchFiles,
+  compute: () => benchCompute(),
+  models: benchModels,
+  imdb: benchImdbEpochs,
+  tensors: benchLiveTensors,
+  config: benchConfig,
+  torch: benchTorch,
+};
+const args = process.argv.slice(2);
+const models = args.filter((arg) => !(arg in PARTS));
+try {
+  chooseTorchBenches(models);
+} catch (error) {
+  throw new Error(`${(error as Error).message}; bench parts: ${Object.keys(PARTS).join(', ')}`);
+}
+// Model names alone mean the torch part.
+const chosen = models.length > 0 && !args.some((arg) => arg in PARTS) ? ['torch'] : args.filter((arg) => arg in PARTS);
+if (models.length > 0 && chosen.some((part) => part !== 'torch')) throw new Error(`models (${models.join(', ')}) pick rows of the torch part only: npm run bench -- torch ${models.join(' ')}`);
+for (const [part, run] of Object.entries(PARTS)) if (chosen.length === 0 || chosen.includes(part)) await run(models);

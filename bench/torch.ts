@@ -1,14 +1,25 @@
 /**
- * `npm run bench -- torch`: attnlab beside a PyTorch implementation of the same models
+ * `npm run bench -- torch [model…]`: attnlab beside a PyTorch implementation of the same models
  * (`bench/torch_reference.py`, run by /usr/bin/python3 when it has torch), trained on the very
  * batches attnlab's trainer makes for one epoch: the batches are exported to a file rather than
- * re-bucketed in Python.
+ * re-bucketed in Python. Model names (`q1 q2 q3-linear q3-mlp q5 lstm gru lstm-bi gru-bi`) pick
+ * rows; none: all of them.
  *
  * A whole epoch per model and framework would take too long for one bench run: both time the same
  * sample of the epoch's batches, spread evenly over its length distribution (every k-th batch by
- * length), and scale by the epoch's batch count. attnlab's forward includes reading the loss and
- * probabilities back, as PyTorch's includes `loss.item()`. The two sides alternate model by model, so that
- * a change in the machine's load hits both.
+ * length), and scale by the epoch's batch count; each row shows the sample's mean padded length
+ * beside the epoch's, the check that the sample is representative. attnlab's forward includes
+ * reading the loss and probabilities back, as PyTorch's includes `loss.item()`.
+ *
+ * The machine is shared, so each side is timed in {@link ROUNDS} rounds that alternate between the
+ * two, and its fastest round counts: load only ever adds time. PyTorch runs in each of
+ * {@link TORCH_SETTINGS} and its fastest setting is the reference, so that a ratio never flatters
+ * attnlab by PyTorch's thread settings: on a loaded 2-core machine torch's two OpenMP threads and
+ * OpenBLAS's own pool wait for each other at every small op, and one thread can be several times
+ * faster than two. glibc's allocator gives back the memory of each freed activation and page-faults
+ * it in again at the next batch, which made PyTorch's steps 3× slower here; the reference runs with
+ * the allocator keeping its memory (`GLIBC_TUNABLES`), as PyTorch's CPU tuning guide's advice of
+ * jemalloc or tcmalloc would, where attnlab's wasm memory is allocated once.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -35,32 +46,66 @@ const BATCH = 64;
 const MAX_LENGTH = 400;
 /** The trainer's shuffling seed of the first epoch under the shipped configs' seed 0. */
 const EPOCH_SEED = deriveSeed(0, 'shuffle/epoch_1');
-const TORCH_THREADS = 2;
 /** A reference model's sample should take well under a minute on an idle machine. */
 const REFERENCE_TIMEOUT_MS = 600_000;
+const ROUNDS = 3;
 const BIDIRECTIONAL = ['model.encoder.bidirectional=true'];
 
+/** How PyTorch runs: torch's threads and OpenBLAS's, each set the same way in the environment. */
+interface TorchSetting {
+  readonly label: string;
+  readonly threads: number;
+  readonly blasThreads: number;
+}
+
+export const TORCH_SETTINGS: readonly TorchSetting[] = [
+  { label: '2 threads', threads: 2, blasThreads: 2 },
+  { label: '2 threads, BLAS 1', threads: 2, blasThreads: 1 },
+  { label: '1 thread', threads: 1, blasThreads: 1 },
+];
+
+/** glibc keeps freed memory below 32 MB in its heap instead of unmapping it (see the top comment). */
+const KEEP_FREED_MEMORY = 'glibc.malloc.mmap_threshold=33554432:glibc.malloc.trim_threshold=4294967296';
+
+/** The ratio attnlab / PyTorch each model must reach, and scoring seconds / attnlab's epoch. */
+const ATTENTION_TARGET = 1.0;
+const RECURRENT_TARGET = 0.6;
+const SCORING_TARGET = 0.3;
+
 interface TorchBench extends ModelBench {
-  /** The model's name in `torch_reference.py`. */
+  /** The model's name in `torch_reference.py`, and on the command line. */
   readonly reference: string;
   /** How many of the epoch's batches both sides time. */
   readonly sample: number;
+  /** Recurrent models: threads matter, their target is lower, and attnlab is also timed on one thread. */
+  readonly recurrent: boolean;
 }
 
 const ATTENTION_SAMPLE = 32;
-const RECURRENT_SAMPLE = 8;
+const RECURRENT_SAMPLE = 16;
+
+const attention = (label: string, config: string, reference: string, overrides?: readonly string[]): TorchBench => ({ label, config, reference, overrides, sample: ATTENTION_SAMPLE, recurrent: false });
+const recurrent = (label: string, config: string, reference: string, overrides?: readonly string[]): TorchBench => ({ label, config, reference, overrides, sample: RECURRENT_SAMPLE, recurrent: true });
 
 export const TORCH_BENCHES: readonly TorchBench[] = [
-  { label: 'q1 mean', config: 'configs/q1-mean.yaml', reference: 'q1', sample: ATTENTION_SAMPLE },
-  { label: 'q2 attention', config: 'configs/q2-attention.yaml', reference: 'q2', sample: ATTENTION_SAMPLE },
-  { label: 'q3 query + linear value', config: 'configs/q3-query-value.yaml', overrides: ['model.value={ type: linear, activation: tanh }'], reference: 'q3-linear', sample: ATTENTION_SAMPLE },
-  { label: 'q3 query + MLP value', config: 'configs/q3-query-value.yaml', reference: 'q3-mlp', sample: ATTENTION_SAMPLE },
-  { label: 'q5 entropy', config: 'configs/q5-entropy.yaml', reference: 'q5', sample: ATTENTION_SAMPLE },
-  { label: 'q4 lstm 64', config: 'configs/q4-lstm-attention.yaml', reference: 'lstm', sample: RECURRENT_SAMPLE },
-  { label: 'q4 gru 64', config: 'configs/q4-gru-attention.yaml', reference: 'gru', sample: RECURRENT_SAMPLE },
-  { label: 'q4 bi-lstm 64', config: 'configs/q4-lstm-attention.yaml', overrides: BIDIRECTIONAL, reference: 'lstm-bi', sample: RECURRENT_SAMPLE },
-  { label: 'q4 bi-gru 64', config: 'configs/q4-gru-attention.yaml', overrides: BIDIRECTIONAL, reference: 'gru-bi', sample: RECURRENT_SAMPLE },
+  attention('q1 mean', 'configs/q1-mean.yaml', 'q1'),
+  attention('q2 attention', 'configs/q2-attention.yaml', 'q2'),
+  attention('q3 query + linear value', 'configs/q3-query-value.yaml', 'q3-linear', ['model.value={ type: linear, activation: tanh }']),
+  attention('q3 query + MLP value', 'configs/q3-query-value.yaml', 'q3-mlp'),
+  attention('q5 entropy', 'configs/q5-entropy.yaml', 'q5'),
+  recurrent('q4 lstm 64', 'configs/q4-lstm-attention.yaml', 'lstm'),
+  recurrent('q4 gru 64', 'configs/q4-gru-attention.yaml', 'gru'),
+  recurrent('q4 bi-lstm 64', 'configs/q4-lstm-attention.yaml', 'lstm-bi', BIDIRECTIONAL),
+  recurrent('q4 bi-gru 64', 'configs/q4-gru-attention.yaml', 'gru-bi', BIDIRECTIONAL),
 ];
+
+/** The rows `names` pick (all of them when none), or an error naming the unknown ones and the known. */
+export function chooseTorchBenches(names: readonly string[]): readonly TorchBench[] {
+  const known = TORCH_BENCHES.map(({ reference }) => reference);
+  const unknown = names.filter((name) => !known.includes(name));
+  if (unknown.length > 0) throw new Error(`unknown model ${unknown.join(', ')} for the torch bench; models: ${known.join(', ')}`);
+  return names.length === 0 ? TORCH_BENCHES : TORCH_BENCHES.filter(({ reference }) => names.includes(reference));
+}
 
 const BREAKDOWN = ['data', 'forward', 'backward', 'optimizer'] as const;
 type Breakdown = Record<(typeof BREAKDOWN)[number], number>;
@@ -156,64 +201,122 @@ function hasTorch(): boolean {
   return spawnSync(PYTHON, ['-c', 'import torch'], { stdio: 'ignore' }).status === 0;
 }
 
-function runReference(file: string, reference: string): TorchResult {
-  const run = spawnSync(PYTHON, [SCRIPT, file, reference, String(TORCH_THREADS)], { encoding: 'utf8', maxBuffer: 1 << 20, timeout: REFERENCE_TIMEOUT_MS });
-  if (run.error !== undefined) {
-    // A loaded machine can slow PyTorch's threads down by orders of magnitude: the other models still get measured.
-    console.log(`  ${reference}: PyTorch did not finish its sample within ${REFERENCE_TIMEOUT_MS / 1000} s (${run.error.message}); its figures show as NaN`);
-    return { phases: { data: Number.NaN, forward: Number.NaN, backward: Number.NaN, optimizer: Number.NaN }, threads: TORCH_THREADS };
-  }
-  if (run.status !== 0) throw new Error(`${SCRIPT} ${reference} failed (exit ${run.status}): ${run.stderr.trim()}`);
-  return JSON.parse(run.stdout) as TorchResult;
+/** The reference's own proof that its unpacked recurrent encoders equal packed sequences: its lines, or an error. */
+function checkReference(): string {
+  const run = spawnSync(PYTHON, [SCRIPT, '--check'], { encoding: 'utf8', timeout: REFERENCE_TIMEOUT_MS });
+  if (run.status !== 0) throw new Error(`${SCRIPT} --check failed (exit ${run.status}): the PyTorch reference would not train the models attnlab trains\n${run.stdout}${run.stderr}`);
+  return run.stdout.trim();
 }
 
-/** attnlab's per-epoch phases on `threads` kernel threads: the sample's sums times `scale`. */
-async function attnlabEpoch(tf: Tf, bench: ModelBench, sample: readonly Batch[], table: BenchTable, threads: number, scale: number): Promise<Breakdown> {
+const NOT_FINISHED: Breakdown = { data: Number.NaN, forward: Number.NaN, backward: Number.NaN, optimizer: Number.NaN };
+
+function runReference(file: string, reference: string, setting: TorchSetting): Breakdown {
+  const env = { ...process.env, OMP_NUM_THREADS: String(setting.threads), OPENBLAS_NUM_THREADS: String(setting.blasThreads), GLIBC_TUNABLES: KEEP_FREED_MEMORY };
+  const run = spawnSync(PYTHON, [SCRIPT, file, reference, String(setting.threads)], { encoding: 'utf8', env, maxBuffer: 1 << 20, timeout: REFERENCE_TIMEOUT_MS });
+  if (run.error !== undefined) {
+    // A loaded machine can slow PyTorch's threads down by orders of magnitude: the other settings and models still get measured.
+    console.log(`  ${reference} (${setting.label}): PyTorch did not finish its sample within ${REFERENCE_TIMEOUT_MS / 1000} s (${run.error.message})`);
+    return NOT_FINISHED;
+  }
+  if (run.status !== 0) throw new Error(`${SCRIPT} ${reference} failed (exit ${run.status}): ${run.stderr.trim()}`);
+  const result = JSON.parse(run.stdout) as TorchResult;
+  if (result.threads !== setting.threads) throw new Error(`${SCRIPT} ${reference} ran on ${result.threads} threads, not ${setting.threads}`);
+  return result.phases;
+}
+
+/** attnlab's phases on `threads` kernel threads, summed over the sample. */
+async function attnlabSample(tf: Tf, bench: ModelBench, sample: readonly Batch[], table: BenchTable, threads: number): Promise<Breakdown> {
   await startKernelThreads(threads);
   const times = await batchTimes(tf, bench, sample, table);
-  return Object.fromEntries(BREAKDOWN.map((phase) => [phase, (scale * times.reduce((total, step) => total + step[phase] + (phase === 'forward' ? step.readback : 0), 0)) / 1000])) as Breakdown;
+  return Object.fromEntries(BREAKDOWN.map((phase) => [phase, times.reduce((total, step) => total + step[phase] + (phase === 'forward' ? step.readback : 0), 0) / 1000])) as Breakdown;
 }
 
 const sum = (phases: Breakdown): number => BREAKDOWN.reduce((total, phase) => total + phases[phase], 0);
-const load = (): string => loadavg().map((value) => value.toFixed(2)).join(' ');
+const scaled = (phases: Breakdown, scale: number): Breakdown => Object.fromEntries(BREAKDOWN.map((phase) => [phase, scale * phases[phase]])) as Breakdown;
+/** The fastest of `rounds` (NaN, a round that did not finish, never counts unless all are). */
+const fastest = (rounds: readonly Breakdown[]): Breakdown => rounds.reduce((best, round) => (Number.isNaN(sum(best)) || sum(round) < sum(best) ? round : best));
+const load = (): string => loadavg().map((value) => value.toFixed(1)).join(' ');
+const phaseList = (breakdown: Breakdown): string => BREAKDOWN.map((phase) => `${phase} ${breakdown[phase].toFixed(1)}`).join(', ');
+const seconds = (value: number): string => `${value.toFixed(1)} s`;
+const verdict = (ratio: number, target: number): string => `≤${target.toFixed(1)} ${Number.isNaN(ratio) ? '?' : ratio <= target ? 'pass' : 'FAIL'}`;
+/** Mean padded tokens (rows × time) per batch. */
+const meanTokens = (batches: readonly Batch[]): number => batches.reduce((total, batch) => total + batch.size * batch.time, 0) / batches.length;
 
-export async function benchTorch(): Promise<void> {
+interface ModelTimes {
+  /** Per-epoch phases of attnlab's fastest round on all cores, and on one thread (recurrent models). */
+  readonly attnlab: Breakdown;
+  readonly single?: Breakdown;
+  /** Per-epoch phases of PyTorch's fastest round, per setting of {@link TORCH_SETTINGS}. */
+  readonly torch: readonly Breakdown[];
+}
+
+/** Both sides on `sample`, in alternating rounds, scaled to the epoch. */
+async function timeModel(tf: Tf, bench: TorchBench, sample: readonly Batch[], data: EpochData, file: string, scale: number): Promise<ModelTimes> {
+  const threads = availableParallelism();
+  const torch: Breakdown[][] = TORCH_SETTINGS.map(() => []);
+  const attnlab: Breakdown[] = [];
+  const single: Breakdown[] = [];
+  for (let round = 0; round < ROUNDS; round++) {
+    TORCH_SETTINGS.forEach((setting, index) => torch[index].push(runReference(file, bench.reference, setting)));
+    attnlab.push(await attnlabSample(tf, bench, sample, data, threads));
+    // One thread, where threads matter: the speed of one-core machines and `train.threads: 1`.
+    if (bench.recurrent) single.push(await attnlabSample(tf, bench, sample, data, 1));
+  }
+  return {
+    attnlab: scaled(fastest(attnlab), scale),
+    single: bench.recurrent ? scaled(fastest(single), scale) : undefined,
+    torch: torch.map((rounds) => scaled(fastest(rounds), scale)),
+  };
+}
+
+const COLUMNS = `  ${'model'.padEnd(24)} ${'sample'.padStart(6)} ${'attnlab'.padStart(8)} ${'PyTorch'.padStart(8)} ${'ratio'.padStart(6)} ${'target'.padStart(10)} ${'scoring'.padStart(8)} ${'/epoch'.padStart(6)} ${'target'.padStart(10)}   load`;
+
+function printModel(bench: TorchBench, sample: readonly Batch[], epoch: readonly Batch[], times: ModelTimes, scoring: number): void {
+  const best = times.torch.reduce((chosen, phases, index) => (Number.isNaN(sum(times.torch[chosen])) || sum(phases) < sum(times.torch[chosen]) ? index : chosen), 0);
+  const attnlab = sum(times.attnlab);
+  const pytorch = sum(times.torch[best]);
+  const ratio = attnlab / pytorch;
+  console.log(
+    `  ${bench.label.padEnd(24)} ${String(sample.length).padStart(6)} ${seconds(attnlab).padStart(8)} ${seconds(pytorch).padStart(8)} ${ratio.toFixed(2).padStart(6)} ${verdict(ratio, bench.recurrent ? RECURRENT_TARGET : ATTENTION_TARGET).padStart(10)} ` +
+      `${seconds(scoring).padStart(8)} ${(scoring / attnlab).toFixed(2).padStart(6)} ${verdict(scoring / attnlab, SCORING_TARGET).padStart(10)}   ${load()}`,
+  );
+  console.log(`      attnlab, ${availableParallelism()} threads: ${phaseList(times.attnlab)}`);
+  if (times.single !== undefined) console.log(`      attnlab, 1 thread: ${seconds(sum(times.single))} (${phaseList(times.single)})`);
+  const settings = TORCH_SETTINGS.map(({ label }, index) => `${label} ${seconds(sum(times.torch[index]))}`).join(', ');
+  console.log(`      PyTorch, ${TORCH_SETTINGS[best].label}: ${phaseList(times.torch[best])} (settings: ${settings})`);
+  console.log(`      sample's mean padded tokens per batch ${meanTokens(sample).toFixed(0)}, the epoch's ${meanTokens(epoch).toFixed(0)}`);
+}
+
+export async function benchTorch(models: readonly string[] = []): Promise<void> {
+  const benches = chooseTorchBenches(models);
   if (!hasTorch()) {
     console.log(`\nattnlab vs PyTorch: skipped (${PYTHON} has no torch; Debian: apt-get install python3-torch libopenblas0-pthread)`);
     return;
   }
   const { tf, backend } = await selectBackend('auto');
-  const threads = availableParallelism();
   const data = await epochData();
   const epoch = [...iterateBatches(data.train, { batchSize: BATCH, maxLength: MAX_LENGTH, shuffle: true, seed: EPOCH_SEED, bucketByLength: true })];
-  console.log(`\nattnlab (${backend}) vs PyTorch (${TORCH_THREADS} threads), one epoch of ${data.train.size} reviews in ${epoch.length} batches of ${BATCH}, max_length ${MAX_LENGTH}, on ${data.source}.`);
-  console.log(`  Each side trains the same sample of the epoch's batches (every k-th by length) and is scaled by ${epoch.length} / sample; load average ${load()}, ${availableParallelism()} cores.`);
+  console.log(`\nattnlab (${backend}) vs PyTorch, one epoch of ${data.train.size} reviews in ${epoch.length} batches of ${BATCH}, max_length ${MAX_LENGTH}, on ${data.source}; ${availableParallelism()} cores.`);
+  console.log(`  PyTorch reference check (unpacked recurrent encoders against packed sequences, float64):\n${checkReference().replace(/^/gm, '    ')}`);
+  console.log(`  Each side trains the same sample of the epoch's batches (every k-th by length), scaled by ${epoch.length} / sample; the fastest of ${ROUNDS} alternating rounds counts.`);
+  console.log(`  PyTorch: the fastest of its settings (${TORCH_SETTINGS.map(({ label }) => label).join('; ')}). Targets: ratio ≤ ${ATTENTION_TARGET.toFixed(1)} (attention models), ≤ ${RECURRENT_TARGET} (recurrent).`);
   const scored = everyKth(data.test, SCORING_STRIDE);
-  console.log(`  Scoring: ${scored.size} of the ${data.test.size} test reviews (every ${SCORING_STRIDE}th), scaled to all of them, beside attnlab's epoch.`);
-  console.log(`  ${'model'.padEnd(24)} ${'sample'.padStart(6)} ${'attnlab'.padStart(8)} ${'PyTorch'.padStart(8)} ${'ratio'.padStart(6)} ${'scoring'.padStart(8)} ${'/epoch'.padStart(6)}   per-epoch phases (s): attnlab | PyTorch`);
+  console.log(`  Scoring: attnlab scores ${scored.size} of the ${data.test.size} test reviews (every ${SCORING_STRIDE}th), scaled to all of them; /epoch is that over attnlab's epoch (target ≤ ${SCORING_TARGET}).`);
+  console.log(`  Seconds per epoch; load average (1, 5, 15 min) after each row. Load average before: ${load()}.`);
+  console.log(COLUMNS);
   const folder = mkdtempSync(join(tmpdir(), 'attnlab-bench-torch-'));
   try {
-    for (const bench of TORCH_BENCHES) {
+    for (const bench of benches) {
       const sample = lengthSample(epoch, bench.sample);
       const file = join(folder, `${bench.reference}.bin`);
       writeFileSync(file, batchFile(data, sample));
-      const scale = epoch.length / sample.length;
-      const torch = runReference(file, bench.reference);
-      const attnlab = await attnlabEpoch(tf, bench, sample, data, threads, scale);
-      // One thread, where threads matter: the speed of one-core machines and `train.threads: 1`.
-      const single = bench.reference.includes('lstm') || bench.reference.includes('gru') ? await attnlabEpoch(tf, bench, sample, data, 1, scale) : undefined;
+      const times = await timeModel(tf, bench, sample, data, file, epoch.length / sample.length);
+      await startKernelThreads(undefined);
       const scoring = SCORING_STRIDE * (await scoringSeconds(tf, bench, scored, data));
-      const pytorch = Object.fromEntries(BREAKDOWN.map((phase) => [phase, scale * torch.phases[phase]])) as Breakdown;
-      const phases = (breakdown: Breakdown) => BREAKDOWN.map((phase) => `${phase} ${breakdown[phase].toFixed(1)}`).join(', ');
-      console.log(
-        `  ${bench.label.padEnd(24)} ${String(sample.length).padStart(6)} ${`${sum(attnlab).toFixed(1)} s`.padStart(8)} ${`${sum(pytorch).toFixed(1)} s`.padStart(8)} ${(sum(attnlab) / sum(pytorch)).toFixed(2).padStart(6)} ${`${scoring.toFixed(1)} s`.padStart(8)} ${(scoring / sum(attnlab)).toFixed(2).padStart(6)}   ` +
-          `${phases(attnlab)}, threads ${threads} | ${phases(pytorch)}, threads ${torch.threads}` +
-          (single === undefined ? '' : ` | attnlab on 1 thread ${sum(single).toFixed(1)} s (${phases(single)})`),
-      );
+      printModel(bench, sample, epoch, times, scoring);
     }
   } finally {
     rmSync(folder, { recursive: true, force: true });
   }
   await startKernelThreads(undefined);
-  console.log(`  load average after: ${load()}`);
 }

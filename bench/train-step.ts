@@ -90,7 +90,8 @@ export interface BenchTable {
 /**
  * Times one training step per batch, phase by phase, as the trainer runs it: batch tensors
  * (data), embedding lookup, forward and loss, backward, clipping and the optimizer update, and
- * reading the loss and probabilities back. The first batch runs once more before, as a warm-up.
+ * reading the loss and probabilities back. The largest batch runs once before, as a warm-up: kernel
+ * memories and tfjs's buffers then have their largest sizes, so no timed step pays for growing them.
  */
 export async function batchTimes(tf: Tf, bench: ModelBench, batches: readonly Batch[], table: BenchTable): Promise<PhaseTimes[]> {
   const { config, container } = await resolveConfigFile(bench.config, parseOverrides(bench.overrides ?? []));
@@ -119,7 +120,7 @@ export async function batchTimes(tf: Tf, bench: ModelBench, batches: readonly Ba
       return { data, forward, backward, optimizer: optimizerMs, readback: performance.now() - start };
     });
   try {
-    step(batches[0]);
+    step(batches.reduce((largest, batch) => (batch.size * batch.time > largest.size * largest.time ? batch : largest)));
     return batches.map(step);
   } finally {
     built.dispose();
