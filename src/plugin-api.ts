@@ -63,7 +63,13 @@ export interface BaseContext {
   readonly nn: NnOps;
   /** Seed for this component's random initialisation, derived from the run's seed. */
   readonly seed: number;
-  /** Builds a nested plugin block (a slot of this plugin's schema). */
+  /**
+   * Builds a nested plugin block (a slot of this plugin's schema). A plugin with slots (a model)
+   * has its `create` run once first as a dry pass, to check the chain of sizes before anything is
+   * allocated: `build` then returns a stand-in holding only the sizes the block declares
+   * (`outputDim`, `heads`, no `variables`), and tf, the ops and the embeddings compute nothing.
+   * What that pass returns is dropped; keep `create` free of other effects.
+   */
   build<K extends PluginKind>(kind: K, block: { readonly [key: string]: unknown }, context: ExtraContext[K]): Promise<Created[K]>;
 }
 
@@ -476,6 +482,12 @@ export interface PluginDescriptor<K extends PluginKind = PluginKind, S extends S
   outputDim?(params: ParamsOf<S>, inputDim: number): number;
   /** Poolers: the `heads` the pooler will have (absent or undefined: one), checked the same way. */
   heads?(params: ParamsOf<S>): number | undefined;
+  /**
+   * Encoders, poolers, value transforms and heads: why the layer cannot take inputs of `inputDim`
+   * (e.g. `heads 3 must divide it; 4 or 6 would`), undefined when it can. Asked, with every size
+   * above, before any layer of the model is allocated.
+   */
+  checkInputDim?(params: ParamsOf<S>, inputDim: number): string | undefined;
 }
 
 /** A plugin of any kind, as the registry holds it. */
@@ -488,5 +500,6 @@ export type AnyPlugin = {
     create(params: never, ctx: ContextOf[K]): Created[K] | Promise<Created[K]>;
     outputDim?(params: never, inputDim: number): number;
     heads?(params: never): number | undefined;
+    checkInputDim?(params: never, inputDim: number): string | undefined;
   };
 }[PluginKind];

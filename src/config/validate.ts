@@ -12,6 +12,7 @@ import { createContainer, registryOf } from '../plugins/container.js';
 import { describe, isPlainObject, loadConfig, type ConfigData, type LoadedConfig, type Override } from './load.js';
 import { resolvedConfigSchema, type JsonSchema } from './schema.js';
 import type { ConfigFile, ResolvedConfig } from './types.js';
+import { withOrigin } from './block-origin.js';
 import { checkPathName } from './names.js';
 import { joinPath } from './yaml-source.js';
 
@@ -182,7 +183,7 @@ class ConfigValidator {
     this.dropInheritedParams(path, params, plugin.schema as JsonSchema);
     this.checkSchema(compile(plugin.schema as object), params, path);
     await this.checkSlots(plugin.schema as JsonSchema, params, path);
-    return { type, ...params };
+    return withOrigin({ type, ...params }, { path, location: this.locate(path, 'key') });
   }
 
   private async loadPlugin(kind: PluginKind, type: string, path: string): Promise<AnyPlugin | undefined> {
