@@ -14,7 +14,7 @@
  */
 import type * as tfjs from '@tensorflow/tfjs';
 import type { FromSchema, JSONSchema } from 'json-schema-to-ts';
-import type { NnOps } from './nn/ops.js';
+import type { NnOps, RecurrentCell } from './nn/ops.js';
 
 export type Tf = typeof tfjs;
 export type { NnOps };
@@ -337,6 +337,14 @@ export interface ModelContext extends BaseContext {
 export interface LayerContext extends BaseContext {
   readonly inputDim: number;
 }
+/** An encoder factory's context: the core's stacked recurrent layers come with it. */
+export interface EncoderContext extends LayerContext {
+  /**
+   * `layers` stacked `cell` layers (each bidirectional if asked, dropout between them) sized by
+   * `params` from `ctx.inputDim`, seeded from `ctx.seed`: the `lstm` and `gru` built-ins.
+   */
+  recurrentEncoder(cell: RecurrentCell, params: RecurrentEncoderParams, ctx: LayerContext): Encoder;
+}
 export interface HeadContext extends LayerContext {
   readonly numClasses: number;
 }
@@ -370,7 +378,7 @@ export interface ContextOf {
   dataset: DatasetFactoryContext;
   embeddings: EmbeddingsFactoryContext;
   model: ModelContext;
-  encoder: LayerContext;
+  encoder: EncoderContext;
   pooler: LayerContext;
   value: LayerContext;
   head: HeadContext;
@@ -379,8 +387,8 @@ export interface ContextOf {
   tokenizer: TokenizerContext;
 }
 
-/** Context members the core fills in for a kind by itself (a dataset's readers, a tokenizer's hash): no caller gives them. */
-export type CoreProvidedContext = 'data' | 'vectors' | keyof TokenizerContext;
+/** Context members the core fills in for a kind by itself (a dataset's readers, an encoder's recurrent layers, a tokenizer's hash): no caller gives them. */
+export type CoreProvidedContext = 'data' | 'vectors' | 'recurrentEncoder' | keyof TokenizerContext;
 
 /** What `ctx.build(kind, block, extra)` needs beyond the base context. */
 export type ExtraContext = {
@@ -430,7 +438,22 @@ export interface SchemaFields {
   dataSplits(): DataSplitFields;
   /** The whole params schema of a plugin reading a member of the official glove.6B.zip (path, url, sha256, trainable). */
   glove6bArchive(): Glove6bArchiveSchema;
+  /** The whole params schema of a stacked, optionally bidirectional recurrent encoder (layers, state_size, bidirectional, dropout). */
+  recurrentEncoder(): RecurrentEncoderSchema;
 }
+
+export type RecurrentEncoderSchema = {
+  readonly type: 'object';
+  readonly additionalProperties: false;
+  readonly properties: {
+    readonly layers: { readonly type: 'integer'; readonly minimum: 1; readonly maximum: 8; readonly default: 1; readonly description: string };
+    readonly state_size: ReturnType<SchemaFields['units']> & { readonly default: 64; readonly 'x-renamed-from': 'hidden' };
+    readonly bidirectional: { readonly type: 'boolean'; readonly default: false; readonly description: string };
+    readonly dropout: ReturnType<SchemaFields['dropout']>;
+  };
+};
+/** The params of a {@link SchemaFields.recurrentEncoder} schema. */
+export type RecurrentEncoderParams = FromSchema<RecurrentEncoderSchema>;
 
 export type Glove6bArchiveSchema = {
   readonly type: 'object';

@@ -9,7 +9,7 @@ import { displayPath } from '../config/load.js';
 import { originOf } from '../config/block-origin.js';
 import { AttnlabError, ConfigError, PluginError, Problem } from '../errors.js';
 import type { AnyPlugin, BaseContext, ContextOf, CoreProvidedContext, Created, PluginBlock, PluginKind } from '../plugin-api.js';
-import { DATASET_HELPERS, VECTOR_HELPERS } from './context-helpers.js';
+import { DATASET_HELPERS, ENCODER_HELPERS, VECTOR_HELPERS } from './context-helpers.js';
 import { checkDeclaredSize, checkInputSize, declaredSize, withOutputShapeCheck, type DeclaredSize, type SizeFailure } from './output-shapes.js';
 import { dryCreate, hasSlots, type PlanChild } from './size-plan.js';
 import { withPluginCalls } from './plugin-calls.js';
@@ -113,11 +113,12 @@ function checkedSize(descriptor: AnyPlugin, block: PluginBlock, params: object, 
   return declaredSize(descriptor, params, inputDim, fail);
 }
 
-/** What the core adds to a kind's context by itself: a dataset's readers, a tokenizer's hash, the vector helpers. */
+/** What the core adds to a kind's context by itself: a dataset's readers, a tokenizer's hash, the vector and recurrent helpers. */
 function coreContext(kind: PluginKind): object {
   if (kind === 'dataset') return { data: DATASET_HELPERS };
   if (kind === 'tokenizer') return TOKENIZER_CONTEXT;
   if (kind === 'embeddings') return { vectors: VECTOR_HELPERS };
+  if (kind === 'encoder') return ENCODER_HELPERS;
   return {};
 }
 
