@@ -14,7 +14,7 @@
  */
 import type * as tfjs from '@tensorflow/tfjs';
 import type { FromSchema, JSONSchema } from 'json-schema-to-ts';
-import type { NnOps } from './nn/ops.js';
+import type { NnOps, RecurrentCell } from './nn/ops.js';
 
 export type Tf = typeof tfjs;
 export type { NnOps };
@@ -63,7 +63,13 @@ export interface BaseContext {
   readonly nn: NnOps;
   /** Seed for this component's random initialisation, derived from the run's seed. */
   readonly seed: number;
-  /** Builds a nested plugin block (a slot of this plugin's schema). */
+  /**
+   * Builds a nested plugin block (a slot of this plugin's schema). A plugin with slots (a model)
+   * has its `create` run once first as a dry pass, to check the chain of sizes before anything is
+   * allocated: `build` then returns a stand-in holding only the sizes the block declares
+   * (`outputDim`, `heads`, no `variables`), and tf, the ops and the embeddings compute nothing.
+   * What that pass returns is dropped; keep `create` free of other effects.
+   */
   build<K extends PluginKind>(kind: K, block: { readonly [key: string]: unknown }, context: ExtraContext[K]): Promise<Created[K]>;
 }
 
@@ -331,6 +337,14 @@ export interface ModelContext extends BaseContext {
 export interface LayerContext extends BaseContext {
   readonly inputDim: number;
 }
+/** An encoder factory's context: the core's stacked recurrent layers come with it. */
+export interface EncoderContext extends LayerContext {
+  /**
+   * `layers` stacked `cell` layers (each bidirectional if asked, dropout between them) sized by
+   * `params` from `ctx.inputDim`, seeded from `ctx.seed`: the `lstm` and `gru` built-ins.
+   */
+  recurrentEncoder(cell: RecurrentCell, params: RecurrentEncoderParams, ctx: LayerContext): Encoder;
+}
 export interface HeadContext extends LayerContext {
   readonly numClasses: number;
 }
@@ -364,7 +378,7 @@ export interface ContextOf {
   dataset: DatasetFactoryContext;
   embeddings: EmbeddingsFactoryContext;
   model: ModelContext;
-  encoder: LayerContext;
+  encoder: EncoderContext;
   pooler: LayerContext;
   value: LayerContext;
   head: HeadContext;
@@ -373,8 +387,8 @@ export interface ContextOf {
   tokenizer: TokenizerContext;
 }
 
-/** Context members the core fills in for a kind by itself (a dataset's readers, a tokenizer's hash): no caller gives them. */
-export type CoreProvidedContext = 'data' | 'vectors' | keyof TokenizerContext;
+/** Context members the core fills in for a kind by itself (a dataset's readers, an encoder's recurrent layers, a tokenizer's hash): no caller gives them. */
+export type CoreProvidedContext = 'data' | 'vectors' | 'recurrentEncoder' | keyof TokenizerContext;
 
 /** What `ctx.build(kind, block, extra)` needs beyond the base context. */
 export type ExtraContext = {
@@ -424,7 +438,22 @@ export interface SchemaFields {
   dataSplits(): DataSplitFields;
   /** The whole params schema of a plugin reading a member of the official glove.6B.zip (path, url, sha256, trainable). */
   glove6bArchive(): Glove6bArchiveSchema;
+  /** The whole params schema of a stacked, optionally bidirectional recurrent encoder (layers, state_size, bidirectional, dropout). */
+  recurrentEncoder(): RecurrentEncoderSchema;
 }
+
+export type RecurrentEncoderSchema = {
+  readonly type: 'object';
+  readonly additionalProperties: false;
+  readonly properties: {
+    readonly layers: { readonly type: 'integer'; readonly minimum: 1; readonly maximum: 8; readonly default: 1; readonly description: string };
+    readonly state_size: ReturnType<SchemaFields['units']> & { readonly default: 64; readonly 'x-renamed-from': 'hidden' };
+    readonly bidirectional: { readonly type: 'boolean'; readonly default: false; readonly description: string };
+    readonly dropout: ReturnType<SchemaFields['dropout']>;
+  };
+};
+/** The params of a {@link SchemaFields.recurrentEncoder} schema. */
+export type RecurrentEncoderParams = FromSchema<RecurrentEncoderSchema>;
 
 export type Glove6bArchiveSchema = {
   readonly type: 'object';
@@ -476,6 +505,12 @@ export interface PluginDescriptor<K extends PluginKind = PluginKind, S extends S
   outputDim?(params: ParamsOf<S>, inputDim: number): number;
   /** Poolers: the `heads` the pooler will have (absent or undefined: one), checked the same way. */
   heads?(params: ParamsOf<S>): number | undefined;
+  /**
+   * Encoders, poolers, value transforms and heads: why the layer cannot take inputs of `inputDim`
+   * (e.g. `heads 3 must divide it; 4 or 6 would`), undefined when it can. Asked, with every size
+   * above, before any layer of the model is allocated.
+   */
+  checkInputDim?(params: ParamsOf<S>, inputDim: number): string | undefined;
 }
 
 /** A plugin of any kind, as the registry holds it. */
@@ -488,5 +523,6 @@ export type AnyPlugin = {
     create(params: never, ctx: ContextOf[K]): Created[K] | Promise<Created[K]>;
     outputDim?(params: never, inputDim: number): number;
     heads?(params: never): number | undefined;
+    checkInputDim?(params: never, inputDim: number): string | undefined;
   };
 }[PluginKind];

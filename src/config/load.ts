@@ -3,10 +3,20 @@
  * merge, lists replace), applies `--set` overrides, and keeps for every key where it was written.
  */
 import { dirname, isAbsolute, relative, resolve } from 'node:path';
+import { Ajv } from 'ajv';
 import { ConfigError, Problem, type SourceLocation } from '../errors.js';
+import { userConfigSchema } from './schema.js';
+import type { UserConfig } from './types.js';
 import { FORBIDDEN_KEYS, joinPath, parseYaml, readYamlFile, type EntrySource, type SourceMap } from './yaml-source.js';
 
+/** A config document as merged, not yet validated: only the keys the loader reads itself are typed, once checked. */
 export type ConfigData = Record<string, unknown>;
+
+// The loader reads `extends` and `plugins` itself: it checks them against the schema first (without
+// filling defaults, which is the validator's work), and reads them as the UserConfig type says.
+const shapeCheck = new Ajv({ strict: false });
+const isExtends = shapeCheck.compile<NonNullable<UserConfig['extends']>>(userConfigSchema.properties.extends);
+const isPluginList = shapeCheck.compile<NonNullable<UserConfig['plugins']>>(userConfigSchema.properties.plugins);
 
 export interface LoadedConfig {
   /** Absolute path of the file the user named. */
@@ -92,9 +102,16 @@ export function loadConfig(file: string, overrides: readonly Override[] = []): L
 }
 
 /** The absolute paths of the plugin files a config lists under `plugins:`, its `extends` included. */
-export function configPlugins(file: string): string[] {
-  const { plugins } = loadConfig(file).data;
-  return Array.isArray(plugins) ? plugins.filter((entry): entry is string => typeof entry === 'string') : [];
+export function configPlugins(file: string): NonNullable<UserConfig['plugins']> {
+  return listedPlugins(loadConfig(file).data);
+}
+
+/**
+ * The plugin files `data` lists (absolute once loaded); none when `plugins:` is not a list of
+ * paths, which the validator then reports.
+ */
+export function listedPlugins(data: ConfigData): NonNullable<UserConfig['plugins']> {
+  return isPluginList(data.plugins) ? data.plugins : [];
 }
 
 interface MergeState {
@@ -145,10 +162,10 @@ function loadLayer(file: string, chain: readonly string[], state: MergeState, ex
   return mergeInto(merged, own, '', state);
 }
 
-function parentList(parents: unknown, sources: SourceMap): string[] {
+function parentList(parents: unknown, sources: SourceMap): readonly string[] {
   if (parents === undefined) return [];
-  const list = Array.isArray(parents) ? parents : [parents];
-  if (list.every((entry) => typeof entry === 'string' && entry !== '')) return list as string[];
+  const list = isExtends(parents) ? (typeof parents === 'string' ? [parents] : parents) : undefined;
+  if (list?.every((entry) => entry !== '')) return list;
   throw new ConfigError([
     new Problem({
       code: 'extends-type',
@@ -162,9 +179,7 @@ function parentList(parents: unknown, sources: SourceMap): string[] {
 
 /** `plugins:` entries are relative to the file that lists them; make them absolute before merging. */
 function resolvePluginPaths(layer: ConfigData, directory: string): void {
-  if (Array.isArray(layer.plugins)) {
-    layer.plugins = layer.plugins.map((entry) => (typeof entry === 'string' ? resolve(directory, entry) : entry));
-  }
+  if (isPluginList(layer.plugins)) layer.plugins = layer.plugins.map((entry) => resolve(directory, entry));
 }
 
 function relocate(sources: SourceMap, file: string): SourceMap {

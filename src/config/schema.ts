@@ -123,6 +123,17 @@ export const configSchema = {
   },
 } as const satisfies JsonSchema;
 
+const extendsSchema = {
+  description: 'Config file(s) this one builds on, relative to this file; deep merge, lists replace.',
+  oneOf: [{ type: 'string' }, { type: 'array', items: { type: 'string' } }],
+} as const satisfies JsonSchema;
+
+/** What a config file may say: the core schema and the `extends` that loading resolves. */
+export const userConfigSchema = {
+  ...configSchema,
+  properties: { extends: extendsSchema, ...configSchema.properties },
+} as const satisfies JsonSchema;
+
 /**
  * The core schema as the validator applies it: the run's `name` is filled from the config file's
  * name before the check, so a resolved config always has one.
@@ -154,9 +165,9 @@ export async function composeEditorSchema(registry: PluginRegistry): Promise<Jso
       allOf: [...variants, untypedBlock(variants), ...nearMisses(kind, registry.names(kind))],
     };
   };
-  const core = structuredClone(configSchema) as unknown as JsonSchema;
+  const core = structuredClone(userConfigSchema) as unknown as JsonSchema;
   core.properties = await expandSlots(core.properties as Record<string, JsonSchema>, expandKind);
-  return { $schema: 'http://json-schema.org/draft-07/schema#', title: 'attnlab run config', ...core, properties: { extends: extendsSchema, ...(core.properties as object) }, definitions };
+  return { $schema: 'http://json-schema.org/draft-07/schema#', title: 'attnlab run config', ...core, definitions };
 }
 
 /** A known name completes; any other is accepted too (a config's own `plugins:` may add it). */
@@ -206,10 +217,6 @@ function nearMisses(kind: PluginKind, names: readonly string[]): JsonSchema[] {
   }));
 }
 
-export const extendsSchema = {
-  description: 'Config file(s) this one builds on, relative to this file; deep merge, lists replace.',
-  oneOf: [{ type: 'string' }, { type: 'array', items: { type: 'string' } }],
-} as const satisfies JsonSchema;
 
 async function expandSlots(
   properties: Record<string, JsonSchema>,

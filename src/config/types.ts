@@ -3,12 +3,10 @@
  * new key or default in the schema is a new or required property here, with nothing to keep in step.
  */
 import type { FromSchema } from 'json-schema-to-ts';
-import type { configSchema, extendsSchema, resolvedConfigSchema } from './schema.js';
+import type { resolvedConfigSchema, userConfigSchema } from './schema.js';
 
-/** What a config file may say: every key optional, plus the `extends` that loading resolves. */
-export type UserConfig = FromSchema<typeof configSchema, { keepDefaultedPropertiesOptional: true }> & {
-  readonly extends?: FromSchema<typeof extendsSchema>;
-};
+/** What a config file may say: every key optional, `extends` included. */
+export type UserConfig = FromSchema<typeof userConfigSchema, { keepDefaultedPropertiesOptional: true }>;
 
 /**
  * The resolved config: `extends` and overrides merged, validated, defaults filled, frozen (`plugins`

@@ -9,9 +9,10 @@ import type { Container } from 'inversify';
 import { closest, ConfigError, PluginError, Problem, type SourceLocation } from '../errors.js';
 import { RENAMED_KEYWORD, SLOT_KEYWORD, type AnyPlugin, type PluginKind } from '../plugin-api.js';
 import { createContainer, registryOf } from '../plugins/container.js';
-import { describe, isPlainObject, loadConfig, type ConfigData, type LoadedConfig, type Override } from './load.js';
+import { describe, isPlainObject, listedPlugins, loadConfig, type ConfigData, type LoadedConfig, type Override } from './load.js';
 import { resolvedConfigSchema, type JsonSchema } from './schema.js';
 import type { ConfigFile, ResolvedConfig } from './types.js';
+import { withOrigin } from './block-origin.js';
 import { checkPathName } from './names.js';
 import { joinPath } from './yaml-source.js';
 
@@ -22,13 +23,13 @@ export async function resolveConfigFile(
   container?: Container,
 ): Promise<ConfigFile & { container: Container }> {
   const loaded = loadConfig(file, overrides);
-  const userPlugins = Array.isArray(loaded.data.plugins) ? loaded.data.plugins.filter((entry) => typeof entry === 'string') : [];
+  const userPlugins = listedPlugins(loaded.data);
   const runContainer = container ?? (await containerFor(userPlugins, loaded));
   const config = await validateLoaded(loaded, runContainer);
   return { file: loaded.file, config, container: runContainer };
 }
 
-async function containerFor(userPlugins: string[], loaded: LoadedConfig): Promise<Container> {
+async function containerFor(userPlugins: readonly string[], loaded: LoadedConfig): Promise<Container> {
   try {
     return await createContainer(userPlugins);
   } catch (error) {
@@ -182,7 +183,7 @@ class ConfigValidator {
     this.dropInheritedParams(path, params, plugin.schema as JsonSchema);
     this.checkSchema(compile(plugin.schema as object), params, path);
     await this.checkSlots(plugin.schema as JsonSchema, params, path);
-    return { type, ...params };
+    return withOrigin({ type, ...params }, { path, location: this.locate(path, 'key') });
   }
 
   private async loadPlugin(kind: PluginKind, type: string, path: string): Promise<AnyPlugin | undefined> {

@@ -5,10 +5,13 @@
 import 'reflect-metadata';
 import { Container } from 'inversify';
 import { deriveSeed } from '../data/random.js';
-import { AttnlabError, PluginError } from '../errors.js';
+import { displayPath } from '../config/load.js';
+import { originOf } from '../config/block-origin.js';
+import { AttnlabError, ConfigError, PluginError, Problem } from '../errors.js';
 import type { AnyPlugin, BaseContext, ContextOf, CoreProvidedContext, Created, PluginBlock, PluginKind } from '../plugin-api.js';
-import { DATASET_HELPERS, VECTOR_HELPERS } from './context-helpers.js';
-import { checkDeclaredSize, declaredSize, withOutputShapeCheck } from './output-shapes.js';
+import { DATASET_HELPERS, ENCODER_HELPERS, VECTOR_HELPERS } from './context-helpers.js';
+import { checkDeclaredSize, checkInputSize, declaredSize, withOutputShapeCheck, type DeclaredSize, type SizeFailure } from './output-shapes.js';
+import { dryCreate, hasSlots, type PlanChild } from './size-plan.js';
 import { withPluginCalls } from './plugin-calls.js';
 import { TOKENIZER_CONTEXT } from '../data/tokenize.js';
 import { PluginRegistry } from './registry.js';
@@ -41,7 +44,8 @@ export type CreatedWrapper = <K extends PluginKind>(kind: K, created: Created[K]
 /**
  * Builds a validated plugin block with its factory. `base` is what every factory receives
  * (tfjs, ops, seed); `build` on the context builds nested blocks the same way, with derived seeds
- * and the same `wrap`.
+ * and the same `wrap`. A block with nested blocks first has its chain of sizes checked by a dry
+ * pass ({@link dryCreate}), so that no layer is allocated when any size in it is wrong.
  */
 export async function buildPlugin<K extends PluginKind>(
   container: Container,
@@ -50,28 +54,11 @@ export async function buildPlugin<K extends PluginKind>(
   context: Omit<ContextOf[K], 'build' | CoreProvidedContext>,
   wrap?: CreatedWrapper,
 ): Promise<Created[K]> {
-  const descriptor = await pluginOf(container, kind, block.type);
-  const plugin = descriptor as unknown as {
-    create(params: unknown, ctx: ContextOf[K]): Created[K] | Promise<Created[K]>;
-  };
-  const { type: _type, ...params } = block;
-  const file = registryOf(container).get(kind, block.type)?.file ?? block.type;
-  const declared = declaredSize(descriptor, params, (context as { inputDim?: number }).inputDim, file);
-  const base = context as unknown as Partial<BaseContext>;
-  const built = new Map<PluginKind, number>();
-  const full = {
-    ...(kind === 'dataset' ? { data: DATASET_HELPERS } : {}),
-    ...(kind === 'tokenizer' ? TOKENIZER_CONTEXT : {}),
-    ...(kind === 'embeddings' ? { vectors: VECTOR_HELPERS } : {}),
-    ...context,
-    build: (childKind: PluginKind, childBlock: PluginBlock, extra: object) => {
-      // A second child of the same kind is `<kind>#2`: adding one leaves the others' seeds as they were.
-      const count = (built.get(childKind) ?? 0) + 1;
-      built.set(childKind, count);
-      const seed = deriveSeed(base.seed ?? 0, count === 1 ? childKind : `${childKind}#${count}`);
-      return buildPlugin(container, childKind, childBlock, { ...base, seed, ...extra } as never, wrap);
-    },
-  } as unknown as ContextOf[K];
+  const { descriptor, params, file } = await resolveBlock(container, kind, block);
+  const plugin = descriptor as unknown as { create(params: unknown, ctx: ContextOf[K]): Created[K] | Promise<Created[K]> };
+  const declared = checkedSize(descriptor, block, params, inputDimOf(context), file);
+  if (hasSlots(descriptor)) await dryCreate(descriptor, params, { ...coreContext(kind), ...context }, planChild(container, context));
+  const full = { ...coreContext(kind), ...context, build: childBuilder(container, context, wrap) } as unknown as ContextOf[K];
   let created: Created[K];
   try {
     created = await plugin.create(params, full);
@@ -82,4 +69,60 @@ export async function buildPlugin<K extends PluginKind>(
   checkDeclaredSize(kind, created, declared, file);
   const checked = withPluginCalls(kind, block.type, withOutputShapeCheck(kind, created, context as Omit<ContextOf[K], 'build'>, file), file);
   return wrap ? wrap(kind, checked) : checked;
+}
+
+/** `ctx.build` of a block built with `context`: its children get seeds derived from its own, and the same `wrap`. */
+function childBuilder(container: Container, context: object, wrap: CreatedWrapper | undefined): BaseContext['build'] {
+  const base = context as Partial<BaseContext>;
+  const built = new Map<PluginKind, number>();
+  return (childKind, childBlock, extra) => {
+    // A second child of the same kind is `<kind>#2`: adding one leaves the others' seeds as they were.
+    const count = (built.get(childKind) ?? 0) + 1;
+    built.set(childKind, count);
+    const seed = deriveSeed(base.seed ?? 0, count === 1 ? childKind : `${childKind}#${count}`);
+    return buildPlugin(container, childKind, childBlock as PluginBlock, { ...base, seed, ...extra } as never, wrap);
+  };
+}
+
+/** How the dry pass of a block built with `context` plans a child: its sizes checked, and its own children's in turn. */
+function planChild(container: Container, context: object): PlanChild {
+  return async (kind, block, extra) => {
+    const childContext = { ...context, ...extra };
+    const { descriptor, params, file } = await resolveBlock(container, kind, block as PluginBlock);
+    const declared = checkedSize(descriptor, block as PluginBlock, params, inputDimOf(childContext), file);
+    if (hasSlots(descriptor)) await dryCreate(descriptor, params, { ...coreContext(kind), ...childContext }, planChild(container, childContext));
+    return declared;
+  };
+}
+
+/** A block's plugin, file and params. */
+async function resolveBlock(container: Container, kind: PluginKind, block: PluginBlock) {
+  const descriptor = await pluginOf(container, kind, block.type);
+  const { type: _type, ...params } = block;
+  return { descriptor, params, file: registryOf(container).get(kind, block.type)?.file ?? block.type };
+}
+
+/** The block's declared size for `inputDim`, refused (naming where the block is written) when it or its input does not fit. */
+function checkedSize(descriptor: AnyPlugin, block: PluginBlock, params: object, inputDim: number | undefined, file: string): DeclaredSize | undefined {
+  const fail: SizeFailure = (code, message) => {
+    const origin = originOf(block);
+    if (!origin) throw new PluginError(code, file, message);
+    throw new ConfigError([new Problem({ code, message: `${message} (${displayPath(file)})`, path: origin.path, location: origin.location })]);
+  };
+  checkInputSize(descriptor, params, inputDim, fail);
+  return declaredSize(descriptor, params, inputDim, fail);
+}
+
+/** What the core adds to a kind's context by itself: a dataset's readers, a tokenizer's hash, the vector and recurrent helpers. */
+function coreContext(kind: PluginKind): object {
+  if (kind === 'dataset') return { data: DATASET_HELPERS };
+  if (kind === 'tokenizer') return TOKENIZER_CONTEXT;
+  if (kind === 'embeddings') return { vectors: VECTOR_HELPERS };
+  if (kind === 'encoder') return ENCODER_HELPERS;
+  return {};
+}
+
+function inputDimOf(context: object): number | undefined {
+  const { inputDim } = context as { readonly inputDim?: unknown };
+  return typeof inputDim === 'number' ? inputDim : undefined;
 }

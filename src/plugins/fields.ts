@@ -1,9 +1,10 @@
 /**
  * The shared param builders a plugin's `schema` function receives ({@link SchemaFields}): one
- * definition of "dropout", "activation", a layer width, a file dataset's files and splits.
+ * definition of "dropout", "activation", a layer width, a file dataset's files and splits, a
+ * recurrent encoder's params.
  */
 import { GLOVE_6B_SHA256, GLOVE_6B_URL } from '../data/embeddings.js';
-import type { Activation, DataFileFields, DataSplitFields, Glove6bArchiveSchema, SchemaFields, SchemaSource } from '../plugin-api.js';
+import type { Activation, DataFileFields, DataSplitFields, Glove6bArchiveSchema, RecurrentEncoderSchema, SchemaFields, SchemaSource } from '../plugin-api.js';
 
 const ACTIVATIONS = ['tanh', 'relu', 'elu', 'sigmoid', 'linear'] as const satisfies readonly Activation[];
 
@@ -35,15 +36,30 @@ const GLOVE_6B_ARCHIVE: Glove6bArchiveSchema = {
   },
 };
 
+const dropout: SchemaFields['dropout'] = (description) => ({ type: 'number', minimum: 0, maximum: 0.95, default: 0, description });
+const units: SchemaFields['units'] = (defaultValue, description, minimum) => ({ type: 'integer', minimum: minimum ?? (1 as never), maximum: 4096, default: defaultValue, description });
+
+const RECURRENT_ENCODER: RecurrentEncoderSchema = {
+  type: 'object',
+  additionalProperties: false,
+  properties: {
+    layers: { type: 'integer', minimum: 1, maximum: 8, default: 1, description: 'Stacked layers; attention pools the last one.' },
+    state_size: { ...units(64, 'State size per direction.'), 'x-renamed-from': 'hidden' },
+    bidirectional: { type: 'boolean', default: false, description: 'Also read each review right to left and concatenate both states.' },
+    dropout: dropout('Dropout on the inputs of layers above the first, while training.'),
+  },
+};
+
 export const SCHEMA_FIELDS: SchemaFields = {
-  dropout: (description) => ({ type: 'number', minimum: 0, maximum: 0.95, default: 0, description }),
+  dropout,
   activation: (defaultValue, description) => ({ enum: ACTIVATIONS, default: defaultValue, description }),
-  units: (defaultValue, description, minimum) => ({ type: 'integer', minimum: minimum ?? (1 as never), maximum: 4096, default: defaultValue, description }),
+  units,
   outputDim: () => ({ type: 'integer', minimum: 1, maximum: 4096, description: 'Output size; default: the input size.' }),
   trainable,
   dataFiles: () => DATA_FILE_FIELDS,
   dataSplits: () => DATA_SPLIT_FIELDS,
   glove6bArchive: () => GLOVE_6B_ARCHIVE,
+  recurrentEncoder: () => RECURRENT_ENCODER,
 };
 
 /** The JSON Schema a descriptor's `schema` stands for: itself, or what its function builds from the shared fields. */

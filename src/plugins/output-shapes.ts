@@ -11,25 +11,34 @@ import type { AnyPlugin, ContextOf, Created, Encoder, Head, PluginKind, Pooler, 
 /** What a plugin's descriptor says its layer will be: an output size (encoder, value) or a head count (pooler). */
 export type DeclaredSize = { readonly outputDim: number } | { readonly heads: number | undefined };
 
+/** Raises a size problem of `code` with `message` about one block (located by the caller). */
+export type SizeFailure = (code: 'plugin-declared-size' | 'plugin-input-size', message: string) => never;
+
 /**
  * The size `plugin` declares for `params` and `inputDim`, before anything is allocated; undefined
- * when it declares none. A declared size that is not a positive integer is a PluginError.
+ * when it declares none. A pooler without `heads()` declares one head. A declared size that is not
+ * a positive integer fails.
  */
-export function declaredSize(plugin: AnyPlugin, params: unknown, inputDim: number | undefined, file: string): DeclaredSize | undefined {
-  const fail = (what: string, found: unknown): never => {
-    throw new PluginError('plugin-declared-size', file, `${plugin.kind} "${plugin.name}" declares ${what} ${String(found)} for input size ${inputDim}; expected a positive integer`);
-  };
+export function declaredSize(plugin: AnyPlugin, params: unknown, inputDim: number | undefined, fail: SizeFailure): DeclaredSize | undefined {
+  const refuse = (what: string, found: unknown): never =>
+    fail('plugin-declared-size', `${plugin.kind} "${plugin.name}" declares ${what} ${String(found)} for input size ${inputDim}; expected a positive integer`);
   if ((plugin.kind === 'encoder' || plugin.kind === 'value') && plugin.outputDim && inputDim !== undefined) {
     const outputDim = plugin.outputDim(params as never, inputDim);
-    if (!Number.isInteger(outputDim) || outputDim < 1) fail('outputDim', outputDim);
+    if (!Number.isInteger(outputDim) || outputDim < 1) refuse('outputDim', outputDim);
     return { outputDim };
   }
-  if (plugin.kind === 'pooler' && plugin.heads) {
-    const heads = plugin.heads(params as never);
-    if (heads !== undefined && (!Number.isInteger(heads) || heads < 1)) fail('heads', heads);
+  if (plugin.kind === 'pooler') {
+    const heads = plugin.heads?.(params as never);
+    if (heads !== undefined && (!Number.isInteger(heads) || heads < 1)) refuse('heads', heads);
     return { heads };
   }
   return undefined;
+}
+
+/** Fails when `plugin`'s `checkInputDim` refuses inputs of `inputDim`, saying why and what it was given. */
+export function checkInputSize(plugin: AnyPlugin, params: unknown, inputDim: number | undefined, fail: SizeFailure): void {
+  const reason = inputDim === undefined ? undefined : plugin.checkInputDim?.(params as never, inputDim);
+  if (reason !== undefined) fail('plugin-input-size', `${plugin.kind} "${plugin.name}" cannot take input size ${inputDim}: ${reason}`);
 }
 
 /** Refuses a created layer whose size differs from what its descriptor declared. */
@@ -38,7 +47,8 @@ export function checkDeclaredSize(kind: PluginKind, created: Created[PluginKind]
   const [name, found, expected] =
     'outputDim' in declared ? ['outputDim', (created as Encoder | ValueTransform).outputDim, declared.outputDim] : ['heads', (created as Pooler).heads, declared.heads];
   if (found !== expected) {
-    throw new PluginError('plugin-declared-size', file, `${kind} built with ${name} ${String(found)}, but its descriptor's ${name}() declares ${String(expected)}; make the two agree`);
+    const declaration = expected === undefined ? 'one head (no heads(), or heads() undefined)' : `${name}() = ${String(expected)}`;
+    throw new PluginError('plugin-declared-size', file, `${kind} built with ${name} ${String(found)}, but its descriptor declares ${declaration}; make the two agree`);
   }
 }
 

@@ -183,11 +183,12 @@ const TEMPLATES: Record<PluginKind, KindTemplate> = {
     apiTypes: ['Tf'],
     preamble: `\n/** tfjs's tensor types, named through attnlab's \`Tf\` so that this file needs no tfjs import. */\ntype Tensor1D = ReturnType<Tf['tensor1d']>;\ntype Tensor2D = ReturnType<Tf['tensor2d']>;`,
     schemaProperties: `    units: { type: 'integer', minimum: 1, maximum: 4096, default: 32, description: 'Size of each token’s new representation.' },`,
-    create: `  create(params, { tf, nn, inputDim, seed }) {
+    create: `  // The output size, from the params: attnlab checks the model's chain of sizes before any tensor exists.
+  outputDim: (params) => params.units,
+  create(params, { tf, nn, inputDim, seed }) {
     const kernel = nn.glorot('NAME/kernel', [inputDim, params.units], seed);
     const bias = nn.zeros('NAME/bias', [params.units]);
     return {
-      // Declared up front, from the params: the model sizes the next layers before any tensor exists.
       outputDim: params.units,
       variables: [kernel, bias],
       // x [batch, time, inputDim], mask [batch, time] → [batch, time, outputDim].
@@ -208,7 +209,9 @@ const TEMPLATES: Record<PluginKind, KindTemplate> = {
     apiTypes: ['Tf'],
     preamble: `\n/** tfjs's 2-D tensor type, named through attnlab's \`Tf\` so that this file needs no tfjs import. */\ntype Tensor2D = ReturnType<Tf['tensor2d']>;`,
     schemaProperties: `    dim: { type: 'integer', minimum: 1, maximum: 4096, default: 64, description: 'Size of v(h_i).' },`,
-    create: `  create(params, { nn, inputDim, seed }) {
+    create: `  // The output size, from the params: attnlab checks the model's chain of sizes before any tensor exists.
+  outputDim: (params) => params.dim,
+  create(params, { nn, inputDim, seed }) {
     const kernel = nn.glorot('NAME/kernel', [inputDim, params.dim], seed);
     return {
       outputDim: params.dim,

@@ -11,11 +11,11 @@ const { tf } = await selectBackend('cpu');
 const nn = createNnOps(tf);
 
 /** A user plugin file of `kind` whose layer is `layer` (source of an object literal using ctx). */
-function userPlugin(kind: string, name: string, layer: string): string {
+function userPlugin(kind: string, name: string, layer: string, declare = ''): string {
   const file = join(mkdtempSync(join(tmpdir(), 'attnlab-shapes-')), `${name}.ts`);
   writeFileSync(
     file,
-    `export default { kind: '${kind}', name: '${name}', description: 'd', schema: { type: 'object', properties: {} },
+    `export default { kind: '${kind}', name: '${name}', description: 'd', schema: { type: 'object', properties: {} },${declare}
        create(_params: unknown, { tf }: any) { return ${layer}; } };`,
   );
   return file;
@@ -43,6 +43,7 @@ const cases = [
     title: 'a pooler declaring 4 heads and returning 2',
     kind: 'pooler',
     layer: `{ variables: [], heads: 4, attend: (h: any) => tf.ones([h.shape[0], 2, h.shape[1]]) }`,
+    declare: ' heads: () => 4,',
     call: (layer: any) => layer.attend(h, mask, false),
     message: /expected \[batch, heads, time\] = \[2, 4, 3\] \(it declares heads: 4\)/,
   },
@@ -55,9 +56,9 @@ const cases = [
   },
 ] as const;
 
-for (const { title, kind, layer, call, message } of cases) {
+for (const { title, kind, layer, call, message, ...rest } of cases) {
   test(`${title}: a PluginError naming the file and the expected shape`, async (t) => {
-    const file = userPlugin(kind, 'broken', layer);
+    const file = userPlugin(kind, 'broken', layer, 'declare' in rest ? rest.declare : '');
     const container = await createContainer([file]);
     const built = await buildPlugin(container, kind, { type: 'broken' }, { tf, nn, seed: 0, inputDim: 4 } as never);
     const error = t.throws(() => call(built), { instanceOf: PluginError, message });
@@ -106,7 +107,7 @@ const declaredCases = [
     declare: 'outputDim: (_p: unknown, inputDim: number) => 2 * inputDim',
     layer: '{ outputDim: 4, apply: (x: any) => x }',
     allocates: true,
-    message: /value built with outputDim 4, but its descriptor's outputDim\(\) declares 8/,
+    message: /value built with outputDim 4, but its descriptor declares outputDim\(\) = 8/,
   },
   {
     title: 'a pooler built with one head declaring two',
@@ -114,7 +115,15 @@ const declaredCases = [
     declare: 'heads: () => 2',
     layer: '{ attend: (_h: any, mask: any) => mask }',
     allocates: true,
-    message: /pooler built with heads undefined, but its descriptor's heads\(\) declares 2/,
+    message: /pooler built with heads undefined, but its descriptor declares heads\(\) = 2/,
+  },
+  {
+    title: 'a pooler built with two heads its descriptor does not declare',
+    kind: 'pooler',
+    declare: 'checkInputDim: () => undefined',
+    layer: '{ heads: 2, attend: (_h: any, mask: any) => mask }',
+    allocates: true,
+    message: /pooler built with heads 2, but its descriptor declares one head \(no heads\(\), or heads\(\) undefined\)/,
   },
 ] as const;
 
