@@ -231,6 +231,7 @@ async function trainBuilt(
 }
 
 export interface LoadedData extends ReportedData {
+  readonly corpus: LabelledCorpus;
   readonly trainable: boolean;
 }
 
@@ -258,7 +259,7 @@ export async function loadData(
     `data: ${corpus.train.length} train, ${corpus.validation.length} validation, ${corpus.test.length} test reviews; ` +
       `vocabulary ${prepared.vocabulary.length}, OOV ${(100 * prepared.oovRate).toFixed(2)}%`,
   );
-  return { ...prepared, corpus, trainable: embeddings.trainable, tokenizer: tokenizer.tokenizer };
+  return { ...prepared, corpus, trainable: embeddings.trainable };
 }
 
 /** Tokenises and indexes the splits against a fixed table, through the tokenised-dataset cache. */

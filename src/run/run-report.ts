@@ -4,9 +4,8 @@
  */
 import { stringify } from 'yaml';
 import type { ResolvedConfig } from '../config/types.js';
-import type { PreparedData } from '../data/prepare.js';
-import { tokenize } from '../data/tokenize.js';
-import type { Example, ProgressReporter, Tf, Tokenizer } from '../plugin-api.js';
+import { reviewTokens, selectRows, type PreparedData } from '../data/prepare.js';
+import type { Example, ProgressReporter, Tf } from '../plugin-api.js';
 import { entropyAcrossEpochsSvg, entropyHistogramSvg, type EpochMetrics } from '../report/charts.js';
 import { entropyMetrics, reviewEntropies, summarizeEpochEntropy, type EpochEntropy } from '../report/entropy.js';
 import { selectExamples, type AttentionExample } from '../report/examples.js';
@@ -33,10 +32,9 @@ export const ENTROPY_ARTIFACT = 'attention/entropy-by-epoch.json';
 /** Random permutations of the attention per shown review, for the report's faithfulness check. */
 const REPORT_PERMUTATIONS = 50;
 
+/** The prepared splits, and the test reviews' ids; the reviews are shown as `prepareData` cut them. */
 export interface ReportedData extends PreparedData {
-  readonly corpus: { readonly test: readonly Example[] };
-  /** The run's tokenizer, which cut the texts shown. */
-  readonly tokenizer: Tokenizer;
+  readonly corpus: { readonly test: readonly Pick<Example, 'id' | 'label'>[] };
 }
 
 /** The metrics logged for one epoch. */
@@ -90,11 +88,13 @@ export class RunReporter {
     await this.tracker.logMetrics(classificationMetricValues(classification, 'test'), facts.bestEpoch);
     const selected = selectExamples(this.testExamples(test));
     const shownIds = new Set(selected.flatMap((section) => section.examples.map((example) => example.id)));
+    const shownRows = this.data.corpus.test.flatMap((example, row) => (shownIds.has(example.id) ? [row] : []));
     const explained = await explainReviews(
       tf,
       model,
-      this.data.corpus.test.filter((example) => shownIds.has(example.id)),
-      { vocabulary: this.data.vocabulary, tokenizer: this.data.tokenizer, labels: this.data.labels, maxLength: this.config.train.max_length, permutations: REPORT_PERMUTATIONS, seed: this.config.seed, progress },
+      shownRows.map((row) => this.data.corpus.test[row]),
+      selectRows(this.data.test, shownRows),
+      { vocabulary: this.data.vocabulary, labels: this.data.labels, permutations: REPORT_PERMUTATIONS, seed: this.config.seed, progress },
     );
     const byId = new Map(explained.examples.map((example) => [example.id, example]));
     const sections = selected.map((section) => ({ ...section, examples: section.examples.map((example) => byId.get(example.id) ?? example) }));
@@ -144,13 +144,12 @@ export class RunReporter {
     return this.data.corpus.test.map((example, index) => {
       const probabilities = test.probabilities.subarray(index * classes, (index + 1) * classes);
       const predicted = argMax(probabilities);
-      const weights = test.attention[index];
-      const tokens = tokenize(example.text, this.data.tokenizer);
+      const { tokens, fullLength } = reviewTokens(this.data.test, this.data.vocabulary, index);
       return {
         id: example.id,
-        tokens: tokens.slice(0, weights.length),
-        fullLength: tokens.length,
-        weights,
+        tokens,
+        fullLength,
+        weights: test.attention[index],
         predicted: labels[predicted],
         probability: probabilities[predicted],
         label: labels[example.label],
