@@ -79,7 +79,14 @@ export const configSchema = {
       properties: {
         epochs: { type: 'integer', minimum: 1, maximum: 10000, default: 10, description: 'Passes over the training split.' },
         batch_size: { type: 'integer', minimum: 1, maximum: 65536, default: 64, description: 'Reviews per training batch.' },
-        eval_batch_size: { type: 'integer', minimum: 1, maximum: 65536, default: 256, description: 'Reviews per evaluation batch.' },
+        eval_batch_size: { type: 'integer', minimum: 1, maximum: 65536, default: 256, description: 'Most reviews per evaluation batch.' },
+        eval_batch_tokens: {
+          type: 'integer',
+          minimum: 1,
+          maximum: 16777216,
+          default: 8192,
+          description: 'Most token positions (reviews × the longest of them) per evaluation batch: reviews are scored sorted by length, short ones in larger batches, and small batches stay in the processor caches.',
+        },
         max_length: { type: 'integer', minimum: 1, maximum: 100000, default: 400, description: 'Reviews are cut to this many tokens.' },
         bucket_by_length: { type: 'boolean', default: true, description: 'Batch reviews of similar length together to cut padding.' },
         lr: { type: 'number', exclusiveMinimum: 0, maximum: 10, default: 0.001, description: 'Learning rate.' },

@@ -194,6 +194,7 @@ async function trainBuilt(
   const scoring = performance.now();
   const test = evaluate(tf, model, data.test, {
     batchSize: config.train.eval_batch_size,
+    batchTokens: config.train.eval_batch_tokens,
     maxLength: config.train.max_length,
     progress: options.progress,
     label: `scoring the test split (epoch ${trained.bestEpoch})`,

@@ -98,7 +98,7 @@ function scoreBatch(run: RestoredRun, batch: readonly Pending[], labels: readonl
   const maxLength = config.train.max_length;
   const examples = batch.map((row) => ({ id: row.id, text: row.text, label: 0 }));
   const encoded = encodeWithVocabulary(examples, checkpoint.vocabulary, maxLength, tokenizer);
-  const scored = evaluate(tf, built.model, encoded, { batchSize: config.train.eval_batch_size, maxLength });
+  const scored = evaluate(tf, built.model, encoded, { batchSize: config.train.eval_batch_size, batchTokens: config.train.eval_batch_tokens, maxLength });
   const classes = labels.length;
   const lines: string[] = [];
   batch.forEach((row, index) => {
