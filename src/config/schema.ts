@@ -117,6 +117,23 @@ export const configSchema = {
         },
       },
     },
+    report: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      description: "What the run's report (report.html, attention.html) measures on the test split.",
+      properties: {
+        faithfulness_reviews: {
+          type: 'integer',
+          minimum: 1,
+          maximum: 100000,
+          default: 200,
+          description:
+            'Test reviews the faithfulness checks (gradient × input, permutations) are measured on: the reviews shown, then a seeded random sample of the others. Each costs a backward pass and `permutations` forward passes.',
+        },
+        permutations: { type: 'integer', minimum: 1, maximum: 10000, default: 20, description: 'Random permutations of the attention per measured review.' },
+      },
+    },
     tracking: {
       type: 'object',
       additionalProperties: false,

@@ -5,7 +5,7 @@
  */
 import type * as tfjs from '@tensorflow/tfjs';
 import { encodeWithVocabulary, reviewTokens, type WordedSplit } from '../data/prepare.js';
-import { iterateBatches, type EncodedSplit } from '../data/batches.js';
+import { scoringBatches, type EncodedSplit } from '../data/batches.js';
 import { deriveSeed } from '../data/random.js';
 import type { Example, ProgressReporter, Tf } from '../plugin-api.js';
 import type { AttentionExample } from '../report/examples.js';
@@ -50,6 +50,7 @@ export async function explainRun(reference: string, options: ExplainOptions): Pr
       labels: checkpoint.manifest.labels,
       permutations: options.permutations,
       seed: config.seed,
+      batchTokens: config.train.eval_batch_tokens,
       progress: options.progress,
     });
     const folder = runFolderOf(run.artifactDir);
@@ -66,6 +67,8 @@ export interface ExplainSettings {
   readonly labels: readonly string[];
   readonly permutations: number;
   readonly seed: number;
+  /** Most token positions per gradient batch (`train.eval_batch_tokens`); unbounded when absent. */
+  readonly batchTokens?: number;
   /** Shows the reviews measured so far. */
   readonly progress?: ProgressReporter;
 }
@@ -82,7 +85,7 @@ export async function explainReviews(
   encoded: WordedSplit,
   settings: ExplainSettings,
 ): Promise<{ examples: AttentionExample[]; faithfulness: FaithfulnessSummary }> {
-  const scored = scoreReviews(tf, model, encoded);
+  const scored = scoreReviews(tf, model, encoded, settings.batchTokens ?? Number.POSITIVE_INFINITY);
   const examples: AttentionExample[] = [];
   const checks: ReviewFaithfulness[] = [];
   const task = settings.progress?.start('faithfulness (gradients, permutations)', reviews.length, 'reviews');
@@ -138,9 +141,10 @@ interface ScoredReview {
   readonly importance: Float64Array;
 }
 
-function scoreReviews(tf: Tf, { model, probe }: ProbedModel, split: EncodedSplit): ScoredReview[] {
+function scoreReviews(tf: Tf, { model, probe }: ProbedModel, split: EncodedSplit, batchTokens: number): ScoredReview[] {
   const scored: ScoredReview[] = new Array(split.size);
-  for (const batch of iterateBatches(split, { batchSize: 32, maxLength: Number.MAX_SAFE_INTEGER, shuffle: false, seed: 0, bucketByLength: false })) {
+  // At most 32 rows: the probe gives every position its own token, [rows, rows · time] per batch.
+  for (const batch of scoringBatches(split, { maxRows: 32, maxTokens: batchTokens, maxLength: Number.MAX_SAFE_INTEGER })) {
     const values = tf.tidy(() => {
       const { ids, mask } = batchTensors(tf, batch);
       // d(logit of the predicted class)/dx, one backward pass for the whole batch.

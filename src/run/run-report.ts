@@ -5,6 +5,7 @@
 import { stringify } from 'yaml';
 import type { ResolvedConfig } from '../config/types.js';
 import { reviewTokens, selectRows, type PreparedData } from '../data/prepare.js';
+import { deriveSeed, mulberry32, shuffleInPlace } from '../data/random.js';
 import type { Example, ProgressReporter, Tf } from '../plugin-api.js';
 import { entropyAcrossEpochsSvg, entropyHistogramSvg, type EpochMetrics } from '../report/charts.js';
 import { entropyMetrics, reviewEntropies, summarizeEpochEntropy, type EpochEntropy } from '../report/entropy.js';
@@ -28,9 +29,6 @@ export interface RunFacts {
 
 /** Artifact holding every epoch's entropy summaries, read back by `attnlab compare`. */
 export const ENTROPY_ARTIFACT = 'attention/entropy-by-epoch.json';
-
-/** Random permutations of the attention per shown review, for the report's faithfulness check. */
-const REPORT_PERMUTATIONS = 50;
 
 /** The prepared splits, and the test reviews' ids; the reviews are shown as `prepareData` cut them. */
 export interface ReportedData extends PreparedData {
@@ -89,16 +87,18 @@ export class RunReporter {
     const selected = selectExamples(this.testExamples(test));
     const shownIds = new Set(selected.flatMap((section) => section.examples.map((example) => example.id)));
     const shownRows = this.data.corpus.test.flatMap((example, row) => (shownIds.has(example.id) ? [row] : []));
+    const measured = [...shownRows, ...this.sampledRows(shownRows)];
     const explained = await explainReviews(
       tf,
       model,
-      shownRows.map((row) => this.data.corpus.test[row]),
-      selectRows(this.data.test, shownRows),
-      { vocabulary: this.data.vocabulary, labels: this.data.labels, permutations: REPORT_PERMUTATIONS, seed: this.config.seed, progress },
+      measured.map((row) => this.data.corpus.test[row]),
+      selectRows(this.data.test, measured),
+      { vocabulary: this.data.vocabulary, labels: this.data.labels, permutations: this.config.report.permutations, seed: this.config.seed, batchTokens: this.config.train.eval_batch_tokens, progress },
     );
     const byId = new Map(explained.examples.map((example) => [example.id, example]));
     const sections = selected.map((section) => ({ ...section, examples: section.examples.map((example) => byId.get(example.id) ?? example) }));
-    const { faithfulness } = explained;
+    const sampled = measured.length - shownRows.length;
+    const faithfulness = { ...explained.faithfulness, chosen: `the ${shownRows.length} shown and ${sampled} drawn at random from the other test reviews; report.faithfulness_reviews sets how many` };
     const header: RunHeader = {
       runName: this.config.name,
       runId: facts.runId,
@@ -136,6 +136,18 @@ export class RunReporter {
       this.history.length,
     );
     return classification;
+  }
+
+  /**
+   * A seeded random sample of the test rows not in `shown`, as many as `report.faithfulness_reviews`
+   * leaves room for: the faithfulness checks cost a backward pass and `permutations` forward
+   * passes per review, so they are measured on a bounded sample rather than the whole split.
+   */
+  private sampledRows(shown: readonly number[]): number[] {
+    const room = Math.max(0, this.config.report.faithfulness_reviews - shown.length);
+    const taken = new Set(shown);
+    const others = Int32Array.from({ length: this.data.test.size }, (_, row) => row).filter((row) => !taken.has(row));
+    return Array.from(shuffleInPlace(others, mulberry32(deriveSeed(this.config.seed, 'report/faithfulness'))).subarray(0, room));
   }
 
   private testExamples(test: Evaluation): AttentionExample[] {

@@ -6,6 +6,7 @@ import test from 'ava';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { parseOverrides } from '../../src/config/load.js';
 import { silentProgress } from '../../src/progress.js';
 import { runExperiment } from '../../src/run/experiment.js';
 
@@ -81,4 +82,22 @@ test('attended words and cut notes come from the prepared tokens', (t) => {
     t.is(Number(cut), MAX_LENGTH);
     t.true(testRows.some((row) => row.text.split(' ').length === Number(full)), `a review of ${full} words`);
   }
+});
+
+const faithfulnessNote = (html: string) => /Jain &amp; Wallace \(NAACL 2019\): (\d+) reviews \(the (\d+) shown and (\d+) drawn at random/.exec(html);
+
+test('the faithfulness checks are measured on every test review when report.faithfulness_reviews allows, and the report says so', (t) => {
+  const note = faithfulnessNote(page('report.html'));
+  t.truthy(note);
+  const [, reviews, shown, sampled] = (note ?? []).map(Number);
+  t.is(reviews, testRows.length);
+  t.is(shown + sampled, testRows.length);
+});
+
+test.serial('report.faithfulness_reviews bounds the reviews measured: the shown ones, then a sample up to the bound', async (t) => {
+  const bounded = await runExperiment(join(folder, 'run.yaml'), parseOverrides(['report.faithfulness_reviews=15', 'train.epochs=1']), { progress: silentProgress, log: () => {} });
+  const note = faithfulnessNote(readFileSync(join(bounded.artifactDir ?? '', 'attention.html'), 'utf8'));
+  const [, reviews, shown, sampled] = (note ?? []).map(Number);
+  t.is(reviews, 15);
+  t.true(shown >= 4 && shown + sampled === 15, `${shown} shown, ${sampled} sampled`);
 });
