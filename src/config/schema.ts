@@ -79,7 +79,14 @@ export const configSchema = {
       properties: {
         epochs: { type: 'integer', minimum: 1, maximum: 10000, default: 10, description: 'Passes over the training split.' },
         batch_size: { type: 'integer', minimum: 1, maximum: 65536, default: 64, description: 'Reviews per training batch.' },
-        eval_batch_size: { type: 'integer', minimum: 1, maximum: 65536, default: 256, description: 'Reviews per evaluation batch.' },
+        eval_batch_size: { type: 'integer', minimum: 1, maximum: 65536, default: 256, description: 'Most reviews per evaluation batch.' },
+        eval_batch_tokens: {
+          type: 'integer',
+          minimum: 1,
+          maximum: 16777216,
+          default: 8192,
+          description: 'Most token positions (reviews × the longest of them) per evaluation batch: reviews are scored sorted by length, short ones in larger batches, and small batches stay in the processor caches.',
+        },
         max_length: { type: 'integer', minimum: 1, maximum: 100000, default: 400, description: 'Reviews are cut to this many tokens.' },
         bucket_by_length: { type: 'boolean', default: true, description: 'Batch reviews of similar length together to cut padding.' },
         lr: { type: 'number', exclusiveMinimum: 0, maximum: 10, default: 0.001, description: 'Learning rate.' },
@@ -108,6 +115,23 @@ export const configSchema = {
           default: 3,
           description: 'Stop after this many epochs without a better validation accuracy (0 turns early stopping off).',
         },
+      },
+    },
+    report: {
+      type: 'object',
+      additionalProperties: false,
+      default: {},
+      description: "What the run's report (report.html, attention.html) measures on the test split.",
+      properties: {
+        faithfulness_reviews: {
+          type: 'integer',
+          minimum: 1,
+          maximum: 100000,
+          default: 200,
+          description:
+            'Test reviews the faithfulness checks (gradient × input, permutations) are measured on: the reviews shown, then a seeded random sample of the others. Each costs a backward pass and `permutations` forward passes.',
+        },
+        permutations: { type: 'integer', minimum: 1, maximum: 10000, default: 20, description: 'Random permutations of the attention per measured review.' },
       },
     },
     tracking: {

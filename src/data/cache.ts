@@ -11,7 +11,7 @@ import { join } from 'node:path';
 import { withFileLock, writeFileAtomically } from '../fs-lock.js';
 import type { EmbeddingTable, LabelledCorpus } from '../plugin-api.js';
 import type { EncodedSplit } from './batches.js';
-import { prepareData, type PrepareOptions, type PreparedData } from './prepare.js';
+import { prepareData, type PrepareOptions, type PreparedData, type SplitWords } from './prepare.js';
 
 /** `$ATTNLAB_CACHE`, else `$XDG_CACHE_HOME/attnlab`, else `~/.cache/attnlab`. */
 export function cacheDirectory(env: NodeJS.ProcessEnv = process.env): string {
@@ -44,8 +44,11 @@ export async function cachedFile<T>(path: string, read: (path: string) => Promis
   );
 }
 
-/** Version of the tokeniser and of the file layout: a change here invalidates every cached dataset. */
-const DATASET_CACHE_FORMAT = 'attnlab-dataset-1';
+/**
+ * Version of the tokeniser and of the file layout: a change here invalidates every cached dataset.
+ * 2: the test split's words (full lengths and the words of its UNK positions).
+ */
+const DATASET_CACHE_FORMAT = 'attnlab-dataset-2';
 
 /**
  * The key of a tokenised dataset: the corpus itself (labels, and the text and label of every
@@ -108,14 +111,37 @@ interface DatasetHeader {
   readonly vocabulary: readonly string[];
   readonly dim: number;
   readonly oovRate: number;
-  /** Lengths, in elements, of the sections that follow: embeddings, then ids, offsets and labels of each split. */
+  /** The test split's `words.unknownWords`. */
+  readonly unknownWords: readonly string[];
+  /**
+   * Lengths, in elements, of the sections that follow: embeddings, then ids, offsets and labels
+   * of each split, then the test split's full lengths, unknown words and their offsets.
+   */
   readonly sections: readonly number[];
 }
 
+const SECTIONS = 1 + 3 * SPLITS.length + 3;
+
 /** The file: a u32 header length, the JSON header, padding to 4, then the typed arrays in header order. */
 export function encodeDataset(key: string, data: PreparedData): Uint8Array[] {
-  const arrays: (Float32Array | Int32Array)[] = [data.embeddings, ...SPLITS.flatMap((split) => [data[split].ids, data[split].offsets, data[split].labels])];
-  const header: DatasetHeader = { format: DATASET_CACHE_FORMAT, key, labels: data.labels, vocabulary: data.vocabulary, dim: data.dim, oovRate: data.oovRate, sections: arrays.map((array) => array.length) };
+  const { words } = data.test;
+  const arrays: (Float32Array | Int32Array)[] = [
+    data.embeddings,
+    ...SPLITS.flatMap((split) => [data[split].ids, data[split].offsets, data[split].labels]),
+    words.fullLengths,
+    words.unknown,
+    words.unknownOffsets,
+  ];
+  const header: DatasetHeader = {
+    format: DATASET_CACHE_FORMAT,
+    key,
+    labels: data.labels,
+    vocabulary: data.vocabulary,
+    dim: data.dim,
+    oovRate: data.oovRate,
+    unknownWords: words.unknownWords,
+    sections: arrays.map((array) => array.length),
+  };
   const json = Buffer.from(JSON.stringify(header), 'utf8');
   const lead = Buffer.alloc(4);
   lead.writeUInt32LE(json.length, 0);
@@ -130,7 +156,7 @@ export async function readDatasetCache(path: string, key: string): Promise<Prepa
   try {
     const length = read.readUInt32LE(0);
     const header = JSON.parse(read.toString('utf8', 4, 4 + length)) as DatasetHeader;
-    if (header.format !== DATASET_CACHE_FORMAT || header.key !== key || header.sections.length !== 1 + 3 * SPLITS.length) return undefined;
+    if (header.format !== DATASET_CACHE_FORMAT || header.key !== key || header.sections.length !== SECTIONS) return undefined;
     // Copied into aligned memory: the sections are read as typed arrays.
     let at = 4 + length + ((4 - ((4 + length) % 4)) % 4);
     if (read.length !== at + 4 * header.sections.reduce((sum, count) => sum + count, 0)) return undefined;
@@ -150,7 +176,9 @@ export async function readDatasetCache(path: string, key: string): Promise<Prepa
         return [split, { ids, offsets, labels, size: labels.length }];
       }),
     ) as Record<SplitName, EncodedSplit>;
-    return { labels: header.labels, vocabulary: header.vocabulary, embeddings, dim: header.dim, oovRate: header.oovRate, ...splits };
+    const [fullLengths, unknown, unknownOffsets] = splitCounts.slice(3 * SPLITS.length).map((count) => take(Int32Array, count));
+    const words: SplitWords = { fullLengths, unknown, unknownOffsets, unknownWords: header.unknownWords };
+    return { labels: header.labels, vocabulary: header.vocabulary, embeddings, dim: header.dim, oovRate: header.oovRate, ...splits, test: { ...splits.test, words } };
   } catch {
     return undefined;
   }

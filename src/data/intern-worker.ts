@@ -9,7 +9,7 @@ import { TOKENIZER_CONTEXT } from './tokenize.js';
 answerInThread<InternRequest, InternedTexts>(async ({ texts, maxLength, tokenizer }) => {
   const interned = internTokens(texts, maxLength, tokenizer ? await rebuildTokenizer(tokenizer) : undefined);
   // Moved, not copied: the ids are most of the answer.
-  return { value: interned, transfer: [interned.ids.buffer, interned.offsets.buffer, interned.counts.buffer] as ArrayBuffer[] };
+  return { value: interned, transfer: [interned.ids.buffer, interned.offsets.buffer, interned.fullLengths.buffer, interned.counts.buffer] as ArrayBuffer[] };
 });
 
 /** The tokenizer of `spec`, imported and created afresh: the plugin module alone, not the run's container. */

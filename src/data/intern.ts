@@ -17,6 +17,8 @@ export interface InternedTexts {
   readonly ids: Int32Array;
   /** [texts + 1] */
   readonly offsets: Int32Array;
+  /** [texts] Tokens of each text before the cut at `maxLength`. */
+  readonly fullLengths: Int32Array;
   /** The token of each id: the distinct tokens in order of first sight. */
   readonly tokens: string[];
   /** Occurrences of each id, counting those past `maxLength`. */
@@ -58,13 +60,15 @@ class Interner {
 
   intern(texts: readonly string[]): InternedTexts {
     const offsets = new Int32Array(texts.length + 1);
+    const fullLengths = new Int32Array(texts.length);
     this.ids = new Int32Array(estimatedTokens(texts, this.maxLength));
     texts.forEach((text, index) => {
       this.textLength = 0;
       this.tokenizer.forEachToken(text, this.addOccurrence);
       offsets[index + 1] = this.used;
+      fullLengths[index] = this.textLength;
     });
-    return { ids: this.ids.slice(0, this.used), offsets, tokens: this.tokens, counts: this.counts.slice(0, this.tokens.length) };
+    return { ids: this.ids.slice(0, this.used), offsets, fullLengths, tokens: this.tokens, counts: this.counts.slice(0, this.tokens.length) };
   }
 
   /** One sink for every text, so that the tokeniser's calls to it stay monomorphic. */
@@ -72,10 +76,9 @@ class Interner {
     let id = this.map.get(source, start, end, hash);
     if (id < 0) id = this.firstSight(source, start, end, hash);
     this.counts[id]++;
-    if (this.textLength >= this.maxLength) return;
+    if (this.textLength++ >= this.maxLength) return;
     if (this.used === this.ids.length) this.ids = grownCopy(this.ids, this.used + 1);
     this.ids[this.used++] = id;
-    this.textLength++;
   };
 
   private firstSight(source: string, start: number, end: number, hash: number): number {

@@ -39,9 +39,30 @@ export interface PreparedData {
   readonly dim: number;
   readonly train: EncodedSplit;
   readonly validation: EncodedSplit;
-  readonly test: EncodedSplit;
+  /** With its words: the reports show test reviews as they were cut. */
+  readonly test: WordedSplit;
   /** Share of training tokens (before truncation) without a vector. */
   readonly oovRate: number;
+}
+
+/**
+ * The words of an encoded split as its tokenizer cut them, for showing its reviews: the
+ * vocabulary names every position but the unknown ones (UNK), whose words are kept here.
+ */
+export interface SplitWords {
+  /** [size] Tokens of each text before the cut at `maxLength`. */
+  readonly fullLengths: Int32Array;
+  /** Index in `unknownWords` of each UNK position of the split, in order. */
+  readonly unknown: Int32Array;
+  /** [size + 1] Text i's UNK positions are `unknown[unknownOffsets[i] .. unknownOffsets[i + 1])`. */
+  readonly unknownOffsets: Int32Array;
+  /** The distinct words without a vocabulary entry, in order of first sight. */
+  readonly unknownWords: readonly string[];
+}
+
+/** A split encoded with the words it was encoded from. */
+export interface WordedSplit extends EncodedSplit {
+  readonly words: SplitWords;
 }
 
 /**
@@ -92,7 +113,7 @@ export async function prepareData(corpus: LabelledCorpus, source: EmbeddingTable
     dim: table.dim,
     train,
     validation: withLabels(encodeRows(parts, 0, validationSize), corpus.validation),
-    test: withLabels(encodeRows(parts, validationSize, heldOut.length), corpus.test),
+    test: withWords(withLabels(encodeRows(parts, validationSize, heldOut.length), corpus.test), encodeWords(parts, validationSize, heldOut.length)),
     oovRate: vocabulary.oovRate,
   };
 }
@@ -189,9 +210,16 @@ interface InternedPart {
   readonly ids: Int32Array;
 }
 
-/** Rows `from` to `to` (excluded) of the parts' texts laid end to end, in final ids. */
-function encodeRows(parts: readonly InternedPart[], from: number, to: number): Rows {
-  const pieces: { readonly part: InternedPart; readonly first: number; readonly end: number }[] = [];
+/** A part's rows `first` to `end` (excluded). */
+interface PartPiece {
+  readonly part: InternedPart;
+  readonly first: number;
+  readonly end: number;
+}
+
+/** Where rows `from` to `to` (excluded) of the parts' texts laid end to end lie, part by part. */
+function piecesOf(parts: readonly InternedPart[], from: number, to: number): PartPiece[] {
+  const pieces: PartPiece[] = [];
   let before = 0;
   for (const part of parts) {
     const rows = part.interned.offsets.length - 1;
@@ -200,6 +228,12 @@ function encodeRows(parts: readonly InternedPart[], from: number, to: number): R
     if (first < end) pieces.push({ part, first, end });
     before += rows;
   }
+  return pieces;
+}
+
+/** Rows `from` to `to` (excluded) of the parts' texts laid end to end, in final ids. */
+function encodeRows(parts: readonly InternedPart[], from: number, to: number): Rows {
+  const pieces = piecesOf(parts, from, to);
   const offsets = new Int32Array(to - from + 1);
   let row = 0;
   for (const { part, first, end } of pieces) {
@@ -215,14 +249,77 @@ function encodeRows(parts: readonly InternedPart[], from: number, to: number): R
   return { ids, offsets };
 }
 
+/** The words of rows `from` to `to` (excluded): their full lengths and the words their UNK ids stand for. */
+function encodeWords(parts: readonly InternedPart[], from: number, to: number): SplitWords {
+  const fullLengths = new Int32Array(to - from);
+  const unknownOffsets = new Int32Array(to - from + 1);
+  const unknown: number[] = [];
+  const unknownWords: string[] = [];
+  const wordIndex = new Map<string, number>();
+  let row = 0;
+  for (const { part, first, end } of piecesOf(parts, from, to)) {
+    const { ids: localIds, offsets, tokens, fullLengths: lengths } = part.interned;
+    for (let index = first; index < end; index++, row++) {
+      fullLengths[row] = lengths[index];
+      for (let i = offsets[index]; i < offsets[index + 1]; i++) {
+        if (part.ids[localIds[i]] !== UNK_ID) continue;
+        const word = tokens[localIds[i]];
+        let known = wordIndex.get(word);
+        if (known === undefined) {
+          known = unknownWords.push(word) - 1;
+          wordIndex.set(word, known);
+        }
+        unknown.push(known);
+      }
+      unknownOffsets[row + 1] = unknown.length;
+    }
+  }
+  return { fullLengths, unknown: Int32Array.from(unknown), unknownOffsets, unknownWords };
+}
+
 function withLabels(rows: Rows, examples: readonly Example[]): EncodedSplit {
   return { ...rows, labels: Int32Array.from(examples, (example) => example.label), size: examples.length };
 }
 
+function withWords(split: EncodedSplit, words: SplitWords): WordedSplit {
+  return { ...split, words };
+}
+
+/** Review `row` of `split` as its tokenizer cut it (after the cut at `maxLength`), and its length before the cut. */
+export function reviewTokens(split: WordedSplit, vocabulary: readonly string[], row: number): { tokens: string[]; fullLength: number } {
+  const { words } = split;
+  let unknownAt = words.unknownOffsets[row];
+  const tokens = Array.from(split.ids.subarray(split.offsets[row], split.offsets[row + 1]), (id) => (id === UNK_ID ? words.unknownWords[words.unknown[unknownAt++]] : vocabulary[id]));
+  return { tokens, fullLength: words.fullLengths[row] };
+}
+
+/** Rows `rows` of `split`, in that order, as a split of their own. */
+export function selectRows(split: WordedSplit, rows: readonly number[]): WordedSplit {
+  const { words } = split;
+  const slices = (offsets: Int32Array, values: Int32Array): { offsets: Int32Array; values: Int32Array } => {
+    const picked = rows.map((row) => values.subarray(offsets[row], offsets[row + 1]));
+    const starts = new Int32Array(rows.length + 1);
+    picked.forEach((part, index) => (starts[index + 1] = starts[index] + part.length));
+    const joined = new Int32Array(starts[rows.length]);
+    picked.forEach((part, index) => joined.set(part, starts[index]));
+    return { offsets: starts, values: joined };
+  };
+  const ids = slices(split.offsets, split.ids);
+  const unknown = slices(words.unknownOffsets, words.unknown);
+  return {
+    ids: ids.values,
+    offsets: ids.offsets,
+    labels: Int32Array.from(rows, (row) => split.labels[row]),
+    size: rows.length,
+    words: { fullLengths: Int32Array.from(rows, (row) => words.fullLengths[row]), unknown: unknown.values, unknownOffsets: unknown.offsets, unknownWords: words.unknownWords },
+  };
+}
+
 /** Encodes examples, cut by the run's tokenizer (GloVe's when absent), with a trained model's fixed vocabulary; tokens outside it become UNK. */
-export function encodeWithVocabulary(examples: readonly Example[], vocabulary: readonly string[], maxLength: number, tokenizer?: Tokenizer): EncodedSplit {
+export function encodeWithVocabulary(examples: readonly Example[], vocabulary: readonly string[], maxLength: number, tokenizer?: Tokenizer): WordedSplit {
   const interned = internTokens(texts(examples), maxLength, tokenizer);
-  return withLabels(encodeRows([{ interned, ids: idLookup(vocabulary)(interned.tokens) }], 0, examples.length), examples);
+  const parts = [{ interned, ids: idLookup(vocabulary)(interned.tokens) }];
+  return withWords(withLabels(encodeRows(parts, 0, examples.length), examples), encodeWords(parts, 0, examples.length));
 }
 
 /** The id in `vocabulary` of each token it is given; tokens outside it are UNK. */

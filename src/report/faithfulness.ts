@@ -116,6 +116,8 @@ export interface ReviewFaithfulness {
 /** A set of reviews' checks, as the report and the terminal show them. */
 export interface FaithfulnessSummary {
   readonly reviews: number;
+  /** Which reviews were measured, in words, when they are a sample (e.g. `the 12 shown and 188 drawn at random`). */
+  readonly chosen?: string;
   readonly permutations: number;
   /** τ over reviews (undefined τ left out). */
   readonly kendallTau: SummaryStats;

@@ -174,7 +174,7 @@ async function renderFaithfulness(summary: FaithfulnessSummary, sections: readon
         'Right: attention ranks the words as the gradient does; up: the prediction depends on where the attention goes. Attention that explains sits top right.',
       )
     : '';
-  const count = summary.reviews === 1 ? '1 review' : `${summary.reviews} reviews`;
+  const count = (summary.reviews === 1 ? '1 review' : `${summary.reviews} reviews`) + (summary.chosen ? ` (${escapeHtml(summary.chosen)})` : '');
   return (
     '<section id="faithfulness"><h2>Is attention explanation?</h2>' +
     `<p class="note">Jain &amp; Wallace (NAACL 2019): ${count}, attention compared with ` +

@@ -37,7 +37,7 @@ export async function evaluateRun(reference: string, split: 'test' | 'validation
   try {
     const examples = data === undefined ? (await loadCorpus(run))[split] : await loadOtherData(run, data);
     const encoded = encodeWithVocabulary(examples, run.checkpoint.vocabulary, run.config.train.max_length, run.tokenizer);
-    const result = evaluate(run.tf, run.built.model, encoded, { batchSize: run.config.train.eval_batch_size, maxLength: run.config.train.max_length });
+    const result = evaluate(run.tf, run.built.model, encoded, { batchSize: run.config.train.eval_batch_size, batchTokens: run.config.train.eval_batch_tokens, maxLength: run.config.train.max_length });
     const labels = run.checkpoint.manifest.labels;
     const metrics = classificationMetrics(result.probabilities, encoded.labels, labels);
     return {

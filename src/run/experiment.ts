@@ -194,6 +194,7 @@ async function trainBuilt(
   const scoring = performance.now();
   const test = evaluate(tf, model, data.test, {
     batchSize: config.train.eval_batch_size,
+    batchTokens: config.train.eval_batch_tokens,
     maxLength: config.train.max_length,
     progress: options.progress,
     label: `scoring the test split (epoch ${trained.bestEpoch})`,
@@ -231,6 +232,7 @@ async function trainBuilt(
 }
 
 export interface LoadedData extends ReportedData {
+  readonly corpus: LabelledCorpus;
   readonly trainable: boolean;
 }
 
@@ -258,7 +260,7 @@ export async function loadData(
     `data: ${corpus.train.length} train, ${corpus.validation.length} validation, ${corpus.test.length} test reviews; ` +
       `vocabulary ${prepared.vocabulary.length}, OOV ${(100 * prepared.oovRate).toFixed(2)}%`,
   );
-  return { ...prepared, corpus, trainable: embeddings.trainable, tokenizer: tokenizer.tokenizer };
+  return { ...prepared, corpus, trainable: embeddings.trainable };
 }
 
 /** Tokenises and indexes the splits against a fixed table, through the tokenised-dataset cache. */

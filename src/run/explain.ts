@@ -4,11 +4,10 @@
  * input, and how much the prediction moves when the attention is randomly permuted.
  */
 import type * as tfjs from '@tensorflow/tfjs';
-import { encodeWithVocabulary } from '../data/prepare.js';
-import { iterateBatches, type EncodedSplit } from '../data/batches.js';
+import { encodeWithVocabulary, reviewTokens, type WordedSplit } from '../data/prepare.js';
+import { scoringBatches, type EncodedSplit } from '../data/batches.js';
 import { deriveSeed } from '../data/random.js';
-import { tokenize } from '../data/tokenize.js';
-import type { Example, ProgressReporter, Tf, Tokenizer } from '../plugin-api.js';
+import type { Example, ProgressReporter, Tf } from '../plugin-api.js';
 import type { AttentionExample } from '../report/examples.js';
 import { gradientTimesInput, kendallTauB, permutationSensitivity, summarizeFaithfulness, type FaithfulnessSummary, type ReviewFaithfulness } from '../report/faithfulness.js';
 import { argMax, batchTensors } from '../train/evaluate.js';
@@ -44,13 +43,14 @@ export async function explainRun(reference: string, options: ExplainOptions): Pr
     const reviews = options.texts
       ? options.texts.map((text, index): Example => ({ id: `text-${index + 1}`, text, label: -1 }))
       : chooseTestReviews(await loadCorpus(run).then((corpus) => corpus.test), options.examples, config.seed);
-    const explained = await explainReviews(run.tf, run.built, reviews, {
+    // Texts typed at the command line, or test reviews read afresh: cut here by the run's tokenizer.
+    const encoded = encodeWithVocabulary(reviews, checkpoint.vocabulary, config.train.max_length, run.tokenizer);
+    const explained = await explainReviews(run.tf, run.built, reviews, encoded, {
       vocabulary: checkpoint.vocabulary,
-      tokenizer: run.tokenizer,
       labels: checkpoint.manifest.labels,
-      maxLength: config.train.max_length,
       permutations: options.permutations,
       seed: config.seed,
+      batchTokens: config.train.eval_batch_tokens,
       progress: options.progress,
     });
     const folder = runFolderOf(run.artifactDir);
@@ -62,26 +62,30 @@ export async function explainRun(reference: string, options: ExplainOptions): Pr
 }
 
 export interface ExplainSettings {
+  /** The vocabulary the reviews were encoded with: it names their tokens. */
   readonly vocabulary: readonly string[];
-  /** The run's tokenizer: texts are cut as in training. */
-  readonly tokenizer: Tokenizer;
   readonly labels: readonly string[];
-  readonly maxLength: number;
   readonly permutations: number;
   readonly seed: number;
+  /** Most token positions per gradient batch (`train.eval_batch_tokens`); unbounded when absent. */
+  readonly batchTokens?: number;
   /** Shows the reviews measured so far. */
   readonly progress?: ProgressReporter;
 }
 
-/** Each review's attention and prediction, with both faithfulness checks (label −1: unknown). */
+/**
+ * Each review's attention and prediction, with both faithfulness checks (label −1: unknown).
+ * `encoded` holds the reviews, in order, as the model reads them; their tokens are shown as it
+ * cut them, without tokenising the texts again.
+ */
 export async function explainReviews(
   tf: Tf,
   model: ProbedModel,
-  reviews: readonly Example[],
+  reviews: readonly Pick<Example, 'id' | 'label'>[],
+  encoded: WordedSplit,
   settings: ExplainSettings,
 ): Promise<{ examples: AttentionExample[]; faithfulness: FaithfulnessSummary }> {
-  const encoded = encodeWithVocabulary(reviews, settings.vocabulary, settings.maxLength, settings.tokenizer);
-  const scored = scoreReviews(tf, model, encoded);
+  const scored = scoreReviews(tf, model, encoded, settings.batchTokens ?? Number.POSITIVE_INFINITY);
   const examples: AttentionExample[] = [];
   const checks: ReviewFaithfulness[] = [];
   const task = settings.progress?.start('faithfulness (gradients, permutations)', reviews.length, 'reviews');
@@ -100,11 +104,11 @@ export async function explainReviews(
       }),
     };
     checks.push(faithfulness);
-    const tokens = tokenize(review.text, settings.tokenizer);
+    const { tokens, fullLength } = reviewTokens(encoded, settings.vocabulary, index);
     examples.push({
       id: review.id,
-      tokens: tokens.slice(0, attention.length),
-      fullLength: tokens.length,
+      tokens,
+      fullLength,
       weights: attention,
       heads: headAttention,
       predicted: settings.labels[predicted],
@@ -137,9 +141,10 @@ interface ScoredReview {
   readonly importance: Float64Array;
 }
 
-function scoreReviews(tf: Tf, { model, probe }: ProbedModel, split: EncodedSplit): ScoredReview[] {
+function scoreReviews(tf: Tf, { model, probe }: ProbedModel, split: EncodedSplit, batchTokens: number): ScoredReview[] {
   const scored: ScoredReview[] = new Array(split.size);
-  for (const batch of iterateBatches(split, { batchSize: 32, maxLength: Number.MAX_SAFE_INTEGER, shuffle: false, seed: 0, bucketByLength: false })) {
+  // At most 32 rows: the probe gives every position its own token, [rows, rows · time] per batch.
+  for (const batch of scoringBatches(split, { maxRows: 32, maxTokens: batchTokens, maxLength: Number.MAX_SAFE_INTEGER })) {
     const values = tf.tidy(() => {
       const { ids, mask } = batchTensors(tf, batch);
       // d(logit of the predicted class)/dx, one backward pass for the whole batch.

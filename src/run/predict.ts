@@ -7,9 +7,8 @@
 import { createWriteStream } from 'node:fs';
 import { once } from 'node:events';
 import { checkedText, recordId } from '../data/files.js';
-import { encodeWithVocabulary } from '../data/prepare.js';
+import { encodeWithVocabulary, reviewTokens } from '../data/prepare.js';
 import { formatOf, InputError, readRecords } from '../data/records.js';
-import { tokenize } from '../data/tokenize.js';
 import type { DataFormat, ProgressReporter } from '../plugin-api.js';
 import { argMax, evaluate } from '../train/evaluate.js';
 import { restoreRun, type RestoredRun } from './restore.js';
@@ -99,13 +98,13 @@ function scoreBatch(run: RestoredRun, batch: readonly Pending[], labels: readonl
   const maxLength = config.train.max_length;
   const examples = batch.map((row) => ({ id: row.id, text: row.text, label: 0 }));
   const encoded = encodeWithVocabulary(examples, checkpoint.vocabulary, maxLength, tokenizer);
-  const scored = evaluate(tf, built.model, encoded, { batchSize: config.train.eval_batch_size, maxLength });
+  const scored = evaluate(tf, built.model, encoded, { batchSize: config.train.eval_batch_size, batchTokens: config.train.eval_batch_tokens, maxLength });
   const classes = labels.length;
   const lines: string[] = [];
   batch.forEach((row, index) => {
     const probabilities = Array.from(scored.probabilities.subarray(index * classes, (index + 1) * classes));
     const predicted = labels[argMax(probabilities)];
-    const words = top > 0 ? topWords(tokenize(row.text, tokenizer), scored.attention[index], top, maxLength) : [];
+    const words = top > 0 ? topWords(reviewTokens(encoded, checkpoint.vocabulary, index).tokens, scored.attention[index], top, maxLength) : [];
     if (format === 'jsonl') {
       const line: Record<string, unknown> = { id: row.id, predicted, probabilities: Object.fromEntries(labels.map((label, k) => [label, round(probabilities[k])])) };
       if (top > 0) line.top = words.map(([token, weight]) => ({ token, weight: round(weight) }));

@@ -4,9 +4,9 @@
  */
 import { stringify } from 'yaml';
 import type { ResolvedConfig } from '../config/types.js';
-import type { PreparedData } from '../data/prepare.js';
-import { tokenize } from '../data/tokenize.js';
-import type { Example, ProgressReporter, Tf, Tokenizer } from '../plugin-api.js';
+import { reviewTokens, selectRows, type PreparedData } from '../data/prepare.js';
+import { deriveSeed, mulberry32, shuffleInPlace } from '../data/random.js';
+import type { Example, ProgressReporter, Tf } from '../plugin-api.js';
 import { entropyAcrossEpochsSvg, entropyHistogramSvg, type EpochMetrics } from '../report/charts.js';
 import { entropyMetrics, reviewEntropies, summarizeEpochEntropy, type EpochEntropy } from '../report/entropy.js';
 import { selectExamples, type AttentionExample } from '../report/examples.js';
@@ -30,13 +30,9 @@ export interface RunFacts {
 /** Artifact holding every epoch's entropy summaries, read back by `attnlab compare`. */
 export const ENTROPY_ARTIFACT = 'attention/entropy-by-epoch.json';
 
-/** Random permutations of the attention per shown review, for the report's faithfulness check. */
-const REPORT_PERMUTATIONS = 50;
-
+/** The prepared splits, and the test reviews' ids; the reviews are shown as `prepareData` cut them. */
 export interface ReportedData extends PreparedData {
-  readonly corpus: { readonly test: readonly Example[] };
-  /** The run's tokenizer, which cut the texts shown. */
-  readonly tokenizer: Tokenizer;
+  readonly corpus: { readonly test: readonly Pick<Example, 'id' | 'label'>[] };
 }
 
 /** The metrics logged for one epoch. */
@@ -90,15 +86,19 @@ export class RunReporter {
     await this.tracker.logMetrics(classificationMetricValues(classification, 'test'), facts.bestEpoch);
     const selected = selectExamples(this.testExamples(test));
     const shownIds = new Set(selected.flatMap((section) => section.examples.map((example) => example.id)));
+    const shownRows = this.data.corpus.test.flatMap((example, row) => (shownIds.has(example.id) ? [row] : []));
+    const measured = [...shownRows, ...this.sampledRows(shownRows)];
     const explained = await explainReviews(
       tf,
       model,
-      this.data.corpus.test.filter((example) => shownIds.has(example.id)),
-      { vocabulary: this.data.vocabulary, tokenizer: this.data.tokenizer, labels: this.data.labels, maxLength: this.config.train.max_length, permutations: REPORT_PERMUTATIONS, seed: this.config.seed, progress },
+      measured.map((row) => this.data.corpus.test[row]),
+      selectRows(this.data.test, measured),
+      { vocabulary: this.data.vocabulary, labels: this.data.labels, permutations: this.config.report.permutations, seed: this.config.seed, batchTokens: this.config.train.eval_batch_tokens, progress },
     );
     const byId = new Map(explained.examples.map((example) => [example.id, example]));
     const sections = selected.map((section) => ({ ...section, examples: section.examples.map((example) => byId.get(example.id) ?? example) }));
-    const { faithfulness } = explained;
+    const sampled = measured.length - shownRows.length;
+    const faithfulness = { ...explained.faithfulness, chosen: `the ${shownRows.length} shown and ${sampled} drawn at random from the other test reviews; report.faithfulness_reviews sets how many` };
     const header: RunHeader = {
       runName: this.config.name,
       runId: facts.runId,
@@ -138,19 +138,30 @@ export class RunReporter {
     return classification;
   }
 
+  /**
+   * A seeded random sample of the test rows not in `shown`, as many as `report.faithfulness_reviews`
+   * leaves room for: the faithfulness checks cost a backward pass and `permutations` forward
+   * passes per review, so they are measured on a bounded sample rather than the whole split.
+   */
+  private sampledRows(shown: readonly number[]): number[] {
+    const room = Math.max(0, this.config.report.faithfulness_reviews - shown.length);
+    const taken = new Set(shown);
+    const others = Int32Array.from({ length: this.data.test.size }, (_, row) => row).filter((row) => !taken.has(row));
+    return Array.from(shuffleInPlace(others, mulberry32(deriveSeed(this.config.seed, 'report/faithfulness'))).subarray(0, room));
+  }
+
   private testExamples(test: Evaluation): AttentionExample[] {
     const { labels } = this.data;
     const classes = labels.length;
     return this.data.corpus.test.map((example, index) => {
       const probabilities = test.probabilities.subarray(index * classes, (index + 1) * classes);
       const predicted = argMax(probabilities);
-      const weights = test.attention[index];
-      const tokens = tokenize(example.text, this.data.tokenizer);
+      const { tokens, fullLength } = reviewTokens(this.data.test, this.data.vocabulary, index);
       return {
         id: example.id,
-        tokens: tokens.slice(0, weights.length),
-        fullLength: tokens.length,
-        weights,
+        tokens,
+        fullLength,
+        weights: test.attention[index],
         predicted: labels[predicted],
         probability: probabilities[predicted],
         label: labels[example.label],

@@ -1,7 +1,7 @@
 /** Runs a model over a split without training: loss, accuracy, and every review's attention. */
 import type * as tfjs from '@tensorflow/tfjs';
 import type { Model, ProgressReporter, Tf } from '../plugin-api.js';
-import { iterateBatches, type Batch, type EncodedSplit } from '../data/batches.js';
+import { scoringBatches, type Batch, type EncodedSplit } from '../data/batches.js';
 import { classScores, confusionMatrix, macroF1 } from '../report/metrics.js';
 import { crossEntropy } from './loss.js';
 
@@ -17,7 +17,10 @@ export interface Evaluation {
 }
 
 export interface EvaluateOptions {
+  /** Most reviews per batch. */
   readonly batchSize: number;
+  /** Most token positions per batch (reviews × the longest one), `train.eval_batch_tokens`; unbounded when absent. See `scoringBatches`. */
+  readonly batchTokens?: number;
   readonly maxLength: number;
   /** Shows the reviews scored so far, under `label` (e.g. `scoring the test split`). */
   readonly progress?: ProgressReporter;
@@ -42,7 +45,7 @@ export function evaluate(tf: Tf, model: Model, split: EncodedSplit, options: Eva
   let correct = 0;
   const task = options.progress?.start(options.label ?? 'scoring', count, 'reviews');
   const predicted = new Int32Array(count);
-  for (const batch of iterateBatches(split, { batchSize: options.batchSize, maxLength: options.maxLength, shuffle: false, seed: 0, bucketByLength: true })) {
+  for (const batch of scoringBatches(split, { maxRows: options.batchSize, maxTokens: options.batchTokens ?? Number.POSITIVE_INFINITY, maxLength: options.maxLength })) {
     const [batchLoss, batchProbabilities, weights] = tf.tidy(() => {
       const { ids, mask, labels } = batchTensors(tf, batch);
       const output = model.forward(ids, mask, false);

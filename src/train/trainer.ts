@@ -63,7 +63,7 @@ export async function train(options: TrainOptions): Promise<TrainResult> {
     // Stopped mid-epoch: no validation pass, no epoch result; the caller ends the run KILLED.
     options.signal?.throwIfAborted();
     const validating = performance.now();
-    const validation = evaluate(tf, model, options.validation, { batchSize: settings.eval_batch_size, maxLength: settings.max_length });
+    const validation = evaluate(tf, model, options.validation, { batchSize: settings.eval_batch_size, batchTokens: settings.eval_batch_tokens, maxLength: settings.max_length });
     const validationSeconds = (performance.now() - validating) / 1000;
     // Ties in accuracy (common once validation saturates) go to the lower validation loss.
     const improved = !best || validation.accuracy > best.accuracy || (validation.accuracy === best.accuracy && validation.loss < best.loss);

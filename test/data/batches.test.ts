@@ -1,5 +1,5 @@
 import test from 'ava';
-import { iterateBatches, batchCount, type EncodedSplit } from '../../src/data/batches.js';
+import { iterateBatches, batchCount, scoringBatches, type EncodedSplit } from '../../src/data/batches.js';
 
 /** Example i has i % 7 + 1 tokens, each token id = 10 * i + position + 2. */
 function split(size: number): EncodedSplit {
@@ -56,4 +56,25 @@ test('length bucketing cuts padding', (t) => {
   const padding = (bucketByLength: boolean) => [...iterateBatches(split(800), { ...options, maxLength: 100, shuffle: true, bucketByLength })]
     .reduce((sum, batch) => sum + batch.size * batch.time - batch.lengths.reduce((a, b) => a + b, 0), 0);
   t.true(padding(true) < padding(false) / 2);
+});
+
+test('scoring batches hold every example once, sorted by length, within the row and position bounds', (t) => {
+  const batches = [...scoringBatches(data, { maxRows: 6, maxTokens: 12, maxLength: 5 })];
+  const order = batches.flatMap((batch) => [...batch.indices]);
+  t.deepEqual([...order].sort((a, b) => a - b), Array.from({ length: data.size }, (_, i) => i));
+  const lengths = order.map((index) => Math.min(5, (index % 7) + 1));
+  t.deepEqual(lengths, [...lengths].sort((a, b) => a - b));
+  for (const batch of batches) {
+    t.true(batch.size <= 6);
+    t.true(batch.size * batch.time <= 12 || batch.size === 1, `${batch.size} × ${batch.time}`);
+  }
+  // Length-1 reviews fill the row bound; the 21 reviews cut at 5 tokens go two per batch (3 × 5 > 12).
+  t.is(batches[0].size, 6);
+  t.deepEqual(batches.filter((batch) => batch.time === 5).map((batch) => batch.size), [...Array.from({ length: 10 }, () => 2), 1]);
+});
+
+test('a review longer than the position bound is scored alone', (t) => {
+  const batches = [...scoringBatches(data, { maxRows: 64, maxTokens: 3, maxLength: 5 })];
+  t.true(batches.filter((batch) => batch.time > 3).every((batch) => batch.size === 1));
+  t.is(batches.reduce((sum, batch) => sum + batch.size, 0), data.size);
 });

@@ -1,6 +1,6 @@
 /** The shared cache: where it is, the tokenised-dataset cache, and cold tasks converting once. */
 import test from 'ava';
-import { existsSync, mkdtempSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { cacheDirectory, datasetCacheKey, datasetCachePath, prepareWithCache } from '../../src/data/cache.js';
@@ -51,4 +51,33 @@ test('cold tasks loading the same embeddings convert them once', async (t) => {
   const tables = await Promise.all(Array.from({ length: 3 }, () => loadWithBinaryCache(cacheDir, 'test-source', parse)));
   t.is(converted, 1);
   t.true(tables.every((loaded) => loaded.size === words.length && loaded.indexOf('plot') === 3));
+});
+
+/** A dataset file as attnlab wrote it before the test split carried its words (format 1). */
+function formatOneFile(key: string, data: Awaited<ReturnType<typeof prepareData>>): Buffer {
+  const arrays = [data.embeddings, ...(['train', 'validation', 'test'] as const).flatMap((split) => [data[split].ids, data[split].offsets, data[split].labels])];
+  const header = { format: 'attnlab-dataset-1', key, labels: data.labels, vocabulary: data.vocabulary, dim: data.dim, oovRate: data.oovRate, sections: arrays.map((array) => array.length) };
+  const json = Buffer.from(JSON.stringify(header), 'utf8');
+  const lead = Buffer.alloc(4);
+  lead.writeUInt32LE(json.length, 0);
+  const padding = Buffer.alloc((4 - ((4 + json.length) % 4)) % 4);
+  return Buffer.concat([lead, json, padding, ...arrays.map((array) => Buffer.from(array.buffer, array.byteOffset, array.byteLength))]);
+}
+
+test('a dataset cached before the test split carried its words is tokenised anew, not misread', async (t) => {
+  const cacheDir = mkdtempSync(join(tmpdir(), 'attnlab-cache-'));
+  const key = datasetCacheKey(corpus, { embeddings: { type: 'test' }, maxLength: 16 });
+  const direct = await prepareData(corpus, table, { maxLength: 16 });
+  mkdirSync(join(cacheDir, 'datasets'));
+  writeFileSync(datasetCachePath(cacheDir, key), formatOneFile(key, direct));
+  let tokenised = 0;
+  const prepare: typeof prepareData = async (...args) => {
+    tokenised++;
+    return prepareData(...args);
+  };
+  const read = await prepareWithCache(corpus, table, { maxLength: 16, cacheDir, embeddings: { type: 'test' }, cacheFrom: 0, prepare });
+  t.is(tokenised, 1);
+  t.deepEqual(read, direct);
+  t.deepEqual(await prepareWithCache(corpus, table, { maxLength: 16, cacheDir, embeddings: { type: 'test' }, cacheFrom: 0, prepare }), direct, 'the rebuilt file is read back with its words');
+  t.is(tokenised, 1);
 });

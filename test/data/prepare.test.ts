@@ -1,6 +1,6 @@
 import test from 'ava';
 import type { LabelledCorpus } from '../../src/plugin-api.js';
-import { PAD_ID, UNK_ID, prepareData } from '../../src/data/prepare.js';
+import { PAD_ID, UNK_ID, prepareData, reviewTokens, selectRows } from '../../src/data/prepare.js';
 import { VectorTable } from '../../src/data/vector-table.js';
 
 const table = new VectorTable(['good', 'bad', 'film', 'not', 'unseen'], Float32Array.from({ length: 10 }, (_, i) => i + 1), 2);
@@ -66,4 +66,36 @@ test('held-out splits tokenised partly in a worker thread encode as in this thre
   t.deepEqual([...withWorker.test.offsets], [0, 0, 3, 6, 7, 10]);
   t.deepEqual([...withWorker.test.ids.subarray(7)], [2, 5, 3]);
   t.deepEqual([...withWorker.test.labels], [0, 1, 0, 1, 0]);
+});
+
+/** Test reviews with words the vocabulary lacks ("zzz", "qqq", "unseen"), one longer than the cut. */
+const wordy: LabelledCorpus = {
+  ...corpus,
+  test: [
+    { id: 'd', text: 'Good zzz film qqq zzz', label: 1 },
+    { id: 'e', text: 'unseen', label: 0 },
+    { id: 'f', text: 'bad film bad film bad film bad', label: 0 },
+  ],
+};
+
+for (const threadFrom of [Number.MAX_SAFE_INTEGER, 0]) {
+  test(`the test split keeps its words: unknown ones as written, and each review's length before the cut (${threadFrom ? 'this thread' : 'worker thread'})`, async (t) => {
+    const prepared = await prepareData(wordy, table, { maxLength: 4, threadFrom });
+    const shown = [0, 1, 2].map((row) => reviewTokens(prepared.test, prepared.vocabulary, row));
+    t.deepEqual(shown, [
+      { tokens: ['good', 'zzz', 'film', 'qqq'], fullLength: 5 },
+      { tokens: ['unseen'], fullLength: 1 },
+      { tokens: ['bad', 'film', 'bad', 'film'], fullLength: 7 },
+    ]);
+    t.deepEqual(prepared.test.words.unknownWords, ['zzz', 'qqq', 'unseen']);
+  });
+}
+
+test('rows selected from a split keep their ids, labels and words', async (t) => {
+  const prepared = await prepareData(wordy, table, { maxLength: 4 });
+  const picked = selectRows(prepared.test, [2, 0]);
+  t.is(picked.size, 2);
+  t.deepEqual([...picked.labels], [0, 1]);
+  t.deepEqual([...picked.ids], [...prepared.test.ids.subarray(prepared.test.offsets[2], prepared.test.offsets[3]), ...prepared.test.ids.subarray(0, prepared.test.offsets[1])]);
+  t.deepEqual([reviewTokens(picked, prepared.vocabulary, 0), reviewTokens(picked, prepared.vocabulary, 1)], [reviewTokens(prepared.test, prepared.vocabulary, 2), reviewTokens(prepared.test, prepared.vocabulary, 0)]);
 });

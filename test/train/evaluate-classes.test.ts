@@ -32,3 +32,20 @@ test('evaluate reports macro-F1 over three classes as computed by hand from the 
   t.is(result.accuracy, 6 / 9);
   t.true(Math.abs(result.macroF1 - 214 / 315) < 1e-12, String(result.macroF1));
 });
+
+test('scored in batches sorted by length, results come back in the split\'s order', (t) => {
+  // Review i: first token 2 + i % 3 (its predicted class), then i % 5 filler tokens.
+  const reviews = Array.from({ length: 23 }, (_, i) => [2 + (i % 3), ...Array.from({ length: i % 5 }, () => 7)]);
+  const split = {
+    ids: Int32Array.from(reviews.flat()),
+    offsets: Int32Array.from([0, ...reviews.map((_, i) => reviews.slice(0, i + 1).flat().length)]),
+    labels: Int32Array.from(reviews, (_, i) => i % 3),
+    size: reviews.length,
+  };
+  const result = evaluate(tf, firstTokenModel, split, { batchSize: 4, batchTokens: 6, maxLength: 8 });
+  t.is(result.accuracy, 1);
+  reviews.forEach((review, i) => {
+    t.is(result.attention[i].length, review.length, `review ${i}`);
+    t.true(result.probabilities[i * 3 + (i % 3)] > 0.9, `review ${i}`);
+  });
+});
