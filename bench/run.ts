@@ -18,6 +18,7 @@ import { benchCompute } from './compute.js';
 import { benchConfig } from './config.js';
 import { benchData } from './data.js';
 import { benchFiles } from './files.js';
+import { benchThreads } from './threads.js';
 import { benchTorch } from './torch.js';
 import { epochSeconds, mixTimes, MODEL_BENCHES, PHASES, TRAIN_REVIEWS, type PhaseTimes } from './train-step.js';
 
@@ -82,7 +83,7 @@ live tensors after each epoch of configs/quickstart.yaml on 2,000 synthetic revi
 }
 
 /** `npm run bench -- <part>…` runs only the parts named; no part: all of them. */
-const PARTS: Record<string, () => Promise<void>> = { data: benchData, files: benchFiles, compute: benchCompute, models: benchModels, imdb: benchImdbEpochs, tensors: benchLiveTensors, config: benchConfig, torch: benchTorch };
+const PARTS: Record<string, () => Promise<void>> = { data: benchData, files: benchFiles, compute: benchCompute, models: benchModels, imdb: benchImdbEpochs, tensors: benchLiveTensors, config: benchConfig, torch: benchTorch, threads: benchThreads };
 const chosen = process.argv.slice(2);
 const unknown = chosen.filter((part) => !(part in PARTS));
 if (unknown.length > 0) throw new Error(`unknown bench part ${unknown.join(', ')}; parts: ${Object.keys(PARTS).join(', ')}`);
