@@ -23,11 +23,23 @@ import type { Tf } from '../plugin-api.js';
 import { runCustomOp } from './custom-op.js';
 import type { RecurrentOptions, RecurrentWeights } from './ops.js';
 import { rememberValues, valuesOf } from './values.js';
-import { kernelThreadCount, kernelThreads } from './threads/pool.js';
-import { sharedRecurrentKernels, type RecurrentJob } from './threads/jobs.js';
-import { createMemory, createSharedMemory, instantiate, type WasmMemory } from './wasm/runtime.js';
-import { GATES, HIDDEN_ALIGNMENT, recurrentModule, ROW_BLOCK, type CellType, type RecurrentKernels } from './wasm/recurrent-kernels.js';
-import { backwardRows, forwardRows, layoutRecurrence, reduceGradients, roundUp, rowRanges, type RecurrentDims, type RecurrentLayout, type RowRange } from './wasm/recurrent-steps.js';
+import type { ArenaRegion } from './threads/arena.js';
+import { kernelThreads, type KernelThreads } from './threads/pool.js';
+import { recurrentKernels, type RecurrentJob } from './threads/jobs.js';
+import { GATES, HIDDEN_ALIGNMENT, ROW_BLOCK, type CellType, type RecurrentKernels } from './wasm/recurrent-kernels.js';
+import {
+  backwardRows,
+  clearBackward,
+  clearForward,
+  forwardRows,
+  layoutRecurrence,
+  reduceGradients,
+  roundUp,
+  rowRanges,
+  type RecurrentDims,
+  type RecurrentLayout,
+  type RowRange,
+} from './wasm/recurrent-steps.js';
 
 /** LSTM (gates i, f, g, o) over x [batch, time, in] → states [batch, time, hidden], 0 on padding. */
 export function lstm(tf: Tf, x: tfjs.Tensor3D, mask: tfjs.Tensor2D, weights: RecurrentWeights, options: RecurrentOptions = {}): tfjs.Tensor3D {
@@ -77,52 +89,70 @@ function recurrentLayer(
   return recurrence(tf, x, mask, weights, dims, options.reverse ?? false);
 }
 
-/** One recurrence's kernel memory, its layout, and how its rows are split across threads. */
+/** One recurrence's region of the pool's kernel memory, its layout, and how its rows are split across threads. */
 interface Workspace extends RecurrentLayout {
+  readonly threads: KernelThreads;
   readonly kernels: RecurrentKernels;
-  readonly memory: WasmMemory;
-  /** One range per thread; a single range runs on the calling thread alone, in an unshared memory. */
+  readonly region: ArenaRegion;
+  /** One range per thread; a single range runs on the calling thread alone. */
   readonly ranges: readonly RowRange[];
 }
 
+/** The engine's gradient tape when a recurrence starts, and whether its forward pass records on it. */
+interface TapeState {
+  readonly tape: object | undefined;
+  readonly recording: boolean;
+}
+
+/** Read before the op runs: inside it, the engine records nothing. */
+function tapeState(tf: Tf): TapeState {
+  const engine = tf.engine();
+  return { tape: engine.state.activeTape ?? undefined, recording: engine.isTapeOn() };
+}
+
 /**
- * Lays the arrays out in a fresh memory (zero-filled, which the kernels rely on: padding lanes
- * and rows, and positions no step visits, stay 0). Each recurrence gets its own memory, so a
- * layer keeps what its backward pass needs while other layers run; the pages the OS has not yet
- * touched (the backward arrays, in evaluation) cost nothing. Split across threads, the memory is
- * shared and each range of rows has its own weight-gradient slot.
+ * Lays the arrays out in a region of the pool's memory, which every recurrence of the pool
+ * reuses. A recorded forward pass keeps its region while its tape is the engine's: its backward
+ * pass can only come until then (the engine's `gradients` starts a fresh tape each time and
+ * drops it once done); an unrecorded one, only until it returns. Split across threads, each
+ * range of rows has its own weight-gradient slot.
  */
-function createWorkspace(dims: RecurrentDims): Workspace {
-  const ranges = rowRanges(dims, kernelThreadCount());
-  const { layout, bytes } = layoutRecurrence(dims, ranges.length);
-  const shared = ranges.length > 1;
-  const memory = shared ? createSharedMemory(bytes) : createMemory(bytes);
-  const kernels = shared ? sharedRecurrentKernels(memory, dims) : instantiate<RecurrentKernels>(recurrentModule(dims.cell, dims.paddedHidden, dims.paddedInput), memory);
-  return { ...layout, kernels, memory, ranges };
+function openWorkspace(dims: RecurrentDims, { tape, recording }: TapeState): Workspace {
+  const threads = kernelThreads();
+  const { arena } = threads;
+  arena.releaseOthers(tape);
+  const ranges = rowRanges(dims, threads.count);
+  const { bytes } = layoutRecurrence(dims, ranges.length);
+  const region = arena.allocate(bytes, recording ? tape : undefined);
+  const { layout } = layoutRecurrence(dims, ranges.length, region.address);
+  return { ...layout, threads, kernels: recurrentKernels(arena.instances, dims, arena.shared), region, ranges };
 }
 
 /** Runs `kind` over every range of rows: the first on this thread, the others on kernel threads. */
 function runRanges(workspace: Workspace, dims: RecurrentDims, reverse: boolean, kind: RecurrentJob['kind']): void {
-  const { kernels, memory, ranges } = workspace;
+  const { kernels, ranges, threads } = workspace;
+  const buffer = threads.arena.memory.buffer;
   const own = () =>
     kind === 'recurrent-forward'
-      ? forwardRows(kernels, memory.buffer, workspace, dims, reverse, ranges[0])
-      : backwardRows(kernels, memory.buffer, workspace, dims, reverse, ranges[0], workspace.gradients[0]);
+      ? forwardRows(kernels, buffer, workspace, dims, reverse, ranges[0])
+      : backwardRows(kernels, buffer, workspace, dims, reverse, ranges[0], workspace.gradients[0]);
+  const phase = kind === 'recurrent-forward' ? 'forward' : 'backward';
   if (ranges.length === 1) {
-    own();
+    threads.timed(`${phase}: own rows`, own);
     return;
   }
-  const jobs = ranges.slice(1).map((range, index): RecurrentJob => ({ kind, memory, dims, layout: layoutOf(workspace), reverse, range, slot: index + 1 }));
-  kernelThreads().run(jobs, own);
-  if (kind === 'recurrent-backward') reduceGradients(memory.buffer, workspace, dims);
+  const layout = layoutOf(workspace);
+  const jobs = ranges.slice(1).map((range, index): RecurrentJob => ({ kind, dims, layout, reverse, range, slot: index + 1 }));
+  threads.run(jobs, own, phase);
+  if (kind === 'recurrent-backward') threads.timed('backward: gradient reduction', () => reduceGradients(buffer, workspace, dims));
 }
 
-/** The plain addresses of a workspace, which a kernel thread gets (its kernels and memory do not clone as such). */
-function layoutOf({ kernels: _kernels, memory: _memory, ranges: _ranges, ...layout }: Workspace): RecurrentLayout {
+/** The plain addresses of a workspace, which a kernel thread gets. */
+function layoutOf({ threads: _threads, kernels: _kernels, region: _region, ranges: _ranges, ...layout }: Workspace): RecurrentLayout {
   return layout;
 }
 
-const floats = (workspace: Workspace, address: number, length: number): Float32Array => new Float32Array(workspace.memory.buffer, address, length);
+const floats = (workspace: Workspace, address: number, length: number): Float32Array => new Float32Array(workspace.threads.arena.memory.buffer, address, length);
 
 /**
  * Copies `rows` rows of `groups` blocks from a layout `fromWidth` wide per block into one
@@ -157,54 +187,63 @@ function readGateMatrix(workspace: Workspace, address: number, rows: number, { h
 }
 
 
+/** Writes the weights, the bias rows, the mask and x into a fresh workspace, clearing what the kernels need at 0. */
+function writeInputs(workspace: Workspace, x: tfjs.Tensor3D, mask: tfjs.Tensor2D, weights: RecurrentWeights, kernelValues: Float32Array, dims: RecurrentDims): void {
+  const { batch, time, input, hidden, gates, paddedBatch, paddedInput, paddedHidden } = dims;
+  floats(workspace, workspace.mask, batch * time).set(valuesOf(mask));
+  clearForward(workspace.threads.arena.memory.buffer, workspace, dims);
+  writeGateMatrix(workspace, kernelValues, input, workspace.w, dims);
+  writeGateMatrix(workspace, weights.recurrentKernel.dataSync() as Float32Array, hidden, workspace.u, dims, workspace.uTransposed);
+  writeGateMatrix(workspace, weights.bias.dataSync() as Float32Array, 1, workspace.biasRows, dims);
+  const width = gates * paddedHidden;
+  const biasRows = floats(workspace, workspace.biasRows, paddedBatch * width);
+  for (let row = 1; row < paddedBatch; row++) biasRows.copyWithin(row * width, 0, width);
+  copyBlocks(valuesOf(x), input, floats(workspace, workspace.x, batch * time * paddedInput), paddedInput, batch * time, 1);
+}
+
 /** The custom op: x, W, b and U → outputs [batch, time, hidden]. */
 function recurrence(tf: Tf, x: tfjs.Tensor3D, mask: tfjs.Tensor2D, weights: RecurrentWeights, dims: RecurrentDims, reverse: boolean): tfjs.Tensor3D {
-  const { batch, time, input, hidden, gates, paddedBatch, paddedInput, paddedHidden } = dims;
+  const { batch, time, input, hidden, gates, paddedHidden } = dims;
   const { kernel, recurrentKernel, bias } = weights;
+  const tape = tapeState(tf);
   return runCustomOp(tf, { x, kernel, recurrentKernel, bias }, () => {
-    const workspace = createWorkspace(dims);
+    const workspace = openWorkspace(dims, tape);
+    const { threads } = workspace;
     const kernelValues = kernel.dataSync() as Float32Array;
-    writeGateMatrix(workspace, kernelValues, input, workspace.w, dims);
-    writeGateMatrix(workspace, recurrentKernel.dataSync() as Float32Array, hidden, workspace.u, dims, workspace.uTransposed);
-    writeGateMatrix(workspace, bias.dataSync() as Float32Array, 1, workspace.biasRows, dims);
-    const width = gates * paddedHidden;
-    const biasRows = floats(workspace, workspace.biasRows, paddedBatch * width);
-    for (let row = 1; row < paddedBatch; row++) biasRows.copyWithin(row * width, 0, width);
-    copyBlocks(valuesOf(x), input, floats(workspace, workspace.x, batch * time * paddedInput), paddedInput, batch * time, 1);
-    floats(workspace, workspace.mask, batch * time).set(valuesOf(mask));
+    threads.timed('forward: copies in', () => writeInputs(workspace, x, mask, weights, kernelValues, dims));
     runRanges(workspace, dims, reverse, 'recurrent-forward');
     const positions = batch * time;
     const outputs = new Float32Array(positions * hidden);
-    copyBlocks(floats(workspace, workspace.out, positions * paddedHidden), paddedHidden, outputs, hidden, positions, 1);
+    threads.timed('forward: copies out', () => copyBlocks(floats(workspace, workspace.out, positions * paddedHidden), paddedHidden, outputs, hidden, positions, 1));
+    if (!tape.recording) threads.arena.release(workspace.region);
     let backwardDone = false;
     const runBackward = (dy: tfjs.Tensor) => {
       if (!backwardDone) {
-        copyBlocks(valuesOf(dy), hidden, floats(workspace, workspace.dOut, positions * paddedHidden), paddedHidden, positions, 1);
+        threads.timed('backward: copies in', () => {
+          clearBackward(threads.arena.memory.buffer, workspace, dims);
+          copyBlocks(valuesOf(dy), hidden, floats(workspace, workspace.dOut, positions * paddedHidden), paddedHidden, positions, 1);
+        });
         runRanges(workspace, dims, reverse, 'recurrent-backward');
       }
       backwardDone = true;
     };
-    const gradient = (dy: tfjs.Tensor) => ({
-      x: () => {
+    const gradient = (dy: tfjs.Tensor) => {
+      const thunk = (name: string, read: () => tfjs.Tensor) => () => {
         runBackward(dy);
-        const dz = new Float32Array(positions * gates * hidden);
-        copyBlocks(floats(workspace, workspace.dz, positions * gates * paddedHidden), paddedHidden, dz, hidden, positions, gates);
-        const dzMatrix = tf.tensor2d(dz, [positions, gates * hidden]);
-        return tf.reshape(tf.matMul(dzMatrix, tf.transpose(tf.tensor2d(kernelValues, [input, gates * hidden]))), [batch, time, input]);
-      },
-      kernel: () => {
-        runBackward(dy);
-        return tf.tensor2d(readGateMatrix(workspace, workspace.gradients[0].dW, input, dims), [input, gates * hidden]);
-      },
-      recurrentKernel: () => {
-        runBackward(dy);
-        return tf.tensor2d(readGateMatrix(workspace, workspace.gradients[0].dU, hidden, dims), [hidden, gates * hidden]);
-      },
-      bias: () => {
-        runBackward(dy);
-        return tf.tensor1d(readGateMatrix(workspace, workspace.gradients[0].dBias, 1, dims));
-      },
-    });
+        return threads.timed(`backward: ${name} gradient out`, read);
+      };
+      return {
+        x: thunk('x', () => {
+          const dz = new Float32Array(positions * gates * hidden);
+          copyBlocks(floats(workspace, workspace.dz, positions * gates * paddedHidden), paddedHidden, dz, hidden, positions, gates);
+          const dzMatrix = tf.tensor2d(dz, [positions, gates * hidden]);
+          return tf.reshape(tf.matMul(dzMatrix, tf.transpose(tf.tensor2d(kernelValues, [input, gates * hidden]))), [batch, time, input]);
+        }),
+        kernel: thunk('weight', () => tf.tensor2d(readGateMatrix(workspace, workspace.gradients[0].dW, input, dims), [input, gates * hidden])),
+        recurrentKernel: thunk('weight', () => tf.tensor2d(readGateMatrix(workspace, workspace.gradients[0].dU, hidden, dims), [hidden, gates * hidden])),
+        bias: thunk('weight', () => tf.tensor1d(readGateMatrix(workspace, workspace.gradients[0].dBias, 1, dims))),
+      };
+    };
     return { value: rememberValues(tf.tensor3d(outputs, [batch, time, hidden]), outputs), gradient };
   });
 }

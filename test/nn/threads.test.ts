@@ -11,7 +11,6 @@ import { parseOverrides } from '../../src/config/load.js';
 import { silentProgress } from '../../src/progress.js';
 import { runExperiment } from '../../src/run/experiment.js';
 import { layoutRecurrence, rowRanges, type RecurrentDims } from '../../src/nn/wasm/recurrent-steps.js';
-import { createSharedMemory } from '../../src/nn/wasm/runtime.js';
 import { mulberry32 } from '../../src/data/random.js';
 
 const { tf } = await selectBackend('wasm');
@@ -120,11 +119,10 @@ test('rows split into whole row blocks, one range per thread at most, covering t
 test.serial('a kernel thread that fails is an error of the call, and the next call gets fresh threads', (t) => {
   const dims: RecurrentDims = { cell: 'gru', batch: 64, time: 50, input: 100, hidden: 64, gates: 3, paddedBatch: 64, paddedInput: 100, paddedHidden: 64 };
   const { layout } = layoutRecurrence(dims, 2);
-  // The layout spans far more than this memory: the worker's kernels trap out of bounds.
-  const memory = createSharedMemory(65_536);
+  // The layout spans far more than a new pool's memory: the worker's kernels trap out of bounds.
   const threads = new KernelThreads(2);
   let ownRan = false;
-  const error = t.throws(() => threads.run([{ kind: 'recurrent-forward', memory, dims, layout, reverse: false, range: { start: 32, end: 64 }, slot: 1 }], () => (ownRan = true)), { instanceOf: AttnlabError });
+  const error = t.throws(() => threads.run([{ kind: 'recurrent-forward', dims, layout, reverse: false, range: { start: 32, end: 64 }, slot: 1 }], () => (ownRan = true)), { instanceOf: AttnlabError });
   t.is(error?.code, 'kernel-thread-failed');
   t.regex(error?.message ?? '', /kernel thread 1 failed: (Invalid typed array length|.*out of bounds)/);
   t.true(ownRan);

@@ -1,15 +1,14 @@
 /**
- * The parts of kernel calls a kernel thread runs: plain data (structured-cloneable), the memory
- * shared with the calling thread, which instantiates nothing of its own on it.
+ * The parts of kernel calls a kernel thread runs: plain data (structured-cloneable) addressing
+ * the memory the thread shares with its pool, which it got once, at start-up.
  */
 import { recurrentModule, type RecurrentKernels } from '../wasm/recurrent-kernels.js';
 import { backwardRows, forwardRows, type RecurrentDims, type RecurrentLayout, type RowRange } from '../wasm/recurrent-steps.js';
-import { instantiate, type WasmMemory } from '../wasm/runtime.js';
+import type { MemoryInstances } from './arena.js';
 
 /** One range of a recurrence's rows, forward or backward (its gradients into slot `slot`). */
 export interface RecurrentJob {
   readonly kind: 'recurrent-forward' | 'recurrent-backward';
-  readonly memory: WasmMemory;
   readonly dims: RecurrentDims;
   readonly layout: RecurrentLayout;
   readonly reverse: boolean;
@@ -19,21 +18,15 @@ export interface RecurrentJob {
 
 export type KernelJob = RecurrentJob;
 
-/** Instances of this thread on a shared memory: per memory and module, for the forward and backward jobs of one call. */
-const instances = new WeakMap<WasmMemory, Map<string, RecurrentKernels>>();
-
-/** The recurrence kernels on `memory` (shared), instantiated once per memory in this thread. */
-export function sharedRecurrentKernels(memory: WasmMemory, { cell, paddedHidden, paddedInput }: RecurrentDims): RecurrentKernels {
-  const key = `${cell}:${paddedHidden}:${paddedInput}`;
-  let perMemory = instances.get(memory);
-  if (perMemory === undefined) instances.set(memory, (perMemory = new Map()));
-  let kernels = perMemory.get(key);
-  if (kernels === undefined) perMemory.set(key, (kernels = instantiate<RecurrentKernels>(recurrentModule(cell, paddedHidden, paddedInput, true), memory)));
-  return kernels;
+/** The recurrence kernels for `dims` on the instances' memory (`shared`: a memory threads share). */
+export function recurrentKernels(instances: MemoryInstances, { cell, paddedHidden, paddedInput }: RecurrentDims, shared: boolean): RecurrentKernels {
+  return instances.get<RecurrentKernels>(`recurrent:${cell}:${paddedHidden}:${paddedInput}`, () => recurrentModule(cell, paddedHidden, paddedInput, shared));
 }
 
-export function runJob(job: KernelJob): void {
-  const kernels = sharedRecurrentKernels(job.memory, job.dims);
-  if (job.kind === 'recurrent-forward') forwardRows(kernels, job.memory.buffer, job.layout, job.dims, job.reverse, job.range);
-  else backwardRows(kernels, job.memory.buffer, job.layout, job.dims, job.reverse, job.range, job.layout.gradients[job.slot]);
+/** Runs `job` on the calling thread's instances of its kernels. */
+export function runJob(job: KernelJob, instances: MemoryInstances, shared: boolean): void {
+  const kernels = recurrentKernels(instances, job.dims, shared);
+  const { buffer } = instances.memory;
+  if (job.kind === 'recurrent-forward') forwardRows(kernels, buffer, job.layout, job.dims, job.reverse, job.range);
+  else backwardRows(kernels, buffer, job.layout, job.dims, job.reverse, job.range, job.layout.gradients[job.slot]);
 }

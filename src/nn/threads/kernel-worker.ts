@@ -3,21 +3,13 @@
  * posted, blocking on its control slot in between. Whatever fails or ends it is stored in its
  * slot, so that the caller waiting for it gets an error.
  */
-import { setFlagsFromString } from 'node:v8';
-import { runInNewContext } from 'node:vm';
 import { parentPort, receiveMessageOnPort } from 'node:worker_threads';
+import { MemoryInstances } from './arena.js';
 import { runJob } from './jobs.js';
 import { CONTROL, WORKER_STATE, type PostedJob, type WorkerFailure, type WorkerSetup } from './pool.js';
 
-/**
- * Each job brings its own shared memory, of tens of MB, freed once no thread refers to it. This
- * thread allocates too little for V8 to collect the memories it no longer uses by itself, so it
- * collects after each job, while the caller goes on.
- */
-setFlagsFromString('--expose-gc');
-const collectGarbage = runInNewContext('gc') as () => void;
-
-function serve({ control: buffer, index, port }: WorkerSetup): void {
+function serve({ control: buffer, index, port, memory }: WorkerSetup): void {
+  const instances = new MemoryInstances(memory);
   const control = new Int32Array(buffer);
   const [posted, done, state] = [CONTROL.posted, CONTROL.done, CONTROL.state].map((offset) => index * CONTROL.slots + offset);
   const report = (value: number) => {
@@ -38,7 +30,7 @@ function serve({ control: buffer, index, port }: WorkerSetup): void {
     const { sequence, job } = received.message as PostedJob;
     handled = sequence;
     try {
-      runJob(job);
+      runJob(job, instances, true);
     } catch (error) {
       const failure: WorkerFailure = { sequence, message: error instanceof Error ? error.message : String(error) };
       port.postMessage(failure);
@@ -47,7 +39,6 @@ function serve({ control: buffer, index, port }: WorkerSetup): void {
     }
     Atomics.store(control, done, sequence);
     Atomics.notify(control, done);
-    collectGarbage();
   }
 }
 

@@ -1,6 +1,6 @@
 /**
- * Kernel threads: worker threads that run parts of a kernel call over a shared
- * `WebAssembly.Memory`, while the calling thread runs its own part.
+ * Kernel threads: worker threads that run parts of a kernel call over the pool's shared
+ * `WebAssembly.Memory` (its arena), while the calling thread runs its own part.
  *
  * Kernel calls are synchronous (tfjs's custom ops are), so the calling thread cannot wait for a
  * message: it hands each worker its job through a `MessagePort` read synchronously
@@ -12,6 +12,8 @@ import { availableParallelism } from 'node:os';
 import { MessageChannel, receiveMessageOnPort, type MessagePort, type Worker } from 'node:worker_threads';
 import { AttnlabError } from '../../errors.js';
 import { startWorker } from '../../thread.js';
+import type { WasmMemory } from '../wasm/runtime.js';
+import { KernelArena } from './arena.js';
 import type { KernelJob } from './jobs.js';
 
 /** Per worker, in the control array: the last job posted, the last job done, and its state. */
@@ -22,11 +24,12 @@ export const WORKER_STATE = { starting: 0, ready: 1, failed: 2, exited: 3 } as c
 /** How long a worker may take to load its modules; a loaded machine running from sources needs seconds. */
 const START_TIMEOUT_MS = 120_000;
 
-/** What the worker gets first: where its slots are and the port its jobs come through. */
+/** What the worker gets first: where its slots are, the port its jobs come through and the memory they work on. */
 export interface WorkerSetup {
   readonly control: SharedArrayBuffer;
   readonly index: number;
   readonly port: MessagePort;
+  readonly memory: WasmMemory;
 }
 
 export interface PostedJob {
@@ -45,7 +48,14 @@ interface KernelWorker {
   readonly port: MessagePort;
 }
 
+/** Milliseconds spent per named phase of kernel calls, summed over calls. */
+export type PhaseProfile = Map<string, number>;
+
 export class KernelThreads {
+  /** The memory every kernel call of this pool works in; shared when there are workers. */
+  readonly arena: KernelArena;
+  /** Where {@link timed} adds up its phases, when set (the bench's breakdown); unset, nothing is timed. */
+  profile: PhaseProfile | undefined;
   private readonly control: Int32Array<SharedArrayBuffer>;
   private readonly workers: KernelWorker[];
   private sequence = 0;
@@ -53,6 +63,7 @@ export class KernelThreads {
 
   /** `count` threads in all: the caller's and `count − 1` workers. */
   constructor(readonly count: number) {
+    this.arena = new KernelArena(count > 1);
     this.control = new Int32Array(new SharedArrayBuffer(4 * SLOTS * Math.max(1, count - 1)));
     this.workers = Array.from({ length: count - 1 }, (_, index) => this.spawn(index));
   }
@@ -63,7 +74,7 @@ export class KernelThreads {
     thread.unref();
     const { port1, port2 } = new MessageChannel();
     port1.unref();
-    const setup: WorkerSetup = { control: this.control.buffer, index, port: port2 };
+    const setup: WorkerSetup = { control: this.control.buffer, index, port: port2, memory: this.arena.memory };
     thread.postMessage(setup, [port2]);
     thread.once('exit', () => {
       this.broken ??= `kernel thread ${index + 1} exited`;
@@ -87,9 +98,9 @@ export class KernelThreads {
 
   /**
    * Runs `jobs[w]` on worker w and `own` on the calling thread, and returns once all are done.
-   * `jobs` may be shorter than the workers: the others stay idle.
+   * `jobs` may be shorter than the workers: the others stay idle. `phase` names the call in the profile.
    */
-  run(jobs: readonly KernelJob[], own: () => void): void {
+  run(jobs: readonly KernelJob[], own: () => void, phase = 'kernels'): void {
     this.throwIfBroken();
     const sequence = ++this.sequence;
     jobs.forEach((job, index) => {
@@ -100,12 +111,24 @@ export class KernelThreads {
     });
     let ownError: unknown;
     try {
-      own();
+      this.timed(`${phase}: own rows`, own);
     } catch (error) {
       ownError = error;
     }
-    jobs.forEach((_, index) => this.await(index, sequence));
+    this.timed(`${phase}: waiting for threads`, () => jobs.forEach((_, index) => this.await(index, sequence)));
     if (ownError !== undefined) throw ownError;
+  }
+
+  /** Runs `part`, adding its time to `phase` in the profile when there is one. */
+  timed<T>(phase: string, part: () => T): T {
+    const profile = this.profile;
+    if (profile === undefined) return part();
+    const start = performance.now();
+    try {
+      return part();
+    } finally {
+      profile.set(phase, (profile.get(phase) ?? 0) + performance.now() - start);
+    }
   }
 
   private await(index: number, sequence: number): void {

@@ -74,15 +74,19 @@ export interface RowRange {
 
 export const roundUp = (value: number, multiple: number): number => Math.ceil(value / multiple) * multiple;
 
-/** Lays the arrays out, with `slots` gradient slots; returns the layout and the bytes it spans. */
-export function layoutRecurrence({ cell, batch, time, gates, paddedBatch, paddedInput, paddedHidden }: RecurrentDims, slots: number): { layout: RecurrentLayout; bytes: number } {
+/**
+ * Lays the arrays out from byte address `base` (a multiple of 16), with `slots` gradient slots;
+ * returns the layout and the bytes it spans. The arrays before `x` (weights, bias rows, per-step
+ * rows and states) come first, so that one fill clears them all (see {@link clearForward}).
+ */
+export function layoutRecurrence({ cell, batch, time, gates, paddedBatch, paddedInput, paddedHidden }: RecurrentDims, slots: number, base = 0): { layout: RecurrentLayout; bytes: number } {
   const width = gates * paddedHidden;
   const stateFloats = paddedBatch * paddedHidden;
   const positionFloats = paddedBatch * time * paddedHidden;
-  let bytes = 0;
+  let end = base;
   const take = (floats: number): number => {
-    const address = bytes;
-    bytes += roundUp(floats * 4, 16);
+    const address = end;
+    end += roundUp(floats * 4, 16);
     return address;
   };
   const lstm = cell === 'lstm';
@@ -105,7 +109,67 @@ export function layoutRecurrence({ cell, batch, time, gates, paddedBatch, padded
   const dRec = lstm ? arrays.dz : take(gates * positionFloats);
   const positions = { hPrev: take(positionFloats), out: take(positionFloats), dOut: take(positionFloats), savedA: take(positionFloats), savedB: take(lstm ? positionFloats : 0) };
   const gradients = Array.from({ length: slots }, () => ({ dW: take(paddedInput * width), dU: take(paddedHidden * width), dBias: take(width) }));
-  return { layout: { ...arrays, dRec, ...positions, gradients }, bytes };
+  return { layout: { ...arrays, dRec, ...positions, gradients }, bytes: end - base };
+}
+
+const zero = (buffer: ArrayBufferLike, from: number, to: number): void => void new Uint8Array(buffer, from, to - from).fill(0);
+
+/**
+ * Position ranges [from, to) of a [paddedBatch, time] array that no step visits: the masked
+ * positions of each row, and all of the padding rows (a range may run on into the next row:
+ * the arrays are row-major).
+ */
+function unvisitedSpans(buffer: ArrayBufferLike, layout: RecurrentLayout, { batch, time, paddedBatch }: RecurrentDims): (readonly [number, number])[] {
+  const mask = new Float32Array(buffer, layout.mask, batch * time);
+  const spans: [number, number][] = [];
+  for (let position = 0; position < batch * time; position++) {
+    if (mask[position] > 0) continue;
+    const last = spans.at(-1);
+    if (last !== undefined && last[1] === position) last[1]++;
+    else spans.push([position, position + 1]);
+  }
+  if (paddedBatch > batch) spans.push([batch * time, paddedBatch * time]);
+  return spans;
+}
+
+/** Clears the positions of `spans` in [paddedBatch, time, width] arrays. */
+function clearSpans(buffer: ArrayBufferLike, spans: readonly (readonly [number, number])[], arrays: readonly (readonly [address: number, width: number])[]): void {
+  for (const [address, width] of arrays) for (const [from, to] of spans) zero(buffer, address + 4 * from * width, address + 4 * to * width);
+}
+
+/**
+ * In a memory earlier calls used, clears what the forward pass relies on being 0, once the mask
+ * is in place and before x is: the weights' padding lanes, the initial states, x's padding
+ * (lanes and rows), and the outputs and h_{t−1} where no step writes them.
+ */
+export function clearForward(buffer: ArrayBufferLike, layout: RecurrentLayout, dims: RecurrentDims): void {
+  const { batch, time, paddedInput, input, paddedHidden } = dims;
+  zero(buffer, layout.w, layout.x);
+  const xEnd = layout.x + 4 * dims.paddedBatch * time * paddedInput;
+  zero(buffer, input === paddedInput ? layout.x + 4 * batch * time * paddedInput : layout.x, xEnd);
+  clearSpans(buffer, unvisitedSpans(buffer, layout, dims), [
+    [layout.out, paddedHidden],
+    [layout.hPrev, paddedHidden],
+  ]);
+}
+
+/**
+ * The same for the backward pass, before dL/d outputs are written: dz and d(h·U) where no step
+ * writes them (the weight gradients run over every row of a step, and the inputs' gradient over
+ * every position), dL/d outputs' padding, and every gradient slot.
+ */
+export function clearBackward(buffer: ArrayBufferLike, layout: RecurrentLayout, dims: RecurrentDims): void {
+  const { batch, time, gates, hidden, paddedHidden, paddedBatch } = dims;
+  const width = gates * paddedHidden;
+  const dOutEnd = layout.dOut + 4 * paddedBatch * time * paddedHidden;
+  zero(buffer, hidden === paddedHidden ? layout.dOut + 4 * batch * time * paddedHidden : layout.dOut, dOutEnd);
+  const dRec: readonly (readonly [number, number])[] = layout.dRec === layout.dz ? [] : [[layout.dRec, width]];
+  clearSpans(buffer, unvisitedSpans(buffer, layout, dims), [[layout.dz, width], ...dRec]);
+  for (const slot of layout.gradients) {
+    zero(buffer, slot.dW, slot.dW + 4 * dims.paddedInput * width);
+    zero(buffer, slot.dU, slot.dU + 4 * paddedHidden * width);
+    zero(buffer, slot.dBias, slot.dBias + 4 * width);
+  }
 }
 
 /**
