@@ -170,7 +170,7 @@ function everyKth(split: EncodedSplit, stride: number): EncodedSplit {
 async function scoringSeconds(tf: Tf, bench: ModelBench, split: EncodedSplit, table: BenchTable): Promise<number> {
   const { config, container } = await resolveConfigFile(bench.config, parseOverrides(bench.overrides ?? []));
   const built = await buildModel(tf, config, container, { ...table, trainable: false }, 2);
-  const options = { batchSize: config.train.eval_batch_size, maxLength: config.train.max_length };
+  const options = { batchSize: config.train.eval_batch_size, batchTokens: config.train.eval_batch_tokens, maxLength: config.train.max_length };
   try {
     // A run scores its test split after its validation passes: kernel memories have grown to evaluation batches by then.
     evaluate(tf, built.model, everyKth(split, SCORING_STRIDE), options);
