@@ -62,7 +62,7 @@ export function weightedSum(tf: Tf, weights: tfjs.Tensor2D, values: tfjs.Tensor3
   const [batch, time, dim] = values.shape;
   return runCustomOp(tf, { weights, values }, () => {
     const w = valuesOf(weights);
-    const v = valuesOf(values);
+    const v = representationsOf(values);
     const pooled = rowWeightedSums(w, v, batch, time, dim);
     const gradient = (dy: tfjs.Tensor) => ({
       weights: () => tf.tensor2d(rowDots(v, valuesOf(dy), batch, time, dim), [batch, time]),
@@ -81,7 +81,7 @@ export function tokenScores(tf: Tf, h: tfjs.Tensor3D, query: tfjs.Tensor1D | tfj
   const [batch, time, dim] = h.shape;
   const shared = query.rank === 1;
   return runCustomOp(tf, { h, query }, () => {
-    const values = valuesOf(h);
+    const values = representationsOf(h);
     const q = valuesOf(query);
     const gradient = (dy: tfjs.Tensor) => ({
       h: () => tensorOf(tf, outerRows(valuesOf(dy), q, batch, time, dim), [batch, time, dim]),
@@ -94,6 +94,9 @@ export function tokenScores(tf: Tf, h: tfjs.Tensor3D, query: tfjs.Tensor1D | tfj
   });
 }
 
+/** The values of a [batch, time, dim] tensor for the kernels, read only when no kernel arena holds them already. */
+const representationsOf = (tensor: tfjs.Tensor): kernels.Representations => ({ key: tensor, values: () => valuesOf(tensor) });
+
 /** A tensor of `values`, which are kept with it for the typed-array ops downstream. */
 const tensorOf = (tf: Tf, values: Float32Array, shape: [number, number, number]): tfjs.Tensor3D => rememberValues(tf.tensor3d(values, shape), values);
 
@@ -103,8 +106,9 @@ const tensorOf = (tf: Tf, values: Float32Array, shape: [number, number, number])
  */
 
 /** out[b, t] = v[b, t]·u[b]: v [batch, time, dim] → [batch, time]. */
-function rowDots(v: Float32Array, u: Float32Array, batch: number, time: number, dim: number): Float32Array {
-  if (kernels.fitsKernels(dim)) return kernels.rowDots(v, u, batch, time, dim);
+function rowDots(rows: kernels.Representations, u: Float32Array, batch: number, time: number, dim: number): Float32Array {
+  if (kernels.fitsKernels(dim)) return kernels.rowDots(rows, u, batch, time, dim);
+  const v = rows.values();
   const shared = u.length === dim;
   const out = new Float32Array(batch * time);
   for (let position = 0; position < batch * time; position++) {
@@ -129,8 +133,9 @@ function outerRows(w: Float32Array, u: Float32Array, batch: number, time: number
 }
 
 /** out[b] = Σ_t w[b, t]·v[b, t]: w [batch, time], v [batch, time, dim] → [batch, dim]. */
-function rowWeightedSums(w: Float32Array, v: Float32Array, batch: number, time: number, dim: number): Float32Array {
-  if (kernels.fitsKernels(dim)) return kernels.weightedRowSums(w, v, batch, time, dim);
+function rowWeightedSums(w: Float32Array, rows: kernels.Representations, batch: number, time: number, dim: number): Float32Array {
+  if (kernels.fitsKernels(dim)) return kernels.weightedRowSums(w, rows, batch, time, dim);
+  const v = rows.values();
   const out = new Float32Array(batch * dim);
   for (let row = 0; row < batch; row++) {
     const accumulator = out.subarray(row * dim, (row + 1) * dim);

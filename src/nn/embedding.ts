@@ -1,18 +1,18 @@
 /**
  * Embedding lookup on typed arrays. tfjs `gather` of 64×230 rows from a [20000, 100] matrix
  * takes ~60–120 ms on wasm, and its gradient needs `UnsortedSegmentSum`, which the wasm backend
- * does not implement. A frozen table is copied once into a gather kernel's memory, which copies
- * a batch's rows in a few ms; a trainable table's rows are copied in JS, and its gradient is a
- * scatter-add of the rows' gradients.
+ * does not implement. A frozen table is copied once into a kernel arena, which gathers a batch's
+ * rows into one of its slots in a few ms: the attention kernels read them there, and only the
+ * tensor's own copy leaves (no array is allocated per batch). A trainable table's rows are copied
+ * in JS, and its gradient is a scatter-add of the rows' gradients.
  */
 import type * as tfjs from '@tensorflow/tfjs';
 import type { Tf } from '../plugin-api.js';
 import { runCustomOp } from './custom-op.js';
-import { rememberValues } from './values.js';
-import { RowGatherer } from './wasm/gather-kernel.js';
+import { KernelArena } from './wasm/attention-kernels.js';
 
-/** Frozen tables already copied into a gather kernel's memory, so that each is read once per run. */
-const frozenTables = new WeakMap<tfjs.Tensor, RowGatherer>();
+/** Frozen tables already copied into a kernel arena, so that each is read once per run. */
+const frozenTables = new WeakMap<tfjs.Tensor, KernelArena>();
 
 /** ids [batch, time] int32, table [vocab, dim] → [batch, time, dim]; trainable tables get gradients. */
 export function embed(tf: Tf, ids: tfjs.Tensor2D, table: tfjs.Tensor2D | tfjs.Variable): tfjs.Tensor3D {
@@ -21,8 +21,9 @@ export function embed(tf: Tf, ids: tfjs.Tensor2D, table: tfjs.Tensor2D | tfjs.Va
   const trainable = table instanceof tf.Variable && table.trainable;
   if (!trainable) {
     const indices = ids.dataSync();
-    const values = frozenGatherer(table, dim).gather(indices instanceof Int32Array ? indices : Int32Array.from(indices));
-    return rememberValues(tf.tensor3d(values, [batch, time, dim]), values);
+    return tableArena(table, dim)
+      .beginCall()
+      .gather(indices instanceof Int32Array ? indices : Int32Array.from(indices), (rows) => tf.tensor3d(rows, [batch, time, dim]));
   }
   return runCustomOp(tf, { table, ids }, () => {
     const indices = ids.dataSync();
@@ -52,11 +53,11 @@ function scatterAddRows(rowGradients: ArrayLike<number>, indices: ArrayLike<numb
   return grad;
 }
 
-function frozenGatherer(table: tfjs.Tensor, dim: number): RowGatherer {
-  let gatherer = frozenTables.get(table);
-  if (gatherer === undefined) {
-    gatherer = new RowGatherer(table.dataSync() as Float32Array, dim);
-    frozenTables.set(table, gatherer);
+function tableArena(table: tfjs.Tensor, dim: number): KernelArena {
+  let arena = frozenTables.get(table);
+  if (arena === undefined) {
+    arena = new KernelArena({ values: table.dataSync() as Float32Array, dim });
+    frozenTables.set(table, arena);
   }
-  return gatherer;
+  return arena;
 }

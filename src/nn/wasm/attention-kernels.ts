@@ -2,11 +2,14 @@
  * WebAssembly SIMD kernels of the attention ops' row loops over token representations
  * [batch, time, dim]: Σ_t w·v, v·u per position, and w·u per position. In plain JS each takes
  * ~5–15 ms over a [64, 230, 100] batch; here four lanes at a time, a few times faster copies
- * included. The representations are copied into the kernels' memory once: the last two arrays
- * copied stay there, keyed by identity, because the forward and backward passes of a step read
- * the same token representations several times (values of tensors never change).
+ * included. The representations are copied into the kernels' memory once: the last two copied
+ * stay there, keyed by the tensor they are the values of, because the forward and backward
+ * passes of a step read the same token representations several times (values of tensors never
+ * change). An arena may also hold a frozen embedding table: its lookups are gathered straight
+ * into a slot, where the attention kernels then read them without any copy.
  */
 import { encodeModule, f32, f32x4, forRange, FunctionWriter, get, i32, set, type Code } from './emitter.js';
+import { gatherFunction } from './gather-kernel.js';
 import { compileModule, createMemory, instantiate, type WasmMemory, type WasmModule } from './runtime.js';
 
 interface AttentionExports {
@@ -16,6 +19,8 @@ interface AttentionExports {
   rowDots(v: number, u: number, out: number, batch: number, time: number, dimBytes: number, uStride: number): void;
   /** out[b, t, :] = w[b, t]·u[b, :]; `uStride` as in rowDots. */
   outerRows(w: number, u: number, out: number, batch: number, time: number, dimBytes: number, uStride: number): void;
+  /** out[p, :] = table[ids[p], :] for p < count; rows of `rowBytes` bytes. */
+  gather(ids: number, table: number, out: number, count: number, rowBytes: number): void;
 }
 
 const I32 = (count: number) => Array.from({ length: count }, () => 'i32' as const);
@@ -75,51 +80,79 @@ function outerRowsFunction() {
   return { writer, body };
 }
 
-export const attentionModuleBytes = (): Uint8Array<ArrayBuffer> => encodeModule([weightedRowsFunction(), rowDotsFunction(), outerRowsFunction()]);
+export const attentionModuleBytes = (): Uint8Array<ArrayBuffer> => encodeModule([weightedRowsFunction(), rowDotsFunction(), outerRowsFunction(), gatherFunction()]);
 
 const PAGE = 65_536;
 const SLOTS = 2;
 
+/** Token representations [batch, time, dim] for a kernel: the object they are the values of, and how to read them. */
+export interface Representations {
+  /** Identifies the values (a tensor, or the array itself): a slot holding this key holds them. */
+  readonly key: object;
+  values(): Float32Array;
+}
+
+const aligned = (bytes: number): number => Math.ceil(bytes / 16) * 16;
+let compiled: WasmModule | undefined;
+
+/** The arena whose slot holds each key's values, so that a call reads them where they are. */
+const residence = new WeakMap<object, KernelArena>();
+
 /**
- * The kernels' memory: {@link SLOTS} slots of `slotBytes` for cached token representations,
- * then a scratch area reused by every call for the small inputs and the outputs.
+ * The kernels' memory: an optional frozen table, {@link SLOTS} slots of `slotBytes` for cached
+ * token representations, then a scratch area reused by every call for the small inputs and the
+ * outputs.
  */
-class Arena {
+export class KernelArena {
   private readonly memory: WasmMemory;
   readonly kernels: AttentionExports;
+  private readonly slotsAt: number;
   private slotBytes = 0;
-  private readonly cached: (Float32Array | undefined)[] = Array.from({ length: SLOTS }, () => undefined);
+  private readonly cached: (object | undefined)[] = Array.from({ length: SLOTS }, () => undefined);
   private lastUsed = 0;
   private scratchEnd: number | undefined;
 
-  constructor(module: WasmModule) {
-    this.memory = createMemory(PAGE);
-    this.kernels = instantiate<AttentionExports>(module, this.memory);
-  }
-
-  /** Byte address of `values` in a slot, copying it there unless it already is. */
-  representations(values: Float32Array): number {
-    const found = this.cached.indexOf(values);
-    if (found >= 0) {
-      this.lastUsed = found;
-      return found * this.slotBytes;
-    }
-    if (values.byteLength > this.slotBytes) {
-      // Larger slots move every slot: nothing cached survives.
-      this.slotBytes = Math.ceil((values.byteLength * 1.25) / 16) * 16;
-      this.cached.fill(undefined);
-    }
-    const slot = (this.lastUsed + 1) % SLOTS;
-    this.reserve(SLOTS * this.slotBytes);
-    new Float32Array(this.memory.buffer, slot * this.slotBytes, values.length).set(values);
-    this.cached[slot] = values;
-    this.lastUsed = slot;
-    return slot * this.slotBytes;
+  /** `table`: a frozen embedding table [size, dim], copied in once, which {@link gather} reads rows of. */
+  constructor(private readonly table?: { readonly values: Float32Array; readonly dim: number }) {
+    this.slotsAt = aligned(4 * (table?.values.length ?? 0));
+    this.memory = createMemory(Math.max(PAGE, this.slotsAt));
+    compiled ??= compileModule(attentionModuleBytes());
+    this.kernels = instantiate<AttentionExports>(compiled, this.memory);
+    if (table !== undefined) new Float32Array(this.memory.buffer, 0, table.values.length).set(table.values);
   }
 
   /** Starts a call: its scratch allocations will follow the slots. */
-  beginCall(): void {
+  beginCall(): this {
     this.scratchEnd = undefined;
+    return this;
+  }
+
+  /** Byte address of the representations in a slot, copying them there unless they already are. */
+  representations(rows: Representations): number {
+    const found = this.cached.indexOf(rows.key);
+    if (found >= 0) {
+      this.lastUsed = found;
+      return this.slotAt(found);
+    }
+    const values = rows.values();
+    const slot = this.claimSlot(values.byteLength, rows.key);
+    new Float32Array(this.memory.buffer, this.slotAt(slot), values.length).set(values);
+    return this.slotAt(slot);
+  }
+
+  /**
+   * Rows `ids` of the table, gathered into a slot; `wrap` receives them (a view, valid only
+   * during the call) and returns the key they are cached under, e.g. the tensor made from them.
+   */
+  gather<K extends object>(ids: Int32Array, wrap: (rows: Float32Array) => K): K {
+    const dim = this.table?.dim ?? 0;
+    const slot = this.claimSlot(4 * ids.length * dim, ids);
+    const idsAt = this.scratch(ids.length);
+    new Int32Array(this.memory.buffer, idsAt, ids.length).set(ids);
+    this.kernels.gather(idsAt, 0, this.slotAt(slot), ids.length, 4 * dim);
+    const key = wrap(new Float32Array(this.memory.buffer, this.slotAt(slot), ids.length * dim));
+    this.holdIn(slot, key);
+    return key;
   }
 
   /**
@@ -127,8 +160,8 @@ class Arena {
    * representations first: larger slots would move the scratch area.
    */
   scratch(floats: number, values?: Float32Array): number {
-    const address = this.scratchEnd ?? SLOTS * this.slotBytes;
-    this.scratchEnd = address + Math.ceil((floats * 4) / 16) * 16;
+    const address = this.scratchEnd ?? this.slotAt(SLOTS);
+    this.scratchEnd = address + aligned(floats * 4);
     this.reserve(this.scratchEnd);
     if (values !== undefined) new Float32Array(this.memory.buffer, address, values.length).set(values);
     return address;
@@ -138,28 +171,52 @@ class Arena {
     return new Float32Array(this.memory.buffer, address, floats).slice();
   }
 
+  private slotAt(slot: number): number {
+    return this.slotsAt + slot * this.slotBytes;
+  }
+
+  /** The slot after the last used, now holding `key`; larger slots move every slot, and nothing cached survives. */
+  private claimSlot(bytes: number, key: object): number {
+    if (bytes > this.slotBytes) {
+      this.slotBytes = aligned(bytes * 1.25);
+      this.cached.forEach((_, slot) => this.holdIn(slot, undefined));
+    }
+    const slot = (this.lastUsed + 1) % SLOTS;
+    this.reserve(this.slotAt(SLOTS));
+    this.holdIn(slot, key);
+    return slot;
+  }
+
+  private holdIn(slot: number, key: object | undefined): void {
+    const previous = this.cached[slot];
+    if (previous !== undefined && residence.get(previous) === this) residence.delete(previous);
+    this.cached[slot] = key;
+    this.lastUsed = slot;
+    if (key !== undefined) residence.set(key, this);
+  }
+
   private reserve(bytes: number): void {
     const missing = bytes - this.memory.buffer.byteLength;
     if (missing > 0) this.memory.grow(Math.ceil(missing / PAGE));
   }
 }
 
-let compiled: WasmModule | undefined;
-let arena: Arena | undefined;
+let shared: KernelArena | undefined;
 
-function currentArena(): Arena {
-  compiled ??= compileModule(attentionModuleBytes());
-  arena ??= new Arena(compiled);
-  arena.beginCall();
-  return arena;
+/** The arena holding `rows` when one does, else the arena of the values no table's lookup gave. */
+function arenaFor(rows: Representations): KernelArena {
+  const holding = residence.get(rows.key);
+  if (holding !== undefined) return holding.beginCall();
+  shared ??= new KernelArena();
+  return shared.beginCall();
 }
 
 /** Whether the kernels take rows of `dim` floats (whole SIMD vectors). */
 export const fitsKernels = (dim: number): boolean => dim % 4 === 0;
 
 /** out[b, :] = Σ_t w[b, t]·v[b, t, :]: w [batch, time], v [batch, time, dim] → [batch, dim]. */
-export function weightedRowSums(w: Float32Array, v: Float32Array, batch: number, time: number, dim: number): Float32Array {
-  const memory = currentArena();
+export function weightedRowSums(w: Float32Array, v: Representations, batch: number, time: number, dim: number): Float32Array {
+  const memory = arenaFor(v);
   const vAt = memory.representations(v);
   const wAt = memory.scratch(batch * time, w);
   const out = memory.scratch(batch * dim);
@@ -168,8 +225,8 @@ export function weightedRowSums(w: Float32Array, v: Float32Array, batch: number,
 }
 
 /** out[b, t] = v[b, t, :]·u: u [batch, dim], or [dim] shared by every row. */
-export function rowDots(v: Float32Array, u: Float32Array, batch: number, time: number, dim: number): Float32Array {
-  const memory = currentArena();
+export function rowDots(v: Representations, u: Float32Array, batch: number, time: number, dim: number): Float32Array {
+  const memory = arenaFor(v);
   const vAt = memory.representations(v);
   const uAt = memory.scratch(u.length, u);
   const out = memory.scratch(batch * time);
@@ -179,7 +236,8 @@ export function rowDots(v: Float32Array, u: Float32Array, batch: number, time: n
 
 /** out[b, t, :] = w[b, t]·u: u [batch, dim], or [dim] shared by every row. */
 export function outerRows(w: Float32Array, u: Float32Array, batch: number, time: number, dim: number): Float32Array {
-  const memory = currentArena();
+  shared ??= new KernelArena();
+  const memory = shared.beginCall();
   const wAt = memory.scratch(batch * time, w);
   const uAt = memory.scratch(u.length, u);
   const out = memory.scratch(batch * time * dim);
