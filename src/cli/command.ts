@@ -23,6 +23,11 @@ export const setOption = {
   set: { type: 'string', multiple: true, short: 's' },
 } as const satisfies OptionsConfig;
 
+/** `--threads N`, on the commands that compute (see threads.ts). */
+export const threadsOption = {
+  threads: { type: 'string' },
+} as const satisfies OptionsConfig;
+
 export const jsonOption = {
   json: { type: 'boolean' },
 } as const satisfies OptionsConfig;

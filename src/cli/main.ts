@@ -61,14 +61,45 @@ function unknownCommand(name: string): string {
 
 /**
  * parseArgs's own message for an unknown option quotes unevenly (\`'-- "--x"\`); this one names
- * the option, the known ones and the closest.
+ * the option, the known ones and the closest. A missing value is named with what the option takes.
  */
-function optionError(name: string, command: CommandModule, error: Error): string {
+async function optionError(name: string, command: CommandModule, error: Error, args: readonly string[]): Promise<string> {
   const known = [...Object.keys(command.options).map((option) => `--${option}`), '--help'];
   const unknown = /^Unknown option '(-{1,2}[^']+)'/.exec(error.message)?.[1];
+  const valueless = /^Option '(--[^ ']+)(?: <value>)?' argument (?:missing|is ambiguous)/.exec(error.message)?.[1];
+  if (valueless !== undefined) return `attnlab ${name}: ${valueless} takes ${await valueRule(valueless, command)}, found ${followingWord(valueless, args)}`;
   if (unknown === undefined) return `attnlab ${name}: ${error.message}`;
   const guess = closest(unknown, known);
   return `attnlab ${name}: unknown option ${unknown}; known: ${known.join(', ')}${guess ? ` — did you mean ${guess}?` : ''}`;
+}
+
+/** What `option` takes: its rule where the CLI states one, else its value as the usage line shows it. */
+async function valueRule(option: string, command: CommandModule): Promise<string> {
+  if (option === '--threads') return (await import('./threads.js')).THREADS_ALLOWED;
+  const shown = new RegExp(`${option}[ =]([^\\]\\s]+)`).exec(command.usage)?.[1];
+  return shown === undefined ? 'a value' : `a value (${option} ${shown})`;
+}
+
+/** What followed a valueless option: nothing, or the option parseArgs took it for. */
+function followingWord(option: string, args: readonly string[]): string {
+  const next = args[args.indexOf(option) + 1];
+  return next === undefined ? 'nothing' : `the option ${next} (a value that starts with - is written ${option}=${next})`;
+}
+
+/**
+ * parseArgs takes \`--top -1\` for an option without its value followed by the option \`-1\`; no
+ * option is a number, so a negative number goes to the option before it, whose command then
+ * says what that option accepts.
+ */
+function joinNegativeValues(args: readonly string[], options: CommandModule['options']): string[] {
+  const takesValue = new Set(Object.entries(options).flatMap(([option, config]) => (config.type === 'string' ? [`--${option}`] : [])));
+  const joined: string[] = [];
+  for (const arg of args) {
+    const previous = joined.at(-1);
+    if (previous !== undefined && takesValue.has(previous) && /^-\d/.test(arg)) joined[joined.length - 1] = `${previous}=${arg}`;
+    else joined.push(arg);
+  }
+  return joined;
 }
 
 export async function main(argv: readonly string[]): Promise<number> {
@@ -102,9 +133,9 @@ export async function main(argv: readonly string[]): Promise<number> {
   }
   let args;
   try {
-    args = parseArgs({ args: [...rest], options: command.options, allowPositionals: true, strict: true });
+    args = parseArgs({ args: joinNegativeValues(rest, command.options), options: command.options, allowPositionals: true, strict: true });
   } catch (error) {
-    process.stderr.write(`${optionError(name, command, error as Error)}\nUsage: attnlab ${command.usage}\n`);
+    process.stderr.write(`${await optionError(name, command, error as Error, rest)}\nUsage: attnlab ${command.usage}\n`);
     return 2;
   }
   try {

@@ -9,6 +9,9 @@ import { BACKEND_CHOICES } from '../nn/backend.js';
 
 export type JsonSchema = Record<string, unknown>;
 
+/** The thread counts `train.threads` and the `--threads` flag accept. */
+export const THREAD_LIMITS = { minimum: 1, maximum: 256 } as const;
+
 /**
  * A property holding a plugin block of `kind`, defaulting to `defaultType` when absent or given
  * without a `type`. Its params are checked by the validator against the named plugin, not by this
@@ -94,8 +97,7 @@ export const configSchema = {
         clip_norm: { type: 'number', minimum: 0, default: 5, description: 'Clip the global gradient norm to this value (0 turns it off).' },
         threads: {
           type: 'integer',
-          minimum: 1,
-          maximum: 256,
+          ...THREAD_LIMITS,
           description: 'Threads the recurrent kernels split each batch over; default: all cores. 1 computes on the main thread alone (the results of more threads may differ in the last float digits).',
         },
         lr_decay: {

@@ -12,7 +12,7 @@ import { resolveConfigFile } from '../config/validate.js';
 import type { Override } from '../config/load.js';
 import { cacheDirectory, prepareWithCache } from '../data/cache.js';
 import { selectBackend } from '../nn/backend.js';
-import { startKernelThreads } from '../nn/threads/pool.js';
+import { kernelThreadsNotice, startKernelThreads } from '../nn/threads/pool.js';
 import type { EmbeddingTable, LabelledCorpus, Model, ProgressReporter, Tf } from '../plugin-api.js';
 import { prepareData, type PreparedData } from '../data/prepare.js';
 import { buildTokenizer, type ConfiguredTokenizer } from '../data/token-plugin.js';
@@ -44,6 +44,8 @@ export interface RunOptions {
   readonly resumeHint?: string;
   /** Opens the run in its store; `openTracker` by default (another store, or a failing one in tests). */
   readonly openTracker?: typeof openTracker;
+  /** Threads the kernels split their work over (`--threads`), instead of `train.threads`. */
+  readonly threads?: number;
 }
 
 export interface RunResult {
@@ -52,6 +54,8 @@ export interface RunResult {
   readonly artifactDir?: string;
   readonly config: ResolvedConfig;
   readonly backend: string;
+  /** The threads the kernels split their work over: `--threads`, else `train.threads`, else all cores. */
+  readonly threads: number;
   readonly epochs: readonly EpochResult[];
   readonly bestEpoch: number;
   readonly testAccuracy: number;
@@ -72,7 +76,8 @@ export async function runResolved(config: ResolvedConfig, container: Container, 
   checkStoreWritable(resolveTrackingTarget(config.tracking.uri));
   const { tf, backend } = await selectBackend(config.backend);
   options.log(`compute backend: ${backend}`);
-  options.log(`kernel threads: ${await startKernelThreads(config.train.threads)}`);
+  const threads = await startKernelThreads(options.threads ?? config.train.threads);
+  options.log(kernelThreadsNotice(threads));
   const startTime = Date.now();
   const stop = interruption({ onSignal: (name) => options.log(`${name} received: stopping after the current batch; the run will be marked KILLED`) });
   try {
@@ -85,7 +90,7 @@ export async function runResolved(config: ResolvedConfig, container: Container, 
     try {
       // A signal while loading leaves no run behind.
       stop.signal.throwIfAborted();
-      return await trackRun(tf, backend, config, data, built, { ...options, startTime, dataSeconds }, stop);
+      return await trackRun(tf, backend, config, data, built, { ...options, startTime, dataSeconds, threads }, stop);
     } finally {
       built.dispose();
     }
@@ -100,7 +105,7 @@ async function trackRun(
   config: ResolvedConfig,
   data: LoadedData,
   built: BuiltModel,
-  options: RunOptions & { readonly startTime: number; readonly dataSeconds: number },
+  options: RunOptions & { readonly startTime: number; readonly dataSeconds: number; readonly threads: number },
   stop: Interruption,
 ): Promise<RunResult> {
   const plugins = readPluginSources(config.plugins);
@@ -117,7 +122,7 @@ async function trackRun(
   await options.onRunStarted?.(tracker.runId);
   const stopHeartbeat = startHeartbeat(tracker);
   try {
-    await tracker.logParams(flattenParams(config));
+    await tracker.logParams(runParams(config, options.threads));
     // A dataset that found its labels in the data records their order with the run, so that a reload reads them back the same.
     const listed = config.data.labels;
     const recorded = Array.isArray(listed) && listed.length === 0 ? { ...config, data: { ...config.data, labels: data.labels } } : config;
@@ -153,6 +158,15 @@ async function trackRun(
   }
 }
 
+/**
+ * The config as MLflow params, `train.threads` holding the count the run used (from `--threads`,
+ * the config or the cores), so that runs compare by it in MLflow; the config artifact and the
+ * config's hash keep it as written, since the count changes how fast a run is, not what it is.
+ */
+function runParams(config: ResolvedConfig, threads: number): Record<string, string> {
+  return flattenParams({ ...config, train: { ...config.train, threads } });
+}
+
 /** `train_penalty_<key>`: each regulariser's share of `train_loss`, by its key under `regularizers:`. */
 function penaltyMetrics(config: ResolvedConfig, epoch: EpochResult): Record<string, number> {
   // The built regularisers follow the config's keys in order (see buildModel).
@@ -171,7 +185,7 @@ async function trainBuilt(
   data: LoadedData,
   { model, probe, optimizer, regularizers, embeddings }: BuiltModel,
   tracker: Tracker,
-  options: RunOptions & { readonly startTime: number },
+  options: RunOptions & { readonly startTime: number; readonly threads: number },
   signal: AbortSignal,
 ): Promise<RunResult> {
   const reporter = new RunReporter(config, data, tracker);
@@ -222,6 +236,7 @@ async function trainBuilt(
     artifactDir: tracker.artifactDir,
     config,
     backend,
+    threads: options.threads,
     epochs: trained.epochs,
     bestEpoch: trained.bestEpoch,
     testAccuracy: test.accuracy,

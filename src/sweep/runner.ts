@@ -29,6 +29,8 @@ export interface RunnerEvents {
 export interface RunnerOptions {
   readonly parentRunId: string;
   readonly parallel: number;
+  /** Kernel threads of every trial, instead of its `train.threads`. */
+  readonly threads?: number;
   readonly stopOnFailure: boolean;
   readonly events: RunnerEvents;
   /** Aborting stops the workers; their trials end KILLED. */
@@ -89,6 +91,7 @@ function runInWorker(plan: SweepPlan, trial: PlannedTrial, options: RunnerOption
       config: trial.config,
       configDir: dirname(plan.sweep.base),
       parentRunId: options.parentRunId,
+      threads: options.threads,
       tags: {
         [TAG_SWEEP]: plan.sweep.name,
         [TAG_TRIAL_HASH]: trial.hash,

@@ -140,6 +140,8 @@ export interface RunSweepOptions extends SweepSelection, LivenessOptions {
   readonly display: SweepDisplay;
   /** Where each trial's log goes; `.attnlab/sweeps/<name>` by default. */
   readonly logDir?: string;
+  /** Kernel threads of every trial (`--threads`), instead of its `train.threads`. */
+  readonly threads?: number;
 }
 
 export interface SweepResult {
@@ -183,6 +185,7 @@ export async function runSweep(file: string, overrides: readonly Override[], opt
     {
       parentRunId,
       parallel: plan.sweep.parallel,
+      threads: options.threads,
       stopOnFailure: plan.sweep.on_failure === 'stop',
       signal: options.signal,
       events: {

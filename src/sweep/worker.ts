@@ -14,6 +14,8 @@ export interface TrialRequest {
   readonly config: ResolvedConfig;
   readonly configDir: string;
   readonly parentRunId: string;
+  /** `--threads` of the sweep, instead of the trial's `train.threads`. */
+  readonly threads?: number;
   readonly tags: Readonly<Record<string, string>>;
 }
 
@@ -36,6 +38,7 @@ async function runTrial(request: TrialRequest): Promise<void> {
       log: (message) => void send({ type: 'log', message }),
       tags: request.tags,
       parentRunId: request.parentRunId,
+      threads: request.threads,
       onRunStarted: (runId) => send({ type: 'started', runId }),
       resumeHint: 'rerun the sweep to run this trial again',
     });

@@ -1,8 +1,8 @@
 import { UsageError } from '../../errors.js';
-import { jsonOption, stringList, type CommandModule } from '../command.js';
+import { jsonOption, stringList, threadsOption, type CommandModule } from '../command.js';
 
 const command: CommandModule = {
-  usage: 'explain <run> [--text "…" ...] [--file F] [--examples N] [--top K] [--permutations K] [--html F] [--json]',
+  usage: 'explain <run> [--text "…" ...] [--file F] [--examples N] [--top K] [--permutations K] [--html F] [--threads N] [--json]',
   help: `Shows where a trained model's attention goes. For each review: the prediction and its
 probability, the most attended words with their weights, and the review with each word shaded
 by its weight (plain weights with NO_COLOR or off a terminal). Then, "is attention explanation?"
@@ -15,9 +15,12 @@ how much the prediction moves when the attention is randomly permuted.
   --top K             most attended words listed (default 5)
   --permutations K    random permutations per review (default 100)
   --html out.html     also write the reviews as a self-contained HTML page
-  --json              print the explanations as JSON`,
+  --threads N         threads the kernels split each batch over (default: all cores); more
+                      than the cores is allowed, and said on standard error
+  --json              print the explanations as JSON (with "threads", the count used)`,
   options: {
     ...jsonOption,
+    ...threadsOption,
     text: { type: 'string', multiple: true },
     file: { type: 'string' },
     examples: { type: 'string', default: '5' },
@@ -32,6 +35,7 @@ how much the prediction moves when the attention is randomly permuted.
       if (!Number.isInteger(value) || value < 1) throw new UsageError(`--${name} takes a positive whole number, found "${String(values[name])}"`);
       return value;
     };
+    const threads = await (await import('../threads.js')).startThreadsOption(values.threads);
     const { readFile, writeFile, stat } = await import('node:fs/promises');
     const { dirname, resolve } = await import('node:path');
     if (typeof values.html === 'string') {
@@ -60,7 +64,7 @@ how much the prediction moves when the attention is randomly permuted.
       await writeFile(values.html, await renderAttentionHtml([section], { title: `Attention of ${explanation.name}`, faithfulness: explanation.faithfulness, header: explanation.header }));
     }
     if (values.json) {
-      process.stdout.write(`${JSON.stringify(explanation, (_, value: unknown) => (ArrayBuffer.isView(value) ? Array.from(value as Float32Array) : value), 2)}\n`);
+      process.stdout.write(`${JSON.stringify({ ...explanation, threads }, (_, value: unknown) => (ArrayBuffer.isView(value) ? Array.from(value as Float32Array) : value), 2)}\n`);
       return 0;
     }
     const { formatExplanation, formatFaithfulnessSummary, useColor } = await import('../../report/terminal.js');

@@ -1,8 +1,8 @@
 import { UsageError } from '../../errors.js';
-import { setOption, stringList, type CommandModule } from '../command.js';
+import { setOption, stringList, threadsOption, type CommandModule } from '../command.js';
 
 const command: CommandModule = {
-  usage: 'sweep <sweep.yaml> [--set key.path=value ...] [--plan [--count | --pending [--format slurm]]] [--summary] [--trial K | --shard i/N]',
+  usage: 'sweep <sweep.yaml> [--set key.path=value ...] [--threads N] [--plan [--count | --pending [--format slurm]]] [--summary] [--trial K | --shard i/N]',
   help: `Runs every trial of a sweep: the cartesian product of its grid axes, its zip groups and its
 seeds, on top of a base run config. Every trial's config is validated before anything starts.
 Trials run in worker processes (parallel: N in the sweep file); the sweep is an MLflow parent
@@ -15,6 +15,9 @@ KILLED and run again. Ctrl-C or SIGTERM stops the workers, marks their runs KILL
 the sweep resumable.
 
   --set key.path=value  applies to every trial, as with \`attnlab run\`
+  --threads N           kernel threads of every trial, instead of its train.threads (default:
+                        all cores), as with \`attnlab run\`; with parallel: P, the P trials share
+                        the cores. Not part of a trial's identity: finished trials stay done
   --plan                print the trials, what differs, their state (done, failed, running,
                         stale, pending, new) and an estimated cost from earlier runs; start nothing
   --count               with --plan: print only the number of trials (a job array's size)
@@ -29,6 +32,7 @@ Exit codes: 0 all trials finished, 1 a trial failed, 2 bad sweep file, config or
 (--trial out of range), 130 SIGINT, 143 SIGTERM, 138 SIGUSR1.`,
   options: {
     ...setOption,
+    ...threadsOption,
     plan: { type: 'boolean' },
     count: { type: 'boolean' },
     pending: { type: 'boolean' },
@@ -41,6 +45,7 @@ Exit codes: 0 all trials finished, 1 a trial failed, 2 bad sweep file, config or
     if (positionals.length !== 1) throw new UsageError('sweep takes one sweep file: attnlab sweep configs/entropy-grid.yaml');
     if (values.count && !values.plan) throw new UsageError('--count goes with --plan: attnlab sweep <sweep.yaml> --plan --count (it prints the number of trials, runs nothing)');
     const selection = parseSelection(values.trial as string | undefined, values.shard as string | undefined);
+    const threads = (await import('../threads.js')).parseThreads(values.threads);
     const format = values.format as string | undefined;
     if (format !== undefined && format !== 'slurm' && format !== 'lines') throw new UsageError(`--format takes slurm or lines, found "${format}"`);
     if (format !== undefined && !values.pending) throw new UsageError('--format goes with --plan --pending');
@@ -75,7 +80,7 @@ Exit codes: 0 all trials finished, 1 a trial failed, 2 bad sweep file, config or
     const { interruption } = await import('../../run/interrupt.js');
     const stop = interruption();
     try {
-      const result = await sweeps.runSweep(positionals[0], overrides, { ...selection, signal: stop.signal, display: new SweepDisplay() });
+      const result = await sweeps.runSweep(positionals[0], overrides, { ...selection, threads, signal: stop.signal, display: new SweepDisplay() });
       process.stdout.write(`${result.table}\n`);
       if (result.best) process.stdout.write(`\nbest trial: ${result.best}\n`);
       if (stop.received) {

@@ -204,6 +204,17 @@ export function kernelThreads(): KernelThreads {
   return pool;
 }
 
+/** Whether `count` threads outnumber this machine's cores: allowed, but they take turns on them. */
+export function exceedsCores(count: number): boolean {
+  return count > availableParallelism();
+}
+
+/** The log line of a thread count: `kernel threads: N`, and why that is slow when they outnumber the cores. */
+export function kernelThreadsNotice(count: number): string {
+  const cores = availableParallelism();
+  return `kernel threads: ${count}${exceedsCores(count) ? ` (more than the ${cores} cores of this machine: the threads take turns on them)` : ''}`;
+}
+
 /**
  * Sets the thread count (`undefined`: all cores) and starts the pool ahead of the first kernel
  * call, so that a worker that cannot load is an error here; returns the count.
