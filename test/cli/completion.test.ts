@@ -36,7 +36,8 @@ test.serial('the bash script registers its function for attnlab', async (t) => {
 test.serial('bash completes commands, options, --set keys from the schema and config files', async (t) => {
   t.deepEqual(await complete(['attnlab', 'ru']), ['run', 'runs']);
   t.deepEqual(await complete(['attnlab', 'co']), ['compare', 'completion', 'config']);
-  t.deepEqual(await complete(['attnlab', 'run', '--']), ['--help', '--json', '--set']);
+  t.deepEqual(await complete(['attnlab', 'run', '--']), ['--help', '--json', '--set', '--threads']);
+  t.deepEqual(await complete(['attnlab', 'predict', '--th']), ['--threads']);
   t.deepEqual(await complete(['attnlab', 'run', 'x.yaml', '--set', 'model.encoder.st']), ['model.encoder.state_size=']);
   t.deepEqual(await complete(['attnlab', 'run', 'x.yaml', '--set', 'regularizers.entropy.w']), ['regularizers.entropy.weight=']);
   t.deepEqual(await complete(['attnlab', 'run', 'configs/q4-']), ['configs/q4-gru-attention.yaml', 'configs/q4-lstm-attention.yaml']);
