@@ -87,9 +87,10 @@ export interface BenchTable {
  * Times one training step per batch, phase by phase, as the trainer runs it: batch tensors
  * (data), embedding lookup, forward and loss, backward, clipping and the optimizer update, and
  * reading the loss and probabilities back. The largest batch runs once before, as a warm-up: kernel
- * memories and tfjs's buffers then have their largest sizes, so no timed step pays for growing them.
+ * memories and tfjs's buffers then have their largest sizes, so no timed step pays for growing them;
+ * `afterWarmUp` runs once it is done.
  */
-export async function batchTimes(tf: Tf, bench: ModelBench, batches: readonly Batch[], table: BenchTable): Promise<PhaseTimes[]> {
+export async function batchTimes(tf: Tf, bench: ModelBench, batches: readonly Batch[], table: BenchTable, afterWarmUp?: () => void): Promise<PhaseTimes[]> {
   const { config, container } = await resolveConfigFile(bench.config, parseOverrides(bench.overrides ?? []));
   const built = await buildModel(tf, config, container, { ...table, trainable: false }, 2);
   const { model, optimizer, regularizers } = built;
@@ -117,6 +118,7 @@ export async function batchTimes(tf: Tf, bench: ModelBench, batches: readonly Ba
     });
   try {
     step(batches.reduce((largest, batch) => (batch.size * batch.time > largest.size * largest.time ? batch : largest)));
+    afterWarmUp?.();
     return batches.map(step);
   } finally {
     built.dispose();
