@@ -19,6 +19,7 @@ import { benchCompute } from './compute.js';
 import { benchConfig } from './config.js';
 import { benchData } from './data.js';
 import { benchFiles } from './files.js';
+import { benchSimdPaths } from './simd.js';
 import { benchThreads } from './threads.js';
 import { benchTorch, chooseTorchBenches } from './torch.js';
 import { epochSeconds, mixTimes, MODEL_BENCHES, PHASES, TRAIN_REVIEWS, type PhaseTimes } from './train-step.js';
@@ -94,6 +95,7 @@ const PARTS: Record<string, (models: readonly string[]) => Promise<void>> = {
   config: benchConfig,
   torch: benchTorch,
   threads: () => benchThreads(),
+  simd: async () => benchSimdPaths(),
 };
 const args = process.argv.slice(2);
 const models = args.filter((arg) => !(arg in PARTS));

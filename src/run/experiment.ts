@@ -70,8 +70,8 @@ export async function runExperiment(file: string, overrides: readonly Override[]
 export async function runResolved(config: ResolvedConfig, container: Container, configDir: string, options: RunOptions): Promise<RunResult> {
   // Everything that can fail on the user's input happens before the run exists in the store.
   checkStoreWritable(resolveTrackingTarget(config.tracking.uri));
-  const { tf, backend } = await selectBackend(config.backend);
-  options.log(`compute backend: ${backend}`);
+  const { tf, backend, kernels } = await selectBackend(config.backend);
+  options.log(`compute backend: ${backend}; kernels: ${kernels}`);
   options.log(`kernel threads: ${await startKernelThreads(config.train.threads)}`);
   const startTime = Date.now();
   const stop = interruption({ onSignal: (name) => options.log(`${name} received: stopping after the current batch; the run will be marked KILLED`) });

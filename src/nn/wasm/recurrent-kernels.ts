@@ -7,8 +7,8 @@
  * Layout (floats, row-major): a gate row is `gates` blocks of `paddedHidden` lanes; every
  * pointer is a byte address in the instance's memory. The activations come from `simd-math.ts`.
  */
-import { compileModule, type WasmModule } from './runtime.js';
-import { encodeModule, f32x4, forRange, FunctionWriter, get, i32, ifElse, set, type Code, type Local } from './emitter.js';
+import { compiledKernel, type WasmModule } from './runtime.js';
+import { encodeModule, f32x4, forRange, FunctionWriter, get, i32, ifElse, set, type Code, type Local, type SimdPath } from './emitter.js';
 import { sigmoid, tanh, type ExpScratch } from './simd-math.js';
 
 export type CellType = 'lstm' | 'gru';
@@ -48,20 +48,14 @@ export interface RecurrentKernels {
   columnSums(b: number, bStride: number, c: number, inner: number): void;
 }
 
-const compiled = new Map<string, WasmModule>();
-
 /**
  * The compiled module for `cell` at `paddedHidden` (a multiple of {@link HIDDEN_ALIGNMENT}) and
- * `paddedInput` (a multiple of {@link ROW_BLOCK}), on a shared memory with `sharedMemory`.
+ * `paddedInput` (a multiple of {@link ROW_BLOCK}), on a shared memory with `sharedMemory`
+ * (`path`: the process's unless given).
  */
-export function recurrentModule(cell: CellType, paddedHidden: number, paddedInput: number, sharedMemory = false): WasmModule {
-  const key = `${cell}:${paddedHidden}:${paddedInput}:${sharedMemory}`;
-  let module = compiled.get(key);
-  if (module === undefined) {
-    module = compileModule(recurrentModuleBytes(cell, paddedHidden, paddedInput, sharedMemory));
-    compiled.set(key, module);
-  }
-  return module;
+export function recurrentModule(cell: CellType, paddedHidden: number, paddedInput: number, sharedMemory = false, path?: SimdPath): WasmModule {
+  const key = `recurrent:${cell}:${paddedHidden}:${paddedInput}:${sharedMemory}`;
+  return compiledKernel(key, () => recurrentModuleBytes(cell, paddedHidden, paddedInput, sharedMemory), path);
 }
 
 export function recurrentModuleBytes(cell: CellType, paddedHidden: number, paddedInput: number, sharedMemory = false): Uint8Array<ArrayBuffer> {
@@ -107,7 +101,7 @@ function matmul(name: string, inner: number, columns: number) {
         ...bVectors.flatMap((vector, half) => set(vector, f32x4.load(get(bPointer), 16 * half))),
         ...aPointers.flatMap((pointer, r) => [
           ...set(scalar, f32x4.loadSplat(get(pointer))),
-          ...accumulators[r].flatMap((acc, half) => set(acc, f32x4.add(get(acc), f32x4.mul(get(scalar), get(bVectors[half]))))),
+          ...accumulators[r].flatMap((acc, half) => set(acc, f32x4.madd(get(scalar), get(bVectors[half]), get(acc)))),
           ...set(pointer, i32.add(get(pointer), i32.const(4))),
         ]),
         ...set(bPointer, i32.add(get(bPointer), i32.const(columns * 4))),
@@ -144,7 +138,7 @@ function gradientMatmul(name: string, rows: number, columns: number) {
         ...bVectors.flatMap((vector, half) => set(vector, f32x4.load(get(bPointer), 16 * half))),
         ...accumulators.flatMap((pair, r) => [
           ...set(scalar, f32x4.loadSplat(get(aPointer), 4 * r)),
-          ...pair.flatMap((acc, half) => set(acc, f32x4.add(get(acc), f32x4.mul(get(scalar), get(bVectors[half]))))),
+          ...pair.flatMap((acc, half) => set(acc, f32x4.madd(get(scalar), get(bVectors[half]), get(acc)))),
         ]),
         ...set(aPointer, i32.add(get(aPointer), get(aStride))),
         ...set(bPointer, i32.add(get(bPointer), get(bStride))),
@@ -192,7 +186,7 @@ function rowKernel(name: string, paramCount: number, hidden: number) {
   };
 }
 
-const { add, sub, mul } = f32x4;
+const { add, sub, mul, madd } = f32x4;
 const oneMinus = (x: Code): Code => sub(v(1), x);
 
 function lstmForwardRow(hidden: number) {
@@ -209,7 +203,7 @@ function lstmForwardRow(hidden: number) {
     set(cOld, k.load(c)),
     k.store(cPrevious, get(cOld)),
     k.store(hPrev, k.load(h)),
-    set(cNew, add(mul(get(f), get(cOld)), mul(get(i), get(g)))),
+    set(cNew, madd(get(f), get(cOld), mul(get(i), get(g)))),
     k.store(c, get(cNew)),
     tanh(tc, get(cNew), k.scratch),
     k.store(tanhC, get(tc)),
@@ -226,7 +220,7 @@ function lstmBackwardRow(hidden: number) {
     ...[i, f, g, o].map((gate, index) => set(gate, k.load(act, index))),
     set(tc, k.load(tanhC)),
     set(dhTotal, add(k.load(dh), k.load(dOut))),
-    set(dcTotal, add(k.load(dc), mul(mul(get(dhTotal), get(o)), oneMinus(mul(get(tc), get(tc)))))),
+    set(dcTotal, madd(mul(get(dhTotal), get(o)), oneMinus(mul(get(tc), get(tc))), k.load(dc))),
     k.store(dz, mul(mul(mul(get(dcTotal), get(g)), get(i)), oneMinus(get(i))), 0),
     k.store(dz, mul(mul(mul(get(dcTotal), k.load(cPrevious)), get(f)), oneMinus(get(f))), 1),
     k.store(dz, mul(mul(get(dcTotal), get(i)), oneMinus(mul(get(g), get(g)))), 2),
@@ -245,12 +239,12 @@ function gruForwardRow(hidden: number) {
     sigmoid(r, add(k.load(z, 0), k.load(rec, 0)), k.scratch),
     sigmoid(u, add(k.load(z, 1), k.load(rec, 1)), k.scratch),
     set(candidate, k.load(rec, 2)),
-    tanh(n, add(k.load(z, 2), mul(get(r), get(candidate))), k.scratch),
+    tanh(n, madd(get(r), get(candidate), k.load(z, 2)), k.scratch),
     ...[r, u, n].map((gate, index) => k.store(act, get(gate), index)),
     k.store(recurrentCandidate, get(candidate)),
     set(hOld, k.load(h)),
     k.store(hPrev, get(hOld)),
-    set(hNew, add(get(n), mul(get(u), sub(get(hOld), get(n))))),
+    set(hNew, madd(get(u), sub(get(hOld), get(n)), get(n))),
     k.store(h, get(hNew)),
     k.store(out, get(hNew)),
   ]);
