@@ -136,8 +136,10 @@ interface Workspace extends RecurrentLayout {
   readonly threads: KernelThreads;
   readonly kernels: RecurrentKernels;
   readonly region: ArenaRegion;
-  /** One range per thread; a single range runs on the calling thread alone. */
+  /** One range of batch rows per thread; a single range runs on the calling thread alone. */
   readonly ranges: readonly RowRange[];
+  /** The same for the distinct inputs' rows (none without them). */
+  readonly distinctRanges: readonly RowRange[];
 }
 
 /** The engine's gradient tape when a recurrence starts, and whether its forward pass records on it. */
@@ -164,13 +166,20 @@ function openWorkspace(dims: RecurrentDims, { tape, recording }: TapeState): Wor
   const { arena } = threads;
   arena.releaseOthers(tape);
   const ranges = rowRanges(dims, threads.count);
-  const { bytes } = layoutRecurrence(dims, ranges.length);
+  const distinct = dims.distinct > 0 ? distinctRanges(dims, threads.count) : [];
+  const slots = Math.max(ranges.length, distinct.length);
+  const { bytes } = layoutRecurrence(dims, slots);
   const region = arena.allocate(bytes, recording ? tape : undefined);
-  const { layout } = layoutRecurrence(dims, ranges.length, region.address);
-  return { ...layout, threads, kernels: recurrentKernels(arena.instances, dims, arena.shared), region, ranges };
+  const { layout } = layoutRecurrence(dims, slots, region.address);
+  return { ...layout, threads, kernels: recurrentKernels(arena.instances, dims, arena.shared), region, ranges, distinctRanges: distinct };
 }
 
-const PHASES: Record<RecurrentJob['kind'], string> = { 'recurrent-projection': 'forward: distinct projection', 'recurrent-forward': 'forward', 'recurrent-backward': 'backward' };
+const PHASES: Record<RecurrentJob['kind'], string> = {
+  'recurrent-projection': 'forward: distinct projection',
+  'recurrent-forward': 'forward',
+  'recurrent-backward': 'backward',
+  'recurrent-distinct-gradient': 'backward: distinct inputs',
+};
 
 /**
  * Runs `kind` over `ranges` (the workspace's ranges of batch rows unless given): the first on
@@ -188,11 +197,16 @@ function runRanges(workspace: Workspace, dims: RecurrentDims, reverse: boolean, 
     return;
   }
   threads.run(others, runOwn, phase);
-  if (kind === 'recurrent-backward') threads.timed('backward: gradient reduction', () => reduceGradients(buffer, workspace, dims));
+}
+
+function runBackwardPass(workspace: Workspace, dims: RecurrentDims, reverse: boolean): void {
+  runRanges(workspace, dims, reverse, 'recurrent-backward');
+  if (dims.distinct > 0) runRanges(workspace, dims, reverse, 'recurrent-distinct-gradient', workspace.distinctRanges);
+  if (workspace.gradients.length > 1) workspace.threads.timed('backward: gradient reduction', () => reduceGradients(workspace.threads.arena.memory.buffer, workspace, dims));
 }
 
 /** The plain addresses of a workspace, which a kernel thread gets. */
-function layoutOf({ threads: _threads, kernels: _kernels, region: _region, ranges: _ranges, ...layout }: Workspace): RecurrentLayout {
+function layoutOf({ threads: _threads, kernels: _kernels, region: _region, ranges: _ranges, distinctRanges: _distinctRanges, ...layout }: Workspace): RecurrentLayout {
   return layout;
 }
 
@@ -260,7 +274,7 @@ function recurrence(tf: Tf, inputs: RecurrenceInputs, dims: RecurrentDims, tape:
     const { threads } = workspace;
     const kernelValues = kernel.dataSync() as Float32Array;
     threads.timed('forward: copies in', () => writeInputs(workspace, inputs, kernelValues, dims));
-    if (dims.distinct > 0) runRanges(workspace, dims, reverse, 'recurrent-projection', distinctRanges(dims, threads.count));
+    if (dims.distinct > 0) runRanges(workspace, dims, reverse, 'recurrent-projection', workspace.distinctRanges);
     runRanges(workspace, dims, reverse, 'recurrent-forward');
     const positions = batch * time;
     const outputs = new Float32Array(positions * hidden);
@@ -273,7 +287,7 @@ function recurrence(tf: Tf, inputs: RecurrenceInputs, dims: RecurrentDims, tape:
           clearBackward(threads.arena.memory.buffer, workspace, dims);
           copyBlocks(valuesOf(dy), hidden, floats(workspace, workspace.dOut, positions * paddedHidden), paddedHidden, positions, 1);
         });
-        runRanges(workspace, dims, reverse, 'recurrent-backward');
+        runBackwardPass(workspace, dims, reverse);
       }
       backwardDone = true;
     };

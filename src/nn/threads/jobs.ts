@@ -3,15 +3,15 @@
  * the memory the thread shares with its pool, which it got once, at start-up.
  */
 import { recurrentModule, type RecurrentKernels } from '../wasm/recurrent-kernels.js';
-import { backwardRows, forwardRows, projectRows, type RecurrentDims, type RecurrentLayout, type RowRange } from '../wasm/recurrent-steps.js';
+import { backwardRows, distinctGradientRows, forwardRows, projectRows, type RecurrentDims, type RecurrentLayout, type RowRange } from '../wasm/recurrent-steps.js';
 import type { MemoryInstances } from './arena.js';
 
 /**
- * One range of a recurrence's rows, forward or backward (its gradients into slot `slot`), or of
- * its distinct inputs' rows to project.
+ * One range of a recurrence's rows, forward or backward, or of its distinct inputs' rows, to
+ * project or to take W's gradient from (gradients into slot `slot`).
  */
 export interface RecurrentJob {
-  readonly kind: 'recurrent-projection' | 'recurrent-forward' | 'recurrent-backward';
+  readonly kind: 'recurrent-projection' | 'recurrent-forward' | 'recurrent-backward' | 'recurrent-distinct-gradient';
   readonly dims: RecurrentDims;
   readonly layout: RecurrentLayout;
   readonly reverse: boolean;
@@ -37,5 +37,6 @@ export function runJob(job: KernelJob, instances: MemoryInstances, shared: boole
 export function runRecurrentPart(kernels: RecurrentKernels, buffer: ArrayBufferLike, { kind, dims, layout, reverse, range, slot }: RecurrentJob): void {
   if (kind === 'recurrent-projection') projectRows(kernels, buffer, layout, dims, range);
   else if (kind === 'recurrent-forward') forwardRows(kernels, buffer, layout, dims, reverse, range);
-  else backwardRows(kernels, buffer, layout, dims, reverse, range, layout.gradients[slot]);
+  else if (kind === 'recurrent-backward') backwardRows(kernels, buffer, layout, dims, reverse, range, layout.gradients[slot]);
+  else distinctGradientRows(kernels, buffer, layout, dims, range, layout.gradients[slot]);
 }

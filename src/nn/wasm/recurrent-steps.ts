@@ -8,7 +8,8 @@
  * When the inputs are rows of a frozen table, a batch holds each distinct token ~5 times: their
  * projection P = x·W + b is then computed once per distinct token (split across threads by rows,
  * before the steps), each step's gates read their row of P, and the backward pass adds each
- * position's dz into its token's row of dP, W's gradient being X_distinctᵀ·dP once per batch.
+ * position's dz into its token's row of its slot's dP; once the ranges are done, W's and b's
+ * gradients come from X_distinctᵀ·dP and dP's column sums, split across threads by distinct rows.
  */
 import { ROW_BLOCK, type CellType, type RecurrentKernels } from './recurrent-kernels.js';
 
@@ -320,7 +321,24 @@ export function backwardRows(kernels: RecurrentKernels, buffer: ArrayBufferLike,
     kernels.recurrentGradientMatmul(at(layout.hPrev, start, t, time, paddedHidden), 4 * time * paddedHidden, at(layout.dRec, start, t, time, width), positionStride, slot.dU, rowCount);
     if (!tokenRows) inputGradients(kernels, at(layout.x, start, t, time, paddedInput), 4 * time * paddedInput, at(layout.dz, start, t, time, width), positionStride, slot, rowCount);
   }
-  if (tokenRows) inputGradients(kernels, layout.xDistinct, 4 * paddedInput, slot.dP, 4 * width, slot, dims.distinct);
+}
+
+/**
+ * With distinct inputs, after the backward rows: over a range of the distinct rows, sums every
+ * slot's dP into the first's, then adds X_distinctᵀ·dP and dP's column sums into `slot`'s W and
+ * b gradients.
+ */
+export function distinctGradientRows(kernels: RecurrentKernels, buffer: ArrayBufferLike, layout: RecurrentLayout, { distinct, gates, paddedInput, paddedHidden }: RecurrentDims, { start, end }: RowRange, slot: GradientSlot): void {
+  const width = gates * paddedHidden;
+  const rows = Math.min(end, distinct) - start;
+  if (rows <= 0) return;
+  const [first, ...others] = layout.gradients;
+  const sum = new Float32Array(buffer, first.dP + 4 * start * width, rows * width);
+  for (const other of others) {
+    const part = new Float32Array(buffer, other.dP + 4 * start * width, rows * width);
+    for (let i = 0; i < sum.length; i++) sum[i] += part[i];
+  }
+  inputGradients(kernels, layout.xDistinct + 4 * start * paddedInput, 4 * paddedInput, first.dP + 4 * start * width, 4 * width, slot, rows);
 }
 
 /** dW += Σ_p x[p]ᵀ dz[p] and dBias += Σ_p dz[p] over `count` rows: a step's positions, or the distinct inputs with dP. */
