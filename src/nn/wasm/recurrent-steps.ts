@@ -338,8 +338,15 @@ export function distinctGradientRows(kernels: RecurrentKernels, buffer: ArrayBuf
     const part = new Float32Array(buffer, other.dP + 4 * start * width, rows * width);
     for (let i = 0; i < sum.length; i++) sum[i] += part[i];
   }
-  inputGradients(kernels, layout.xDistinct + 4 * start * paddedInput, 4 * paddedInput, first.dP + 4 * start * width, 4 * width, slot, rows);
+  // The matmul streams its rows once per block of W's gradient: chunks of them stay in cache.
+  for (let chunk = start; chunk < start + rows; chunk += GRADIENT_CHUNK_ROWS) {
+    const count = Math.min(GRADIENT_CHUNK_ROWS, start + rows - chunk);
+    inputGradients(kernels, layout.xDistinct + 4 * chunk * paddedInput, 4 * paddedInput, first.dP + 4 * chunk * width, 4 * width, slot, count);
+  }
 }
+
+/** Distinct rows per call of W's gradient: their dP (~1 kB each at hidden 64) and x fit in L2 with the gradient. */
+const GRADIENT_CHUNK_ROWS = 128;
 
 /** dW += Σ_p x[p]ᵀ dz[p] and dBias += Σ_p dz[p] over `count` rows: a step's positions, or the distinct inputs with dP. */
 function inputGradients(kernels: RecurrentKernels, x: number, xStride: number, dz: number, dzStride: number, slot: GradientSlot, count: number): void {
