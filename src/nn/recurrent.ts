@@ -138,7 +138,7 @@ interface Workspace extends RecurrentLayout {
   readonly region: ArenaRegion;
   /** One range of batch rows per thread; a single range runs on the calling thread alone. */
   readonly ranges: readonly RowRange[];
-  /** The same for the distinct inputs' rows (none without them). */
+  /** The same for the distinct inputs' rows, at most as many (none without them). */
   readonly distinctRanges: readonly RowRange[];
 }
 
@@ -166,11 +166,11 @@ function openWorkspace(dims: RecurrentDims, { tape, recording }: TapeState): Wor
   const { arena } = threads;
   arena.releaseOthers(tape);
   const ranges = rowRanges(dims, threads.count);
-  const distinct = dims.distinct > 0 ? distinctRanges(dims, threads.count) : [];
-  const slots = Math.max(ranges.length, distinct.length);
-  const { bytes } = layoutRecurrence(dims, slots);
+  // No more ranges of distinct rows than of batch rows: each has its gradient slot.
+  const distinct = dims.distinct > 0 ? distinctRanges(dims, ranges.length) : [];
+  const { bytes } = layoutRecurrence(dims, ranges.length);
   const region = arena.allocate(bytes, recording ? tape : undefined);
-  const { layout } = layoutRecurrence(dims, slots, region.address);
+  const { layout } = layoutRecurrence(dims, ranges.length, region.address);
   return { ...layout, threads, kernels: recurrentKernels(arena.instances, dims, arena.shared), region, ranges, distinctRanges: distinct };
 }
 

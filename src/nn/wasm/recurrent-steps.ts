@@ -178,7 +178,8 @@ export function clearForward(buffer: ArrayBufferLike, layout: RecurrentLayout, d
 /**
  * The same for the backward pass, before dL/d outputs are written: dz and d(h·U) where no step
  * writes them (the weight gradients run over every row of a step, and the inputs' gradient over
- * every position), dL/d outputs' padding, and every gradient slot.
+ * every position), dL/d outputs' padding, and every gradient slot but its dP (which the range
+ * of rows it belongs to clears, on its own thread).
  */
 export function clearBackward(buffer: ArrayBufferLike, layout: RecurrentLayout, dims: RecurrentDims): void {
   const { batch, time, gates, hidden, paddedHidden, paddedBatch } = dims;
@@ -191,7 +192,6 @@ export function clearBackward(buffer: ArrayBufferLike, layout: RecurrentLayout, 
     zero(buffer, slot.dW, slot.dW + 4 * dims.paddedInput * width);
     zero(buffer, slot.dU, slot.dU + 4 * paddedHidden * width);
     zero(buffer, slot.dBias, slot.dBias + 4 * width);
-    zero(buffer, slot.dP, slot.dP + 4 * dims.distinct * width);
   }
 }
 
@@ -296,6 +296,7 @@ export function backwardRows(kernels: RecurrentKernels, buffer: ArrayBufferLike,
   const blockRows = roundUp(range.end, ROW_BLOCK) - start;
   const rowCount = range.end - start;
   const tokenRows = tokenRowsOf(buffer, layout, dims);
+  zero(buffer, slot.dP, slot.dP + 4 * dims.distinct * width);
   const schedule = stepSchedule(buffer, layout, dims, reverse, range);
   for (let index = schedule.length - 1; index >= 0; index--) {
     const { t, rows } = schedule[index];
