@@ -199,6 +199,7 @@ function runRanges(workspace: Workspace, dims: RecurrentDims, reverse: boolean, 
   threads.run(others, runOwn, phase);
 }
 
+/** The backward rows, then (with distinct inputs) W's and b's gradients from dP, then the slots added up. */
 function runBackwardPass(workspace: Workspace, dims: RecurrentDims, reverse: boolean): void {
   runRanges(workspace, dims, reverse, 'recurrent-backward');
   if (dims.distinct > 0) runRanges(workspace, dims, reverse, 'recurrent-distinct-gradient', workspace.distinctRanges);
