@@ -31,6 +31,11 @@ export interface RecurrentKernels {
    */
   forwardRow(z: number, rec: number, act: number, h: number, hPrev: number, out: number, c: number, savedA: number, savedB: number): void;
   /**
+   * `forwardRow` for a forward pass no backward pass follows: the same states and outputs,
+   * without writing `act`, `hPrev`, `savedA` nor `savedB` (~1.8 kB per position at hidden 64).
+   */
+  inferenceRow(z: number, rec: number, act: number, h: number, hPrev: number, out: number, c: number, savedA: number, savedB: number): void;
+  /**
    * One row, one step backward: from dL/d out, the state's dh (and LSTM's dc), writes dz and
    * the d(h·U) row `dRec` (LSTM: the same as dz, so `dRec` is unused), then updates dh, dc.
    */
@@ -63,7 +68,7 @@ export function recurrentModuleBytes(cell: CellType, paddedHidden: number, padde
   return encodeModule([
     matmul('forwardMatmul', paddedHidden, width),
     matmul('backwardMatmul', width, paddedHidden),
-    cell === 'lstm' ? lstmForwardRow(paddedHidden) : gruForwardRow(paddedHidden),
+    ...[true, false].map((saves) => (cell === 'lstm' ? lstmForwardRow(paddedHidden, saves) : gruForwardRow(paddedHidden, saves))),
     cell === 'lstm' ? lstmBackwardRow(paddedHidden) : gruBackwardRow(paddedHidden),
     matmul('inputMatmul', paddedInput, width),
     gradientMatmul('inputGradientMatmul', paddedInput, width),
@@ -189,8 +194,14 @@ function rowKernel(name: string, paramCount: number, hidden: number) {
 const { add, sub, mul, madd } = f32x4;
 const oneMinus = (x: Code): Code => sub(v(1), x);
 
-function lstmForwardRow(hidden: number) {
-  const k = rowKernel('forwardRow', 9, hidden);
+/** `saves`: the forward row keeping what the backward pass reads; otherwise the inference row, which skips those stores. */
+const forwardRowFrame = (hidden: number, saves: boolean) => {
+  const k = rowKernel(saves ? 'forwardRow' : 'inferenceRow', 9, hidden);
+  return { k, save: (code: Code): Code => (saves ? code : []) };
+};
+
+function lstmForwardRow(hidden: number, saves: boolean) {
+  const { k, save } = forwardRowFrame(hidden, saves);
   const [z, rec, act, h, hPrev, out, c, cPrevious, tanhC] = k.writer.params;
   const [i, f, g, o, cOld, cNew, tc] = Array.from({ length: 7 }, k.vector);
   const preactivation = (gate: number) => add(k.load(z, gate), k.load(rec, gate));
@@ -199,14 +210,14 @@ function lstmForwardRow(hidden: number) {
     sigmoid(f, preactivation(1), k.scratch),
     tanh(g, preactivation(2), k.scratch),
     sigmoid(o, preactivation(3), k.scratch),
-    ...[i, f, g, o].map((gate, index) => k.store(act, get(gate), index)),
+    ...[i, f, g, o].map((gate, index) => save(k.store(act, get(gate), index))),
     set(cOld, k.load(c)),
-    k.store(cPrevious, get(cOld)),
-    k.store(hPrev, k.load(h)),
+    save(k.store(cPrevious, get(cOld))),
+    save(k.store(hPrev, k.load(h))),
     set(cNew, madd(get(f), get(cOld), mul(get(i), get(g)))),
     k.store(c, get(cNew)),
     tanh(tc, get(cNew), k.scratch),
-    k.store(tanhC, get(tc)),
+    save(k.store(tanhC, get(tc))),
     k.store(h, mul(get(o), get(tc))),
     k.store(out, mul(get(o), get(tc))),
   ]);
@@ -231,8 +242,8 @@ function lstmBackwardRow(hidden: number) {
   ]);
 }
 
-function gruForwardRow(hidden: number) {
-  const k = rowKernel('forwardRow', 9, hidden);
+function gruForwardRow(hidden: number, saves: boolean) {
+  const { k, save } = forwardRowFrame(hidden, saves);
   const [z, rec, act, h, hPrev, out, , recurrentCandidate] = k.writer.params;
   const [r, u, n, candidate, hOld, hNew] = Array.from({ length: 6 }, k.vector);
   return k.loop([
@@ -240,10 +251,10 @@ function gruForwardRow(hidden: number) {
     sigmoid(u, add(k.load(z, 1), k.load(rec, 1)), k.scratch),
     set(candidate, k.load(rec, 2)),
     tanh(n, madd(get(r), get(candidate), k.load(z, 2)), k.scratch),
-    ...[r, u, n].map((gate, index) => k.store(act, get(gate), index)),
-    k.store(recurrentCandidate, get(candidate)),
+    ...[r, u, n].map((gate, index) => save(k.store(act, get(gate), index))),
+    save(k.store(recurrentCandidate, get(candidate))),
     set(hOld, k.load(h)),
-    k.store(hPrev, get(hOld)),
+    save(k.store(hPrev, get(hOld))),
     set(hNew, madd(get(u), sub(get(hOld), get(n)), get(n))),
     k.store(h, get(hNew)),
     k.store(out, get(hNew)),
