@@ -85,10 +85,10 @@ function run(cell: Cell, reverse: boolean, data: Problem, threads: number, input
   }
 }
 
-function assertClose(t: { true: (value: boolean, message: string) => void }, actual: Float32Array, expected: Float32Array, what: string): void {
+function assertClose(t: { true: (value: boolean, message: string) => void }, actual: Float32Array, expected: Float32Array, what: string, tolerance = 1e-4): void {
   let worst = 0;
   for (let i = 0; i < expected.length; i++) worst = Math.max(worst, Math.abs(actual[i] - expected[i]) / (1e-3 + Math.abs(expected[i])));
-  t.true(actual.length === expected.length && worst < 1e-4, `${what}: largest relative difference ${worst}`);
+  t.true(actual.length === expected.length && worst < tolerance, `${what}: largest relative difference ${worst}`);
 }
 
 test.after.always(() => setKernelThreads(1));
@@ -176,7 +176,9 @@ test.serial('stacked bidirectional layers over a lookup: the gradients of the pe
     const distinct = gradients('lookup');
     const perPosition = gradients('lookup × 1');
     t.true(Math.abs(distinct.value - perPosition.value) < 1e-4 * Math.abs(perPosition.value));
-    distinct.grads.forEach((gradient, index) => assertClose(t, gradient, perPosition.grads[index], layers.variables[index].name));
+    // The first layer's gradients come back through the second's, each summed in another order on
+    // the two paths (per distinct token, per position): float32 rounding compounds over the layers.
+    distinct.grads.forEach((gradient, index) => assertClose(t, gradient, perPosition.grads[index], layers.variables[index].name, 5e-4));
     tf.dispose(layers.variables as tfjs.Variable[]);
   });
 });
