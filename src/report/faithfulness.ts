@@ -86,21 +86,30 @@ export interface PermutationSensitivity {
 
 export const DEFAULT_PERMUTATIONS = 100;
 
+/** |Δp| under K random permutations of one review's attention, its model called once. */
 export async function permutationSensitivity(options: PermutationOptions): Promise<PermutationSensitivity> {
-  const count = options.permutations ?? DEFAULT_PERMUTATIONS;
+  const weightSets = permutedWeights(options.weights, options.permutations ?? DEFAULT_PERMUTATIONS, options.seed ?? 0);
+  return permutationChange(options.probability, await options.predict(weightSets), weightSets.length);
+}
+
+/** `count` seeded random permutations of one review's attention weights. */
+export function permutedWeights(weights: ArrayLike<number>, count: number, seed: number): Float32Array[] {
   if (!Number.isInteger(count) || count < 1) {
     throw new DataError('report-permutations', `permutations must be a positive integer, got ${count}`);
   }
-  const random = mulberry32(options.seed ?? 0);
-  const weightSets = Array.from({ length: count }, () => shuffleInPlace(Float32Array.from(options.weights), random));
-  const probabilities = await options.predict(weightSets);
+  const random = mulberry32(seed);
+  return Array.from({ length: count }, () => shuffleInPlace(Float32Array.from(weights), random));
+}
+
+/** |Δp| of the model's `probabilities` under `count` permuted weight sets against its `probability` under the review's own. */
+export function permutationChange(probability: number, probabilities: ArrayLike<number>, count: number): PermutationSensitivity {
   if (probabilities.length !== count) {
     throw new DataError(
       'report-predict-count',
       `the predict callback returned ${probabilities.length} probabilities for ${count} permuted weight sets; expected one per set`,
     );
   }
-  const deltas = Float64Array.from(probabilities, (probability) => Math.abs(probability - options.probability));
+  const deltas = Float64Array.from(probabilities, (value) => Math.abs(value - probability));
   const stats = summaryStats(deltas);
   return { median: stats.p50, mean: stats.mean, max: Math.max(...deltas), deltas };
 }
