@@ -4,7 +4,7 @@
  * input, and how much the prediction moves when the attention is randomly permuted.
  */
 import type * as tfjs from '@tensorflow/tfjs';
-import { encodeWithVocabulary, reviewTokens, type WordedSplit } from '../data/prepare.js';
+import { encodeWithVocabulary, reviewTokens, selectRows, type WordedSplit } from '../data/prepare.js';
 import { scoringBatches, type EncodedSplit } from '../data/batches.js';
 import { deriveSeed } from '../data/random.js';
 import type { Example, ProgressReporter, ProgressTask, Tf } from '../plugin-api.js';
@@ -189,14 +189,14 @@ function scoreReviews(tf: Tf, { model, probe }: ProbedModel, split: EncodedSplit
 function predictWithAttention(
   tf: Tf,
   { model, probe }: ProbedModel,
-  split: EncodedSplit,
+  split: WordedSplit,
   weightSets: readonly (readonly Float32Array[])[],
   predicted: readonly number[],
   { batchTokens, task }: { readonly batchTokens: number; readonly task?: ProgressTask },
 ): Float32Array[] {
   const rows = weightSets.flatMap((sets, review) => sets.map((weights, set) => ({ review, set, weights })));
   const probabilities = weightSets.map((sets) => new Float32Array(sets.length));
-  const repeated = selectReviews(split, rows.map(({ review }) => review));
+  const repeated = selectRows(split, rows.map(({ review }) => review));
   for (const batch of scoringBatches(repeated, { maxRows: Number.MAX_SAFE_INTEGER, maxTokens: batchTokens, maxLength: Number.MAX_SAFE_INTEGER })) {
     const attention = new Float32Array(batch.size * batch.time);
     batch.indices.forEach((row, position) => attention.set(rows[row].weights, position * batch.time));
@@ -214,13 +214,4 @@ function predictWithAttention(
     task?.tick(batch.size);
   }
   return probabilities;
-}
-
-/** The reviews `picked` of `split`, in that order (a review picked twice comes twice). */
-function selectReviews(split: EncodedSplit, picked: readonly number[]): EncodedSplit {
-  const offsets = new Int32Array(picked.length + 1);
-  picked.forEach((review, index) => (offsets[index + 1] = offsets[index] + split.offsets[review + 1] - split.offsets[review]));
-  const ids = new Int32Array(offsets[picked.length]);
-  picked.forEach((review, index) => ids.set(split.ids.subarray(split.offsets[review], split.offsets[review + 1]), offsets[index]));
-  return { ids, offsets, labels: Int32Array.from(picked, (review) => split.labels[review]), size: picked.length };
 }
