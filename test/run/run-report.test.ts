@@ -1,15 +1,18 @@
 /**
  * The run's report shows test reviews as `prepareData` cut them: with a tokenizer whose second
  * cut of a text differs from its first, the pages hold only first cuts, unknown words as written.
- * Its faithfulness pass runs on as many reviews and permutations as `report` bounds, no more.
+ * Its faithfulness pass runs on as many reviews and permutations as `report` bounds, no more, and
+ * its permutation check does not depend on how many reviews share a forward pass.
  */
 import test from 'ava';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseOverrides } from '../../src/config/load.js';
+import { selectRows } from '../../src/data/prepare.js';
 import { silentProgress } from '../../src/progress.js';
 import { runExperiment } from '../../src/run/experiment.js';
+import { explainReviews } from '../../src/run/explain.js';
 import type { ModelProbe } from '../../src/run/model-probe.js';
 import { RunReporter } from '../../src/run/run-report.js';
 import type { Tracker } from '../../src/tracking/tracker.js';
@@ -140,5 +143,20 @@ test.serial('the faithfulness pass runs a gradient row per measured review and r
     } finally {
       built.dispose();
     }
+  }
+});
+
+test.serial('the permutation check gives the same Δp however many reviews share a forward pass', async (t) => {
+  const { tf, config, data, built } = await buildExperiment(readFileSync(join(folder, 'run.yaml'), 'utf8'), ['report.permutations=4'], folder);
+  try {
+    const rows = Array.from({ length: 20 }, (_, row) => row);
+    const explain = (batchTokens: number) =>
+      explainReviews(tf, built, rows.map((row) => data.corpus.test[row]), selectRows(data.test, rows), { vocabulary: data.vocabulary, labels: data.labels, permutations: 4, seed: config.seed, batchTokens });
+    const deltas = async (batchTokens: number) => (await explain(batchTokens)).examples.map((example) => [...(example.faithfulness?.permutation.deltas ?? [])]);
+    const alone = await deltas(1);
+    t.true(alone.every((review) => review.length === 4));
+    t.deepEqual(await deltas(Number.POSITIVE_INFINITY), alone);
+  } finally {
+    built.dispose();
   }
 });
