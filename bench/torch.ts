@@ -32,7 +32,7 @@ import { deriveSeed, mulberry32 } from '../src/data/random.js';
 import { parseOverrides } from '../src/config/load.js';
 import { resolveConfigFile } from '../src/config/validate.js';
 import { selectBackend } from '../src/nn/backend.js';
-import { startKernelThreads } from '../src/nn/threads/pool.js';
+import { kernelThreads, startKernelThreads, type PhaseProfile } from '../src/nn/threads/pool.js';
 import type { Tf } from '../src/plugin-api.js';
 import { silentProgress } from '../src/progress.js';
 import { buildModel } from '../src/run/build.js';
@@ -224,17 +224,38 @@ function runReference(file: string, reference: string, setting: TorchSetting): B
   return result.phases;
 }
 
+/** attnlab's phases over a sample, and the part of them the kernel threads spent coordinating. */
+interface AttnlabTimes {
+  readonly phases: Breakdown;
+  /** Waiting for the other kernel threads to finish their rows, and adding up their weight gradients. */
+  readonly coordination: number;
+}
+
+/** Profile phases of the kernel threads that are coordination rather than computation (see `pool.ts`, `recurrent.ts`). */
+const COORDINATION = /waiting for threads|gradient reduction/;
+
 /** attnlab's phases on `threads` kernel threads, summed over the sample. */
-async function attnlabSample(tf: Tf, bench: ModelBench, sample: readonly Batch[], table: BenchTable, threads: number): Promise<Breakdown> {
+async function attnlabSample(tf: Tf, bench: ModelBench, sample: readonly Batch[], table: BenchTable, threads: number): Promise<AttnlabTimes> {
   await startKernelThreads(threads);
-  const times = await batchTimes(tf, bench, sample, table);
-  return Object.fromEntries(BREAKDOWN.map((phase) => [phase, times.reduce((total, step) => total + step[phase] + (phase === 'forward' ? step.readback : 0), 0) / 1000])) as Breakdown;
+  const profile: PhaseProfile = new Map();
+  try {
+    const times = await batchTimes(tf, bench, sample, table, () => (kernelThreads().profile = profile));
+    const phases = Object.fromEntries(BREAKDOWN.map((phase) => [phase, times.reduce((total, step) => total + step[phase] + (phase === 'forward' ? step.readback : 0), 0) / 1000])) as Breakdown;
+    const coordination = [...profile].reduce((total, [phase, ms]) => (COORDINATION.test(phase) ? total + ms : total), 0) / 1000;
+    return { phases, coordination };
+  } finally {
+    kernelThreads().profile = undefined;
+  }
 }
 
 const sum = (phases: Breakdown): number => BREAKDOWN.reduce((total, phase) => total + phases[phase], 0);
 const scaled = (phases: Breakdown, scale: number): Breakdown => Object.fromEntries(BREAKDOWN.map((phase) => [phase, scale * phases[phase]])) as Breakdown;
 /** The fastest of `rounds` (NaN, a round that did not finish, never counts unless all are). */
 const fastest = (rounds: readonly Breakdown[]): Breakdown => rounds.reduce((best, round) => (Number.isNaN(sum(best)) || sum(round) < sum(best) ? round : best));
+const fastestAttnlab = (rounds: readonly AttnlabTimes[], scale: number): AttnlabTimes => {
+  const best = rounds.reduce((chosen, round) => (sum(round.phases) < sum(chosen.phases) ? round : chosen));
+  return { phases: scaled(best.phases, scale), coordination: scale * best.coordination };
+};
 const load = (): string => loadavg().map((value) => value.toFixed(1)).join(' ');
 const phaseList = (breakdown: Breakdown): string => BREAKDOWN.map((phase) => `${phase} ${breakdown[phase].toFixed(1)}`).join(', ');
 const seconds = (value: number): string => `${value.toFixed(1)} s`;
@@ -244,8 +265,8 @@ const meanTokens = (batches: readonly Batch[]): number => batches.reduce((total,
 
 interface ModelTimes {
   /** Per-epoch phases of attnlab's fastest round on all cores, and on one thread (recurrent models). */
-  readonly attnlab: Breakdown;
-  readonly single?: Breakdown;
+  readonly attnlab: AttnlabTimes;
+  readonly single?: AttnlabTimes;
   /** Per-epoch phases of PyTorch's fastest round, per setting of {@link TORCH_SETTINGS}. */
   readonly torch: readonly Breakdown[];
 }
@@ -254,8 +275,8 @@ interface ModelTimes {
 async function timeModel(tf: Tf, bench: TorchBench, sample: readonly Batch[], data: EpochData, file: string, scale: number): Promise<ModelTimes> {
   const threads = availableParallelism();
   const torch: Breakdown[][] = TORCH_SETTINGS.map(() => []);
-  const attnlab: Breakdown[] = [];
-  const single: Breakdown[] = [];
+  const attnlab: AttnlabTimes[] = [];
+  const single: AttnlabTimes[] = [];
   for (let round = 0; round < ROUNDS; round++) {
     TORCH_SETTINGS.forEach((setting, index) => torch[index].push(runReference(file, bench.reference, setting)));
     attnlab.push(await attnlabSample(tf, bench, sample, data, threads));
@@ -263,8 +284,8 @@ async function timeModel(tf: Tf, bench: TorchBench, sample: readonly Batch[], da
     if (bench.recurrent) single.push(await attnlabSample(tf, bench, sample, data, 1));
   }
   return {
-    attnlab: scaled(fastest(attnlab), scale),
-    single: bench.recurrent ? scaled(fastest(single), scale) : undefined,
+    attnlab: fastestAttnlab(attnlab, scale),
+    single: bench.recurrent ? fastestAttnlab(single, scale) : undefined,
     torch: torch.map((rounds) => scaled(fastest(rounds), scale)),
   };
 }
@@ -273,15 +294,16 @@ const COLUMNS = `  ${'model'.padEnd(24)} ${'sample'.padStart(6)} ${'attnlab'.pad
 
 function printModel(bench: TorchBench, sample: readonly Batch[], epoch: readonly Batch[], times: ModelTimes, scoring: number): void {
   const best = times.torch.reduce((chosen, phases, index) => (Number.isNaN(sum(times.torch[chosen])) || sum(phases) < sum(times.torch[chosen]) ? index : chosen), 0);
-  const attnlab = sum(times.attnlab);
+  const attnlab = sum(times.attnlab.phases);
   const pytorch = sum(times.torch[best]);
   const ratio = attnlab / pytorch;
   console.log(
     `  ${bench.label.padEnd(24)} ${String(sample.length).padStart(6)} ${seconds(attnlab).padStart(8)} ${seconds(pytorch).padStart(8)} ${ratio.toFixed(2).padStart(6)} ${verdict(ratio, bench.recurrent ? RECURRENT_TARGET : ATTENTION_TARGET).padStart(10)} ` +
       `${seconds(scoring).padStart(8)} ${(scoring / attnlab).toFixed(2).padStart(6)} ${verdict(scoring / attnlab, SCORING_TARGET).padStart(10)}   ${load()}`,
   );
-  console.log(`      attnlab, ${availableParallelism()} threads: ${phaseList(times.attnlab)}`);
-  if (times.single !== undefined) console.log(`      attnlab, 1 thread: ${seconds(sum(times.single))} (${phaseList(times.single)})`);
+  const threads = `, of which the threads waiting for each other and adding up gradients ${times.attnlab.coordination.toFixed(1)}`;
+  console.log(`      attnlab, ${availableParallelism()} threads: ${phaseList(times.attnlab.phases)}${bench.recurrent ? threads : ''}`);
+  if (times.single !== undefined) console.log(`      attnlab, 1 thread: ${seconds(sum(times.single.phases))} (${phaseList(times.single.phases)})`);
   const settings = TORCH_SETTINGS.map(({ label }, index) => `${label} ${seconds(sum(times.torch[index]))}`).join(', ');
   console.log(`      PyTorch, ${TORCH_SETTINGS[best].label}: ${phaseList(times.torch[best])} (settings: ${settings})`);
   console.log(`      sample's mean padded tokens per batch ${meanTokens(sample).toFixed(0)}, the epoch's ${meanTokens(epoch).toFixed(0)}`);

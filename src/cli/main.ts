@@ -41,7 +41,7 @@ ${lines.join('\n')}
 
 A command's options: \`attnlab help <command>\` or \`attnlab <command> --help\`.
 Environment: MLFLOW_TRACKING_URI, MLFLOW_EXPERIMENT_NAME, ATTNLAB_IMDB,
-ATTNLAB_CACHE, XDG_CACHE_HOME, ATTNLAB_STALE_AFTER, NO_COLOR.
+ATTNLAB_CACHE, XDG_CACHE_HOME, ATTNLAB_STALE_AFTER, ATTNLAB_SIMD, NO_COLOR.
 `;
 }
 

@@ -7,6 +7,7 @@ import path from 'node:path';
 import { AttnlabError } from '../errors.js';
 import type { Tf } from '../plugin-api.js';
 import { registerCpuFallbackKernels } from './wasm-cpu-fallback.js';
+import { describeSimdPath } from './wasm/runtime.js';
 
 export const BACKEND_CHOICES = ['auto', 'tensorflow', 'wasm', 'cpu'] as const;
 export type BackendChoice = (typeof BACKEND_CHOICES)[number];
@@ -19,6 +20,8 @@ export interface SelectedBackend {
   readonly tf: Tf;
   /** The backend that runs, as tfjs names it (`tensorflow`, `wasm` or `cpu`). */
   readonly backend: string;
+  /** How attnlab's own WebAssembly kernels compute (with fused multiply-add or not), for the run's log. */
+  readonly kernels: string;
 }
 
 /**
@@ -32,7 +35,8 @@ export async function selectBackend(choice: BackendChoice): Promise<SelectedBack
   const failures: string[] = [];
   for (const candidate of candidates) {
     const failure = await activate(tf, candidate);
-    if (failure === undefined) return { tf, backend: tf.getBackend() };
+    // Choosing the kernels' SIMD path now, before any kernel compiles, also rejects a bad ATTNLAB_SIMD up front.
+    if (failure === undefined) return { tf, backend: tf.getBackend(), kernels: describeSimdPath() };
     failures.push(`${candidate}: ${failure}`);
   }
   throw new AttnlabError(

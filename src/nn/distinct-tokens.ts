@@ -36,7 +36,7 @@ export function distinctTokens(tf: Tf, ids: tfjs.Tensor2D): DistinctTokens {
 }
 
 /** The distinct values of `ids` in order of first sight, and the slot of each position's value among them. */
-function distinctIds(ids: Int32Array): { distinct: Int32Array; slots: Int32Array } {
+export function distinctIds(ids: Int32Array): { distinct: Int32Array; slots: Int32Array } {
   const slotOf = new Map<number, number>();
   const slots = new Int32Array(ids.length);
   const distinct: number[] = [];

@@ -14,16 +14,35 @@ import { KernelArena } from './wasm/attention-kernels.js';
 /** Frozen tables already copied into a kernel arena, so that each is read once per run. */
 const frozenTables = new WeakMap<tfjs.Tensor, KernelArena>();
 
+/** A frozen table's lookup: the ids it read and the table, which ops reading it may work from. */
+export interface FrozenLookup {
+  readonly ids: Int32Array;
+  /** [vocab, dim] */
+  readonly table: tfjs.Tensor;
+  readonly dim: number;
+}
+
+/** By the exact tensor `embed` returned: any op applied to it makes another tensor, which is no lookup. */
+const frozenLookups = new WeakMap<tfjs.Tensor, FrozenLookup>();
+
+/** The lookup `x` is the output of, when it is a frozen table's (a recurrent layer projects its distinct rows only). */
+export function frozenLookupOf(x: tfjs.Tensor): FrozenLookup | undefined {
+  return frozenLookups.get(x);
+}
+
 /** ids [batch, time] int32, table [vocab, dim] → [batch, time, dim]; trainable tables get gradients. */
 export function embed(tf: Tf, ids: tfjs.Tensor2D, table: tfjs.Tensor2D | tfjs.Variable): tfjs.Tensor3D {
   const [batch, time] = ids.shape;
   const [vocab, dim] = table.shape;
   const trainable = table instanceof tf.Variable && table.trainable;
   if (!trainable) {
-    const indices = ids.dataSync();
-    return tableArena(table, dim)
+    const read = ids.dataSync();
+    const indices = read instanceof Int32Array ? read : Int32Array.from(read);
+    const x = tableArena(table, dim)
       .beginCall()
-      .gather(indices instanceof Int32Array ? indices : Int32Array.from(indices), (rows) => tf.tensor3d(rows, [batch, time, dim]));
+      .gather(indices, (rows) => tf.tensor3d(rows, [batch, time, dim]));
+    frozenLookups.set(x, { ids: indices, table, dim });
+    return x;
   }
   return runCustomOp(tf, { table, ids }, () => {
     const indices = ids.dataSync();
@@ -35,7 +54,7 @@ export function embed(tf: Tf, ids: tfjs.Tensor2D, table: tfjs.Tensor2D | tfjs.Va
   });
 }
 
-function gatherRows(table: Float32Array, indices: ArrayLike<number>, dim: number): Float32Array {
+export function gatherRows(table: Float32Array, indices: ArrayLike<number>, dim: number): Float32Array {
   const out = new Float32Array(indices.length * dim);
   for (let position = 0; position < indices.length; position++) {
     const row = indices[position] * dim;

@@ -13,7 +13,12 @@
  *   leaves the kernels, as one tfjs matmul.
  * Projecting inside the kernels saves the [batch, time, gates·hidden] pre-activations' trips
  * between tfjs and the kernels' memory (~15 MB each way per batch) and tfjs's transposed
- * products for the weight gradients. Padded steps carry the state through and output 0, so
+ * products for the weight gradients. When x is the lookup of a frozen table (`embed`), the
+ * ~15,000 positions of a batch hold only ~2,700 distinct tokens: x·W + b is computed once per
+ * distinct token, and W's gradient from the dz summed per token (see `recurrent-steps.ts`); an op
+ * between the lookup and the layer makes x another tensor, which takes the per-position path.
+ * A forward pass the tape does not record (evaluation) skips storing what only the backward
+ * pass reads. Padded steps carry the state through and output 0, so
  * padding never changes a sequence's outputs; `reverse` walks time right to left, which visits
  * each sequence's real tokens in reverse whatever the padding.
  */
@@ -21,17 +26,18 @@ import type * as tfjs from '@tensorflow/tfjs';
 import { AttnlabError } from '../errors.js';
 import type { Tf } from '../plugin-api.js';
 import { runCustomOp } from './custom-op.js';
+import { distinctIds } from './distinct-tokens.js';
+import { frozenLookupOf, gatherRows } from './embedding.js';
 import type { RecurrentOptions, RecurrentWeights } from './ops.js';
 import { rememberValues, valuesOf } from './values.js';
 import type { ArenaRegion } from './threads/arena.js';
 import { kernelThreads, type KernelThreads } from './threads/pool.js';
-import { recurrentKernels, type RecurrentJob } from './threads/jobs.js';
+import { recurrentKernels, runRecurrentPart, type RecurrentJob } from './threads/jobs.js';
 import { GATES, HIDDEN_ALIGNMENT, ROW_BLOCK, type CellType, type RecurrentKernels } from './wasm/recurrent-kernels.js';
 import {
-  backwardRows,
   clearBackward,
   clearForward,
-  forwardRows,
+  distinctRanges,
   layoutRecurrence,
   reduceGradients,
   roundUp,
@@ -75,6 +81,8 @@ function recurrentLayer(
         `[${input},${width}], [${hidden},${width}] and [${width}]`,
     );
   }
+  const tape = tapeState(tf);
+  const distinct = distinctInputs(x);
   const dims: RecurrentDims = {
     cell,
     batch,
@@ -85,8 +93,42 @@ function recurrentLayer(
     paddedBatch: roundUp(batch, ROW_BLOCK),
     paddedInput: roundUp(input, ROW_BLOCK),
     paddedHidden: roundUp(hidden, HIDDEN_ALIGNMENT),
+    distinct: distinct?.count ?? 0,
+    paddedDistinct: roundUp(distinct?.count ?? 0, ROW_BLOCK),
+    taped: tape.recording,
   };
-  return recurrence(tf, x, mask, weights, dims, options.reverse ?? false);
+  return recurrence(tf, { x, mask, weights, distinct }, dims, tape, options.reverse ?? false);
+}
+
+/** A frozen lookup's distinct rows [count, input] and each position's row among them. */
+interface DistinctInputs {
+  readonly count: number;
+  readonly rows: Float32Array;
+  readonly tokenRows: Int32Array;
+}
+
+/** Per lookup, computed once: both directions of a bidirectional layer read the same x. */
+const distinctInputsOf = new WeakMap<tfjs.Tensor, DistinctInputs>();
+
+/** x's distinct rows when x is a frozen table's lookup; otherwise nothing (the per-position path). */
+function distinctInputs(x: tfjs.Tensor3D): DistinctInputs | undefined {
+  const lookup = frozenLookupOf(x);
+  if (lookup === undefined) return undefined;
+  let inputs = distinctInputsOf.get(x);
+  if (inputs === undefined) {
+    const { distinct, slots } = distinctIds(lookup.ids);
+    inputs = { count: distinct.length, rows: gatherRows(valuesOf(lookup.table), distinct, lookup.dim), tokenRows: slots };
+    distinctInputsOf.set(x, inputs);
+  }
+  return inputs;
+}
+
+/** What a recurrence reads: x (or its distinct rows), the mask and the weights. */
+interface RecurrenceInputs {
+  readonly x: tfjs.Tensor3D;
+  readonly mask: tfjs.Tensor2D;
+  readonly weights: RecurrentWeights;
+  readonly distinct: DistinctInputs | undefined;
 }
 
 /** One recurrence's region of the pool's kernel memory, its layout, and how its rows are split across threads. */
@@ -94,8 +136,10 @@ interface Workspace extends RecurrentLayout {
   readonly threads: KernelThreads;
   readonly kernels: RecurrentKernels;
   readonly region: ArenaRegion;
-  /** One range per thread; a single range runs on the calling thread alone. */
+  /** One range of batch rows per thread; a single range runs on the calling thread alone. */
   readonly ranges: readonly RowRange[];
+  /** The same for the distinct inputs' rows, at most as many (none without them). */
+  readonly distinctRanges: readonly RowRange[];
 }
 
 /** The engine's gradient tape when a recurrence starts, and whether its forward pass records on it. */
@@ -122,33 +166,48 @@ function openWorkspace(dims: RecurrentDims, { tape, recording }: TapeState): Wor
   const { arena } = threads;
   arena.releaseOthers(tape);
   const ranges = rowRanges(dims, threads.count);
+  // No more ranges of distinct rows than of batch rows: each has its gradient slot.
+  const distinct = dims.distinct > 0 ? distinctRanges(dims, ranges.length) : [];
   const { bytes } = layoutRecurrence(dims, ranges.length);
   const region = arena.allocate(bytes, recording ? tape : undefined);
   const { layout } = layoutRecurrence(dims, ranges.length, region.address);
-  return { ...layout, threads, kernels: recurrentKernels(arena.instances, dims, arena.shared), region, ranges };
+  return { ...layout, threads, kernels: recurrentKernels(arena.instances, dims, arena.shared), region, ranges, distinctRanges: distinct };
 }
 
-/** Runs `kind` over every range of rows: the first on this thread, the others on kernel threads. */
-function runRanges(workspace: Workspace, dims: RecurrentDims, reverse: boolean, kind: RecurrentJob['kind']): void {
-  const { kernels, ranges, threads } = workspace;
+const PHASES: Record<RecurrentJob['kind'], string> = {
+  'recurrent-projection': 'forward: distinct projection',
+  'recurrent-forward': 'forward',
+  'recurrent-backward': 'backward',
+  'recurrent-distinct-gradient': 'backward: distinct inputs',
+};
+
+/**
+ * Runs `kind` over `ranges` (the workspace's ranges of batch rows unless given): the first on
+ * this thread, the others on kernel threads, range i's gradients into slot i.
+ */
+function runRanges(workspace: Workspace, dims: RecurrentDims, reverse: boolean, kind: RecurrentJob['kind'], ranges = workspace.ranges): void {
+  const { kernels, threads } = workspace;
   const buffer = threads.arena.memory.buffer;
-  const own = () =>
-    kind === 'recurrent-forward'
-      ? forwardRows(kernels, buffer, workspace, dims, reverse, ranges[0])
-      : backwardRows(kernels, buffer, workspace, dims, reverse, ranges[0], workspace.gradients[0]);
-  const phase = kind === 'recurrent-forward' ? 'forward' : 'backward';
-  if (ranges.length === 1) {
-    threads.timed(`${phase}: own rows`, own);
+  const layout = layoutOf(workspace);
+  const [own, ...others] = ranges.map((range, slot): RecurrentJob => ({ kind, dims, layout, reverse, range, slot }));
+  const runOwn = () => runRecurrentPart(kernels, buffer, own);
+  const phase = PHASES[kind];
+  if (others.length === 0) {
+    threads.timed(`${phase}: own rows`, runOwn);
     return;
   }
-  const layout = layoutOf(workspace);
-  const jobs = ranges.slice(1).map((range, index): RecurrentJob => ({ kind, dims, layout, reverse, range, slot: index + 1 }));
-  threads.run(jobs, own, phase);
-  if (kind === 'recurrent-backward') threads.timed('backward: gradient reduction', () => reduceGradients(buffer, workspace, dims));
+  threads.run(others, runOwn, phase);
+}
+
+/** The backward rows, then (with distinct inputs) W's and b's gradients from dP, then the slots added up. */
+function runBackwardPass(workspace: Workspace, dims: RecurrentDims, reverse: boolean): void {
+  runRanges(workspace, dims, reverse, 'recurrent-backward');
+  if (dims.distinct > 0) runRanges(workspace, dims, reverse, 'recurrent-distinct-gradient', workspace.distinctRanges);
+  if (workspace.gradients.length > 1) workspace.threads.timed('backward: gradient reduction', () => reduceGradients(workspace.threads.arena.memory.buffer, workspace, dims));
 }
 
 /** The plain addresses of a workspace, which a kernel thread gets. */
-function layoutOf({ threads: _threads, kernels: _kernels, region: _region, ranges: _ranges, ...layout }: Workspace): RecurrentLayout {
+function layoutOf({ threads: _threads, kernels: _kernels, region: _region, ranges: _ranges, distinctRanges: _distinctRanges, ...layout }: Workspace): RecurrentLayout {
   return layout;
 }
 
@@ -187,8 +246,8 @@ function readGateMatrix(workspace: Workspace, address: number, rows: number, { h
 }
 
 
-/** Writes the weights, the bias rows, the mask and x into a fresh workspace, clearing what the kernels need at 0. */
-function writeInputs(workspace: Workspace, x: tfjs.Tensor3D, mask: tfjs.Tensor2D, weights: RecurrentWeights, kernelValues: Float32Array, dims: RecurrentDims): void {
+/** Writes the weights, the bias rows, the mask and the inputs into a fresh workspace, clearing what the kernels need at 0. */
+function writeInputs(workspace: Workspace, { x, mask, weights, distinct }: RecurrenceInputs, kernelValues: Float32Array, dims: RecurrentDims): void {
   const { batch, time, input, hidden, gates, paddedBatch, paddedInput, paddedHidden } = dims;
   floats(workspace, workspace.mask, batch * time).set(valuesOf(mask));
   clearForward(workspace.threads.arena.memory.buffer, workspace, dims);
@@ -198,19 +257,25 @@ function writeInputs(workspace: Workspace, x: tfjs.Tensor3D, mask: tfjs.Tensor2D
   const width = gates * paddedHidden;
   const biasRows = floats(workspace, workspace.biasRows, paddedBatch * width);
   for (let row = 1; row < paddedBatch; row++) biasRows.copyWithin(row * width, 0, width);
-  copyBlocks(valuesOf(x), input, floats(workspace, workspace.x, batch * time * paddedInput), paddedInput, batch * time, 1);
+  if (distinct === undefined) {
+    copyBlocks(valuesOf(x), input, floats(workspace, workspace.x, batch * time * paddedInput), paddedInput, batch * time, 1);
+    return;
+  }
+  copyBlocks(distinct.rows, input, floats(workspace, workspace.xDistinct, distinct.count * paddedInput), paddedInput, distinct.count, 1);
+  new Int32Array(workspace.threads.arena.memory.buffer, workspace.tokenRows, batch * time).set(distinct.tokenRows);
 }
 
 /** The custom op: x, W, b and U → outputs [batch, time, hidden]. */
-function recurrence(tf: Tf, x: tfjs.Tensor3D, mask: tfjs.Tensor2D, weights: RecurrentWeights, dims: RecurrentDims, reverse: boolean): tfjs.Tensor3D {
+function recurrence(tf: Tf, inputs: RecurrenceInputs, dims: RecurrentDims, tape: TapeState, reverse: boolean): tfjs.Tensor3D {
   const { batch, time, input, hidden, gates, paddedHidden } = dims;
+  const { x, weights } = inputs;
   const { kernel, recurrentKernel, bias } = weights;
-  const tape = tapeState(tf);
   return runCustomOp(tf, { x, kernel, recurrentKernel, bias }, () => {
     const workspace = openWorkspace(dims, tape);
     const { threads } = workspace;
     const kernelValues = kernel.dataSync() as Float32Array;
-    threads.timed('forward: copies in', () => writeInputs(workspace, x, mask, weights, kernelValues, dims));
+    threads.timed('forward: copies in', () => writeInputs(workspace, inputs, kernelValues, dims));
+    if (dims.distinct > 0) runRanges(workspace, dims, reverse, 'recurrent-projection', workspace.distinctRanges);
     runRanges(workspace, dims, reverse, 'recurrent-forward');
     const positions = batch * time;
     const outputs = new Float32Array(positions * hidden);
@@ -223,7 +288,7 @@ function recurrence(tf: Tf, x: tfjs.Tensor3D, mask: tfjs.Tensor2D, weights: Recu
           clearBackward(threads.arena.memory.buffer, workspace, dims);
           copyBlocks(valuesOf(dy), hidden, floats(workspace, workspace.dOut, positions * paddedHidden), paddedHidden, positions, 1);
         });
-        runRanges(workspace, dims, reverse, 'recurrent-backward');
+        runBackwardPass(workspace, dims, reverse);
       }
       backwardDone = true;
     };

@@ -30,13 +30,16 @@ export interface AttentionExample {
   readonly fullLength?: number;
 }
 
+/** What choosing the reviews to show reads of each: its prediction and attention, not its words. */
+export type ScoredReview = Pick<AttentionExample, 'id' | 'weights' | 'predicted' | 'probability' | 'label'>;
+
 /** A titled group of examples in a report. */
-export interface ExampleSection {
+export interface ExampleSection<Review extends ScoredReview = AttentionExample> {
   /** Anchor id, e.g. `confident-wrong`. */
   readonly id: string;
   readonly title: string;
   readonly description: string;
-  readonly examples: readonly AttentionExample[];
+  readonly examples: readonly Review[];
 }
 
 /** Throws unless every weight vector has one weight per token. */
@@ -54,14 +57,14 @@ export function checkExample(example: AttentionExample): void {
 }
 
 /** Whether the prediction matches the true label; undefined when the label is unknown. */
-export function isCorrect(example: AttentionExample): boolean | undefined {
+export function isCorrect(example: Pick<AttentionExample, 'label' | 'predicted'>): boolean | undefined {
   return example.label === undefined ? undefined : example.label === example.predicted;
 }
 
-/** H and H / log n of the example's attention. */
-export function exampleEntropy(example: AttentionExample): { entropy: number; normalized: number } {
+/** H and H / log n of the example's attention (n: its weights, one per token). */
+export function exampleEntropy(example: Pick<AttentionExample, 'weights'>): { entropy: number; normalized: number } {
   const entropy = attentionEntropy(example.weights);
-  return { entropy, normalized: normalizeEntropy(entropy, example.tokens.length) };
+  return { entropy, normalized: normalizeEntropy(entropy, example.weights.length) };
 }
 
 /** Weights span orders of magnitude (1/n for long reviews); three significant digits keep them apart. */
@@ -115,13 +118,13 @@ export function cutNote(example: AttentionExample): string | undefined {
  * Picks the reviews a report shows from all scored ones: the most confident right and wrong
  * predictions, and the highest and lowest entropy. Entropy is ranked as H / log n, because raw H
  * grows with length and would only pick the longest and shortest reviews; reviews of one token
- * (no choice to make) are left out of those two.
+ * (no choice to make) are left out of those two. Only the words of the reviews chosen are needed,
+ * later, to show them: a whole test split is ranked without spelling out its words.
  */
-export function selectExamples(reviews: readonly AttentionExample[], perSection = 3): ExampleSection[] {
-  reviews.forEach(checkExample);
-  const byConfidence = (a: AttentionExample, b: AttentionExample) => b.probability - a.probability;
+export function selectExamples<Review extends ScoredReview>(reviews: readonly Review[], perSection = 3): ExampleSection<Review>[] {
+  const byConfidence = (a: Review, b: Review) => b.probability - a.probability;
   const withEntropy = reviews
-    .filter((review) => review.tokens.length > 1)
+    .filter((review) => review.weights.length > 1)
     .map((review) => ({ review, normalized: exampleEntropy(review).normalized }))
     .sort((a, b) => b.normalized - a.normalized);
   const highest = withEntropy.slice(0, perSection).map((entry) => entry.review);

@@ -61,21 +61,6 @@ export function gradientTimesInput(gradient: ArrayLike<number>, input: ArrayLike
   return importance;
 }
 
-/** The model's probability for each set of attention weights given, in order. */
-export type PredictWithWeights = (weightSets: readonly Float32Array[]) => ArrayLike<number> | Promise<ArrayLike<number>>;
-
-export interface PermutationOptions {
-  /** The review's attention weights over its real tokens only (no padding). */
-  readonly weights: ArrayLike<number>;
-  /** The model's probability (of the class it predicts) with the original weights. */
-  readonly probability: number;
-  /** Called once with all permuted weight sets, so the trainer can run them as one batch. */
-  readonly predict: PredictWithWeights;
-  /** K, the number of random permutations. */
-  readonly permutations?: number;
-  readonly seed?: number;
-}
-
 /** |Δp| under K random permutations of one review's attention. */
 export interface PermutationSensitivity {
   readonly median: number;
@@ -84,23 +69,27 @@ export interface PermutationSensitivity {
   readonly deltas: Float64Array;
 }
 
-export const DEFAULT_PERMUTATIONS = 100;
-
-export async function permutationSensitivity(options: PermutationOptions): Promise<PermutationSensitivity> {
-  const count = options.permutations ?? DEFAULT_PERMUTATIONS;
+/** `count` seeded random permutations of one review's attention weights. */
+export function permutedWeights(weights: ArrayLike<number>, count: number, seed: number): Float32Array[] {
   if (!Number.isInteger(count) || count < 1) {
     throw new DataError('report-permutations', `permutations must be a positive integer, got ${count}`);
   }
-  const random = mulberry32(options.seed ?? 0);
-  const weightSets = Array.from({ length: count }, () => shuffleInPlace(Float32Array.from(options.weights), random));
-  const probabilities = await options.predict(weightSets);
+  const random = mulberry32(seed);
+  return Array.from({ length: count }, () => shuffleInPlace(Float32Array.from(weights), random));
+}
+
+/**
+ * |Δp| of the model's `probabilities` under `count` permuted weight sets (from `permutedWeights`,
+ * in order) against its `probability` under the review's own weights.
+ */
+export function permutationChange(probability: number, probabilities: ArrayLike<number>, count: number): PermutationSensitivity {
   if (probabilities.length !== count) {
     throw new DataError(
       'report-predict-count',
-      `the predict callback returned ${probabilities.length} probabilities for ${count} permuted weight sets; expected one per set`,
+      `${probabilities.length} probabilities for ${count} permuted weight sets; expected one per set`,
     );
   }
-  const deltas = Float64Array.from(probabilities, (probability) => Math.abs(probability - options.probability));
+  const deltas = Float64Array.from(probabilities, (value) => Math.abs(value - probability));
   const stats = summaryStats(deltas);
   return { median: stats.p50, mean: stats.mean, max: Math.max(...deltas), deltas };
 }

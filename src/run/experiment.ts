@@ -74,8 +74,8 @@ export async function runExperiment(file: string, overrides: readonly Override[]
 export async function runResolved(config: ResolvedConfig, container: Container, configDir: string, options: RunOptions): Promise<RunResult> {
   // Everything that can fail on the user's input happens before the run exists in the store.
   checkStoreWritable(resolveTrackingTarget(config.tracking.uri));
-  const { tf, backend } = await selectBackend(config.backend);
-  options.log(`compute backend: ${backend}`);
+  const { tf, backend, kernels } = await selectBackend(config.backend);
+  options.log(`compute backend: ${backend}; kernels: ${kernels}`);
   const threads = await startKernelThreads(options.threads ?? config.train.threads);
   options.log(kernelThreadsNotice(threads));
   const startTime = Date.now();

@@ -4,13 +4,13 @@
  * input, and how much the prediction moves when the attention is randomly permuted.
  */
 import type * as tfjs from '@tensorflow/tfjs';
-import { encodeWithVocabulary, reviewTokens, type WordedSplit } from '../data/prepare.js';
+import { encodeWithVocabulary, reviewTokens, selectRows, type WordedSplit } from '../data/prepare.js';
 import { scoringBatches, type EncodedSplit } from '../data/batches.js';
 import { deriveSeed } from '../data/random.js';
-import type { Example, ProgressReporter, Tf } from '../plugin-api.js';
+import type { Example, ProgressReporter, ProgressTask, Tf } from '../plugin-api.js';
 import type { AttentionExample } from '../report/examples.js';
-import { gradientTimesInput, kendallTauB, permutationSensitivity, summarizeFaithfulness, type FaithfulnessSummary, type ReviewFaithfulness } from '../report/faithfulness.js';
-import { argMax, batchTensors } from '../train/evaluate.js';
+import { gradientTimesInput, kendallTauB, permutationChange, permutedWeights, summarizeFaithfulness, type FaithfulnessSummary, type ReviewFaithfulness } from '../report/faithfulness.js';
+import { argMax, batchTensors, inputTensors } from '../train/evaluate.js';
 import { loadCorpus } from './evaluate-run.js';
 import type { RunHeader } from '../report/html.js';
 import { readRunFolder, runFolderOf, runHeaderOf } from '../report/run-folder.js';
@@ -85,23 +85,22 @@ export async function explainReviews(
   encoded: WordedSplit,
   settings: ExplainSettings,
 ): Promise<{ examples: AttentionExample[]; faithfulness: FaithfulnessSummary }> {
-  const scored = scoreReviews(tf, model, encoded, settings.batchTokens ?? Number.POSITIVE_INFINITY);
+  const batchTokens = settings.batchTokens ?? Number.POSITIVE_INFINITY;
+  const scored = scoreReviews(tf, model, encoded, batchTokens);
+  const predicted = scored.map(({ probabilities }) => argMax(probabilities));
+  const permuted = reviews.map((review, index) => permutedWeights(scored[index].attention, settings.permutations, deriveSeed(settings.seed, `permutations/${review.id}`)));
+  const task = settings.progress?.start('faithfulness (permuted attention)', reviews.length * settings.permutations, 'forward rows');
+  const underPermutations = predictWithAttention(tf, model, encoded, permuted, predicted, { batchTokens, task });
+  task?.done();
   const examples: AttentionExample[] = [];
   const checks: ReviewFaithfulness[] = [];
-  const task = settings.progress?.start('faithfulness (gradients, permutations)', reviews.length, 'reviews');
   for (const [index, review] of reviews.entries()) {
     const { probabilities, attention, headAttention, importance } = scored[index];
-    const predicted = argMax(probabilities);
+    const probability = probabilities[predicted[index]];
     const faithfulness: ReviewFaithfulness = {
       id: review.id,
       kendallTau: kendallTauB(attention, importance),
-      permutation: await permutationSensitivity({
-        weights: attention,
-        probability: probabilities[predicted],
-        permutations: settings.permutations,
-        seed: deriveSeed(settings.seed, `permutations/${review.id}`),
-        predict: (weightSets) => predictWithAttention(tf, model, encoded, index, weightSets, predicted),
-      }),
+      permutation: permutationChange(probability, underPermutations[index], settings.permutations),
     };
     checks.push(faithfulness);
     const { tokens, fullLength } = reviewTokens(encoded, settings.vocabulary, index);
@@ -111,14 +110,12 @@ export async function explainReviews(
       fullLength,
       weights: attention,
       heads: headAttention,
-      predicted: settings.labels[predicted],
-      probability: probabilities[predicted],
+      predicted: settings.labels[predicted[index]],
+      probability,
       label: review.label >= 0 ? settings.labels[review.label] : undefined,
       faithfulness,
     });
-    task?.tick(1);
   }
-  task?.done();
   return { examples, faithfulness: summarizeFaithfulness(checks) };
 }
 
@@ -183,17 +180,38 @@ function scoreReviews(tf: Tf, { model, probe }: ProbedModel, split: EncodedSplit
   return scored;
 }
 
-/** The predicted class's probability for review `index` under each replacement attention. */
-function predictWithAttention(tf: Tf, { model, probe }: ProbedModel, split: EncodedSplit, index: number, weightSets: readonly Float32Array[], predicted: number): Float32Array {
-  const start = split.offsets[index];
-  const length = split.offsets[index + 1] - start;
-  const count = weightSets.length;
-  return tf.tidy(() => {
-    const ids = tf.tensor2d(new Int32Array(count * length).map((_, position) => split.ids[start + (position % length)]), [count, length], 'int32');
-    const mask = tf.ones([count, length]) as tfjs.Tensor2D;
-    const attention = tf.tensor2d(Float32Array.from(weightSets.flatMap((weights) => Array.from(weights))), [count, length]);
-    const probabilities = tf.softmax(probe.withAttention(attention, () => model.forward(ids, mask, false).logits));
-    return tf.squeeze(tf.slice(probabilities, [0, predicted], [count, 1]), [1]).dataSync() as Float32Array;
-  });
+/**
+ * For each review, the probability of its `predicted` class under each of its replacement
+ * attentions (`weightSets[review]`). Every (review, weights) pair is a row, and the rows are
+ * scored in `scoringBatches`, many reviews per forward pass: padding after a review's tokens
+ * gets no weight and leaves its states as they are.
+ */
+function predictWithAttention(
+  tf: Tf,
+  { model, probe }: ProbedModel,
+  split: WordedSplit,
+  weightSets: readonly (readonly Float32Array[])[],
+  predicted: readonly number[],
+  { batchTokens, task }: { readonly batchTokens: number; readonly task?: ProgressTask },
+): Float32Array[] {
+  const rows = weightSets.flatMap((sets, review) => sets.map((weights, set) => ({ review, set, weights })));
+  const probabilities = weightSets.map((sets) => new Float32Array(sets.length));
+  const repeated = selectRows(split, rows.map(({ review }) => review));
+  for (const batch of scoringBatches(repeated, { maxRows: Number.MAX_SAFE_INTEGER, maxTokens: batchTokens, maxLength: Number.MAX_SAFE_INTEGER })) {
+    const attention = new Float32Array(batch.size * batch.time);
+    batch.indices.forEach((row, position) => attention.set(rows[row].weights, position * batch.time));
+    const output = tf.tidy(() => {
+      const { ids, mask } = inputTensors(tf, batch);
+      return tf.softmax(probe.withAttention(tf.tensor2d(attention, [batch.size, batch.time]), () => model.forward(ids, mask, false).logits));
+    });
+    const values = output.dataSync() as Float32Array;
+    const classes = output.shape[1];
+    output.dispose();
+    batch.indices.forEach((row, position) => {
+      const { review, set } = rows[row];
+      probabilities[review][set] = values[position * classes + predicted[review]];
+    });
+    task?.tick(batch.size);
+  }
+  return probabilities;
 }
-

@@ -4,12 +4,12 @@
  */
 import { stringify } from 'yaml';
 import type { ResolvedConfig } from '../config/types.js';
-import { reviewTokens, selectRows, type PreparedData } from '../data/prepare.js';
+import { selectRows, type PreparedData } from '../data/prepare.js';
 import { deriveSeed, mulberry32, shuffleInPlace } from '../data/random.js';
 import type { Example, ProgressReporter, Tf } from '../plugin-api.js';
 import { entropyAcrossEpochsSvg, entropyHistogramSvg, type EpochMetrics } from '../report/charts.js';
 import { entropyMetrics, reviewEntropies, summarizeEpochEntropy, type EpochEntropy } from '../report/entropy.js';
-import { selectExamples, type AttentionExample } from '../report/examples.js';
+import { selectExamples, type AttentionExample, type ExampleSection, type ScoredReview } from '../report/examples.js';
 import { renderAttentionHtml, renderRunReport, type RunHeader } from '../report/html.js';
 import { classificationMetrics, classificationMetricValues } from '../report/metrics.js';
 import type { Tracker } from '../tracking/tracker.js';
@@ -84,7 +84,7 @@ export class RunReporter {
   async writeReport(test: Evaluation, tf: Tf, model: ProbedModel, facts: RunFacts, progress?: ProgressReporter) {
     const classification = classificationMetrics(test.probabilities, this.data.test.labels, this.data.labels);
     await this.tracker.logMetrics(classificationMetricValues(classification, 'test'), facts.bestEpoch);
-    const selected = selectExamples(this.testExamples(test));
+    const selected = selectExamples(this.scoredTestReviews(test));
     const shownIds = new Set(selected.flatMap((section) => section.examples.map((example) => example.id)));
     const shownRows = this.data.corpus.test.flatMap((example, row) => (shownIds.has(example.id) ? [row] : []));
     const measured = [...shownRows, ...this.sampledRows(shownRows)];
@@ -95,8 +95,7 @@ export class RunReporter {
       selectRows(this.data.test, measured),
       { vocabulary: this.data.vocabulary, labels: this.data.labels, permutations: this.config.report.permutations, seed: this.config.seed, batchTokens: this.config.train.eval_batch_tokens, progress },
     );
-    const byId = new Map(explained.examples.map((example) => [example.id, example]));
-    const sections = selected.map((section) => ({ ...section, examples: section.examples.map((example) => byId.get(example.id) ?? example) }));
+    const sections = shownWithWords(selected, explained.examples);
     const sampled = measured.length - shownRows.length;
     const faithfulness = { ...explained.faithfulness, chosen: `the ${shownRows.length} shown and ${sampled} drawn at random from the other test reviews; report.faithfulness_reviews sets how many` };
     const header: RunHeader = {
@@ -150,22 +149,20 @@ export class RunReporter {
     return Array.from(shuffleInPlace(others, mulberry32(deriveSeed(this.config.seed, 'report/faithfulness'))).subarray(0, room));
   }
 
-  private testExamples(test: Evaluation): AttentionExample[] {
+  /** Every test review's prediction and attention, from which the shown ones are chosen. */
+  private scoredTestReviews(test: Evaluation): ScoredReview[] {
     const { labels } = this.data;
     const classes = labels.length;
     return this.data.corpus.test.map((example, index) => {
       const probabilities = test.probabilities.subarray(index * classes, (index + 1) * classes);
       const predicted = argMax(probabilities);
-      const { tokens, fullLength } = reviewTokens(this.data.test, this.data.vocabulary, index);
-      return {
-        id: example.id,
-        tokens,
-        fullLength,
-        weights: test.attention[index],
-        predicted: labels[predicted],
-        probability: probabilities[predicted],
-        label: labels[example.label],
-      };
+      return { id: example.id, weights: test.attention[index], predicted: labels[predicted], probability: probabilities[predicted], label: labels[example.label] };
     });
   }
+}
+
+/** The chosen sections with each review as measured, words included (every shown review is measured). */
+function shownWithWords(sections: readonly ExampleSection<ScoredReview>[], measured: readonly AttentionExample[]): ExampleSection[] {
+  const byId: Record<string, AttentionExample> = Object.fromEntries(measured.map((example) => [example.id, example]));
+  return sections.map((section) => ({ ...section, examples: section.examples.map((example) => byId[example.id ?? '']) }));
 }

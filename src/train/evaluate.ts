@@ -3,7 +3,6 @@ import type * as tfjs from '@tensorflow/tfjs';
 import type { Model, ProgressReporter, Tf } from '../plugin-api.js';
 import { scoringBatches, type Batch, type EncodedSplit } from '../data/batches.js';
 import { classScores, confusionMatrix, macroF1 } from '../report/metrics.js';
-import { crossEntropy } from './loss.js';
 
 export interface Evaluation {
   readonly loss: number;
@@ -27,51 +26,111 @@ export interface EvaluateOptions {
   readonly label?: string;
 }
 
-/** Tensors of one batch; the caller disposes them. */
-export function batchTensors(tf: Tf, batch: Batch): { ids: tfjs.Tensor2D; mask: tfjs.Tensor2D; labels: tfjs.Tensor1D } {
+/** The model's inputs for one batch; the caller disposes them. */
+export function inputTensors(tf: Tf, batch: Batch): { ids: tfjs.Tensor2D; mask: tfjs.Tensor2D } {
   return {
     ids: tf.tensor2d(batch.ids, [batch.size, batch.time], 'int32'),
     mask: tf.tensor2d(batch.mask, [batch.size, batch.time], 'float32'),
-    labels: tf.tensor1d(batch.labels, 'int32'),
   };
 }
 
+/** Tensors of one batch, labels included; the caller disposes them. */
+export function batchTensors(tf: Tf, batch: Batch): { ids: tfjs.Tensor2D; mask: tfjs.Tensor2D; labels: tfjs.Tensor1D } {
+  return { ...inputTensors(tf, batch), labels: tf.tensor1d(batch.labels, 'int32') };
+}
+
+/**
+ * Scores `split` in `scoringBatches`. Each batch costs one forward pass and two reads (logits,
+ * attention); the softmax, the loss and the predictions are computed here from the logits, which
+ * on wasm is cheaper than the dozen tfjs ops (tens of µs each) they would take. A review's
+ * attention is a view into its batch's weights: sorted by length, a batch is hardly padded.
+ */
 export function evaluate(tf: Tf, model: Model, split: EncodedSplit, options: EvaluateOptions): Evaluation {
-  const count = split.labels.length;
-  let classes = 0;
-  let probabilities = new Float32Array(0);
-  const attention: Float32Array[] = new Array(count);
-  let lossSum = 0;
-  let correct = 0;
+  const count = split.size;
+  const scores = new SplitScores(split);
   const task = options.progress?.start(options.label ?? 'scoring', count, 'reviews');
-  const predicted = new Int32Array(count);
   for (const batch of scoringBatches(split, { maxRows: options.batchSize, maxTokens: options.batchTokens ?? Number.POSITIVE_INFINITY, maxLength: options.maxLength })) {
-    const [batchLoss, batchProbabilities, weights] = tf.tidy(() => {
-      const { ids, mask, labels } = batchTensors(tf, batch);
-      const output = model.forward(ids, mask, false);
-      return [crossEntropy(tf, output.logits, labels), tf.softmax(output.logits), output.attention] as const;
-    });
-    const probabilityValues = batchProbabilities.dataSync() as Float32Array;
-    const weightValues = weights.dataSync() as Float32Array;
-    lossSum += (batchLoss.dataSync()[0] ?? 0) * batch.size;
-    tf.dispose([batchLoss, batchProbabilities, weights]);
-    if (classes === 0) {
-      classes = probabilityValues.length / batch.size;
-      probabilities = new Float32Array(count * classes);
-    }
-    for (let row = 0; row < batch.size; row++) {
-      const example = batch.indices[row];
-      const rowProbabilities = probabilityValues.subarray(row * classes, (row + 1) * classes);
-      probabilities.set(rowProbabilities, example * classes);
-      predicted[example] = argMax(rowProbabilities);
-      if (predicted[example] === batch.labels[row]) correct++;
-      attention[example] = weightValues.slice(row * batch.time, row * batch.time + batch.lengths[row]);
-    }
+    scores.add(batch, forwardValues(tf, model, batch));
     task?.tick(batch.size);
   }
   task?.done();
-  const f1 = count ? macroF1(classScores(confusionMatrix(split.labels, predicted, classes), [])) : Number.NaN;
-  return { loss: count ? lossSum / count : Number.NaN, accuracy: count ? correct / count : Number.NaN, macroF1: f1, probabilities, attention };
+  return scores.evaluation();
+}
+
+interface ForwardValues {
+  /** [rows, classes] */
+  readonly logits: Float32Array;
+  readonly classes: number;
+  /** [rows, time] */
+  readonly attention: Float32Array;
+}
+
+/** One batch's logits and attention, read back; no tensor outlives the call. */
+function forwardValues(tf: Tf, model: Model, batch: Batch): ForwardValues {
+  const { logits, attention } = tf.tidy(() => {
+    const { ids, mask } = inputTensors(tf, batch);
+    const output = model.forward(ids, mask, false);
+    return { logits: output.logits, attention: output.attention };
+  });
+  try {
+    return { logits: logits.dataSync() as Float32Array, classes: logits.shape[1], attention: attention.dataSync() as Float32Array };
+  } finally {
+    tf.dispose([logits, attention]);
+  }
+}
+
+/** What the batches of one split add up to, each review at its place in the split. */
+class SplitScores {
+  private probabilities = new Float32Array(0);
+  private classes = 0;
+  private readonly attention: Float32Array[];
+  private readonly predicted: Int32Array;
+  private lossSum = 0;
+  private correct = 0;
+
+  constructor(private readonly split: EncodedSplit) {
+    this.attention = new Array<Float32Array>(split.size);
+    this.predicted = new Int32Array(split.size);
+  }
+
+  add(batch: Batch, values: ForwardValues): void {
+    const { classes } = values;
+    if (this.classes === 0) {
+      this.classes = classes;
+      this.probabilities = new Float32Array(this.split.size * classes);
+    }
+    for (let row = 0; row < batch.size; row++) {
+      const example = batch.indices[row];
+      const probabilities = this.probabilities.subarray(example * classes, (example + 1) * classes);
+      this.lossSum += softmaxCrossEntropy(values.logits.subarray(row * classes, (row + 1) * classes), batch.labels[row], probabilities);
+      this.predicted[example] = argMax(probabilities);
+      if (this.predicted[example] === batch.labels[row]) this.correct++;
+      this.attention[example] = values.attention.subarray(row * batch.time, row * batch.time + batch.lengths[row]);
+    }
+  }
+
+  evaluation(): Evaluation {
+    // An empty split: 0 / 0, NaN throughout.
+    const count = this.split.size;
+    const f1 = macroF1(classScores(confusionMatrix(this.split.labels, this.predicted, this.classes), []));
+    // To float32, the logits' precision: the trainer breaks ties in accuracy by the loss, and the
+    // digits beyond it move with the weights' last bits (a step at lr 1e-12) while nothing is learnt.
+    return { loss: Math.fround(this.lossSum / count), accuracy: this.correct / count, macroF1: f1, probabilities: this.probabilities, attention: this.attention };
+  }
+}
+
+/**
+ * Writes softmax(`logits`) into `probabilities` and returns −log of the `label`'s probability
+ * (0 for a label outside the classes, as a one-hot of it would give), in float64.
+ */
+export function softmaxCrossEntropy(logits: Float32Array, label: number, probabilities: Float32Array): number {
+  let max = Number.NEGATIVE_INFINITY;
+  for (const logit of logits) max = Math.max(max, logit);
+  let sum = 0;
+  for (const logit of logits) sum += Math.exp(logit - max);
+  const logSum = max + Math.log(sum);
+  for (let k = 0; k < logits.length; k++) probabilities[k] = Math.exp(logits[k] - logSum);
+  return label >= 0 && label < logits.length ? logSum - logits[label] : 0;
 }
 
 export function argMax(values: ArrayLike<number>): number {

@@ -78,3 +78,12 @@ test('a review longer than the position bound is scored alone', (t) => {
   t.true(batches.filter((batch) => batch.time > 3).every((batch) => batch.size === 1));
   t.is(batches.reduce((sum, batch) => sum + batch.size, 0), data.size);
 });
+
+test('an empty split has no scoring batches; one review makes one batch of one row', (t) => {
+  t.deepEqual([...scoringBatches(split(0), { maxRows: 8, maxTokens: 64, maxLength: 5 })], []);
+  const [only, ...rest] = scoringBatches(split(1), { maxRows: 8, maxTokens: 64, maxLength: 5 });
+  t.deepEqual(rest, []);
+  t.is(only.size, 1);
+  t.deepEqual([...only.indices], [0]);
+  t.deepEqual([...only.ids], [2]);
+});

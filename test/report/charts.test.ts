@@ -5,7 +5,10 @@ import {
   entropyHistogramSvg,
   learningCurvesSpec,
   learningCurvesSvg,
+  rocPrSpec,
+  thinCurve,
 } from '../../src/report/charts.js';
+import { rocCurve } from '../../src/report/metrics.js';
 import { batchEntropy, summarizeEpochEntropy } from '../../src/report/entropy.js';
 import { demoReportInput } from '../../src/report/demo.js';
 
@@ -80,4 +83,25 @@ test('the entropy legend draws each swatch as its bars: log n hollow and dashed,
   t.notRegex(attention, /stroke-dasharray="4/);
   // The bars themselves, for the same two series.
   t.regex(svg, /kind: log n[^"]*"[^>]*fill-opacity="0"[^>]*stroke-dasharray="4,2"/);
+});
+
+test('a curve is thinned to the points a step apart from the last kept, its ends kept', (t) => {
+  const points = [0, 0.001, 0.002, 0.01, 0.0105, 0.5, 0.5004].map((x) => ({ x, y: x }));
+  t.deepEqual(thinCurve(points, 0.005).map(({ x }) => x), [0, 0.01, 0.5, 0.5004]);
+  t.deepEqual(thinCurve([], 0.005), []);
+  t.deepEqual(thinCurve([{ x: 0.3, y: 0.3 }], 0.005), [{ x: 0.3, y: 0.3 }]);
+});
+
+test('the ROC chart of 25,000 scored reviews draws a few hundred points, each dropped one within half a pixel of a kept one', (t) => {
+  let seed = 1;
+  const random = () => ((seed = (seed * 16807) % 2147483647) / 2147483647);
+  const positives = Array.from({ length: 25_000 }, () => random() < 0.5);
+  const scores = positives.map((positive) => (positive ? 0.3 : 0) + 0.7 * random());
+  const { points } = rocCurve(scores, positives);
+  const spec = JSON.stringify(rocPrSpec({ positive: 'pos', roc: points, rocAuc: 0.9, pr: [], prAuc: 0.9 }));
+  const drawn: { x: number; y: number }[] = JSON.parse(spec).hconcat[0].layer[1].data.values;
+  t.true(points.length > 10_000 && drawn.length < 2_000, `${points.length} points, ${drawn.length} drawn`);
+  t.deepEqual(drawn[drawn.length - 1], { x: 1, y: 1 });
+  const near = (point: { fpr: number; tpr: number }) => drawn.some(({ x, y }) => Math.abs(x - point.fpr) < 1 / 480 && Math.abs(y - point.tpr) < 1 / 480);
+  t.true(points.every(near));
 });

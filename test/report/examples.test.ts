@@ -1,7 +1,7 @@
 import test from 'ava';
 import { DataError } from '../../src/errors.js';
 import { checkExample, selectExamples, topAttended } from '../../src/report/examples.js';
-import type { AttentionExample } from '../../src/report/examples.js';
+import type { AttentionExample, ScoredReview } from '../../src/report/examples.js';
 
 function review(id: string, weights: number[], predicted: string, probability: number, label?: string): AttentionExample {
   return { id, tokens: weights.map((_, i) => `t${i}`), weights, predicted, probability, label };
@@ -16,7 +16,7 @@ const reviews = [
   review('unlabelled', [0.25, 0.25, 0.25, 0.25], 'pos', 0.999),
 ];
 
-const ids = (examples: readonly AttentionExample[]) => examples.map((example) => example.id);
+const ids = (examples: readonly ScoredReview[]) => examples.map((example) => example.id);
 
 test('selectExamples picks the most confident right and wrong predictions', (t) => {
   const [right, wrong] = selectExamples(reviews, 1);
@@ -35,6 +35,11 @@ test('selectExamples ranks entropy as H / log n and skips one-token reviews', (t
   t.is(allHighest.examples.length, 5);
   t.false([...ids(allHighest.examples), ...ids(allLowest.examples)].includes('one-token'));
   t.deepEqual(ids(selectExamples(reviews, 0)[3].examples), []);
+});
+
+test('selectExamples chooses from predictions and attention alone, the words left to the reviews shown', (t) => {
+  const wordless = reviews.map(({ id, weights, predicted, probability, label }) => ({ id, weights, predicted, probability, label }));
+  t.deepEqual(selectExamples(wordless, 2).map((section) => ids(section.examples)), selectExamples(reviews, 2).map((section) => ids(section.examples)));
 });
 
 test('topAttended orders by weight, earlier position first on ties', (t) => {

@@ -4,7 +4,8 @@ import {
   describeFaithfulness,
   gradientTimesInput,
   kendallTauB,
-  permutationSensitivity,
+  permutationChange,
+  permutedWeights,
   summarizeFaithfulness,
 } from '../../src/report/faithfulness.js';
 
@@ -35,53 +36,43 @@ test('gradient × input is |Σ_d g·x| per token', (t) => {
   t.throws(() => gradientTimesInput([1, 2, 3], [1, 2, 3], 2), { instanceOf: DataError });
 });
 
-test('permutations keep the weights of the review, and Δp is measured against the original probability', async (t) => {
+/** A model that only believes the first token: p = the weight on token 0. */
+const firstToken = (sets: readonly Float32Array[]) => sets.map((set) => set[0]);
+
+test('permutations keep the weights of the review, and Δp is measured against the original probability', (t) => {
   const weights = [0.7, 0.2, 0.1];
-  const seen: Float32Array[] = [];
-  // A model that only believes the first token: p = weight on token 0.
-  const result = await permutationSensitivity({
-    weights,
-    probability: 0.7,
-    permutations: 50,
-    seed: 5,
-    predict: (sets) => {
-      seen.push(...sets);
-      return sets.map((set) => set[0]);
-    },
-  });
-  t.is(seen.length, 50);
-  for (const set of seen) t.deepEqual([...set].sort(), [...Float32Array.from(weights)].sort());
+  const sets = permutedWeights(weights, 50, 5);
+  t.is(sets.length, 50);
+  for (const set of sets) t.deepEqual([...set].sort(), [...Float32Array.from(weights)].sort());
+  const result = permutationChange(0.7, firstToken(sets), 50);
   t.is(result.deltas.length, 50);
-  for (let k = 0; k < 50; k++) t.true(close(result.deltas[k], Math.abs(seen[k][0] - 0.7), 1e-6));
+  for (let k = 0; k < 50; k++) t.true(close(result.deltas[k], Math.abs(sets[k][0] - 0.7), 1e-6));
   t.true(result.max > 0.5, 'some permutation moved the heavy weight off token 0');
   t.true(result.median >= 0 && result.median <= result.max);
 });
 
-test('permutations are reproducible from the seed and change with it', async (t) => {
+test('permutations are reproducible from the seed and change with it', (t) => {
   const weights = Array.from({ length: 20 }, (_, i) => (i + 1) / 210);
-  const run = (seed: number) =>
-    permutationSensitivity({ weights, probability: 0, permutations: 10, seed, predict: (sets) => sets.map((set) => set[0]) });
-  t.deepEqual([...(await run(1)).deltas], [...(await run(1)).deltas]);
-  t.notDeepEqual([...(await run(1)).deltas], [...(await run(2)).deltas]);
+  const firsts = (seed: number) => firstToken(permutedWeights(weights, 10, seed));
+  t.deepEqual(firsts(1), firsts(1));
+  t.notDeepEqual(firsts(1), firsts(2));
 });
 
-test('a model indifferent to attention shows no prediction change', async (t) => {
-  const result = await permutationSensitivity({ weights: [0.5, 0.3, 0.2], probability: 0.9, predict: (sets) => sets.map(() => 0.9) });
+test('a model indifferent to attention shows no prediction change', (t) => {
+  const result = permutationChange(0.9, permutedWeights([0.5, 0.3, 0.2], 100, 0).map(() => 0.9), 100);
   t.is(result.deltas.length, 100);
   t.is(result.max, 0);
 });
 
-test('a callback returning the wrong number of probabilities is reported', async (t) => {
-  const error = await t.throwsAsync(
-    permutationSensitivity({ weights: [0.5, 0.5], probability: 0.5, permutations: 3, predict: () => [0.5] }),
-    { instanceOf: DataError },
-  );
+test('a permutation count that is not a positive integer, or probabilities not one per permutation, are reported', (t) => {
+  t.is(t.throws(() => permutedWeights([0.5, 0.5], 0, 0), { instanceOf: DataError })?.code, 'report-permutations');
+  const error = t.throws(() => permutationChange(0.5, [0.5], 3), { instanceOf: DataError });
   t.is(error?.code, 'report-predict-count');
-  t.regex(error?.message ?? '', /returned 1 probabilities for 3/);
+  t.regex(error?.message ?? '', /1 probabilities for 3 permuted weight sets/);
 });
 
-test('the summary aggregates per-review results and says what they mean', async (t) => {
-  const permutation = await permutationSensitivity({ weights: [0.9, 0.1], probability: 0.9, permutations: 4, predict: (sets) => sets.map((set) => set[0]) });
+test('the summary aggregates per-review results and says what they mean', (t) => {
+  const permutation = permutationChange(0.9, firstToken(permutedWeights([0.9, 0.1], 4, 0)), 4);
   const summary = summarizeFaithfulness([
     { kendallTau: 0.2, permutation },
     { kendallTau: 0.6, permutation },

@@ -1,14 +1,23 @@
 /**
  * The run's report shows test reviews as `prepareData` cut them: with a tokenizer whose second
  * cut of a text differs from its first, the pages hold only first cuts, unknown words as written.
+ * Its faithfulness pass runs on as many reviews and permutations as `report` bounds, no more, and
+ * its permutation check does not depend on how many reviews share a forward pass.
  */
 import test from 'ava';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseOverrides } from '../../src/config/load.js';
+import { selectRows } from '../../src/data/prepare.js';
 import { silentProgress } from '../../src/progress.js';
 import { runExperiment } from '../../src/run/experiment.js';
+import { explainReviews } from '../../src/run/explain.js';
+import type { ModelProbe } from '../../src/run/model-probe.js';
+import { RunReporter } from '../../src/run/run-report.js';
+import type { Tracker } from '../../src/tracking/tracker.js';
+import { evaluate } from '../../src/train/evaluate.js';
+import { buildExperiment } from '../helpers/experiment.js';
 
 const folder = mkdtempSync(join(tmpdir(), 'attnlab-report-tokens-'));
 /** Splits on spaces; a text it has cut before comes out with every token marked `#again`. */
@@ -100,4 +109,54 @@ test.serial('report.faithfulness_reviews bounds the reviews measured: the shown 
   const [, reviews, shown, sampled] = (note ?? []).map(Number);
   t.is(reviews, 15);
   t.true(shown >= 4 && shown + sampled === 15, `${shown} shown, ${sampled} sampled`);
+});
+
+/** A tracker that keeps nothing. */
+const nowhere: Tracker = {
+  runId: 'bounds',
+  experimentId: '0',
+  logParams: async () => {},
+  logMetrics: async () => {},
+  setTags: async () => {},
+  logArtifact: async () => {},
+  logArtifactFile: async () => {},
+  end: async () => {},
+};
+
+test.serial('the faithfulness pass runs a gradient row per measured review and report.permutations forward rows per review, no more', async (t) => {
+  for (const [reviews, permutations, measured] of [[15, 3, 15], [1000, 2, testRows.length]]) {
+    const { tf, config, data, built } = await buildExperiment(readFileSync(join(folder, 'run.yaml'), 'utf8'), [`report.faithfulness_reviews=${reviews}`, `report.permutations=${permutations}`], folder);
+    try {
+      const rows = { gradient: 0, permuted: 0 };
+      const probe: ModelProbe = {
+        ...built.probe,
+        inputGradient: (ids, forward, objective) => ((rows.gradient += ids.shape[0]), built.probe.inputGradient(ids, forward, objective)),
+        withAttention: (attention, forward) => ((rows.permuted += attention.shape[0]), built.probe.withAttention(attention, forward)),
+      };
+      const scoring = { batchSize: config.train.eval_batch_size, batchTokens: config.train.eval_batch_tokens, maxLength: config.train.max_length };
+      const reporter = new RunReporter(config, data, nowhere);
+      const validation = evaluate(tf, built.model, data.validation, scoring);
+      await reporter.recordEpoch({ epoch: 1, trainLoss: 0, trainPenalties: [], trainAccuracy: 0, validation, seconds: 0, validationSeconds: 0, itemsPerSecond: 0, learningRate: 0, improved: true });
+      const facts = { runId: 'bounds', startTime: 0, backend: 'wasm', bestEpoch: 1, epochsRun: 1, trainSeconds: 0 };
+      await reporter.writeReport(evaluate(tf, built.model, data.test, scoring), tf, { model: built.model, probe }, facts);
+      t.deepEqual(rows, { gradient: measured, permuted: measured * permutations }, `faithfulness_reviews ${reviews}, permutations ${permutations}`);
+    } finally {
+      built.dispose();
+    }
+  }
+});
+
+test.serial('the permutation check gives the same Δp however many reviews share a forward pass', async (t) => {
+  const { tf, config, data, built } = await buildExperiment(readFileSync(join(folder, 'run.yaml'), 'utf8'), ['report.permutations=4'], folder);
+  try {
+    const rows = Array.from({ length: 20 }, (_, row) => row);
+    const explain = (batchTokens: number) =>
+      explainReviews(tf, built, rows.map((row) => data.corpus.test[row]), selectRows(data.test, rows), { vocabulary: data.vocabulary, labels: data.labels, permutations: 4, seed: config.seed, batchTokens });
+    const deltas = async (batchTokens: number) => (await explain(batchTokens)).examples.map((example) => [...(example.faithfulness?.permutation.deltas ?? [])]);
+    const alone = await deltas(1);
+    t.true(alone.every((review) => review.length === 4));
+    t.deepEqual(await deltas(Number.POSITIVE_INFINITY), alone);
+  } finally {
+    built.dispose();
+  }
 });

@@ -6,8 +6,8 @@
  * The derivatives are written in terms of the activation's output y, which the forward pass
  * keeps anyway: tanh' = 1 − y², σ' = y(1 − y), relu' = [y > 0], elu' = y > 0 ? 1 : y + 1.
  */
-import { encodeModule, f32x4, forRange, FunctionWriter, get, i32, set, v128, type Code, type Local } from './emitter.js';
-import { compileModule, createMemory, instantiate, type WasmMemory, type WasmModule } from './runtime.js';
+import { encodeModule, f32x4, forRange, FunctionWriter, get, i32, set, v128, type Code, type Local, type SimdPath } from './emitter.js';
+import { compiledKernel, createMemory, instantiate, type WasmMemory, type WasmModule } from './runtime.js';
 import { exp, sigmoid, tanh, v, type ExpScratch } from './simd-math.js';
 
 /** Activations with a kernel; `linear` needs none. */
@@ -34,7 +34,7 @@ const BACKWARD: Record<KernelActivation, VectorBackward> = {
   tanh: (target, dy, y) => set(target, f32x4.mul(dy, f32x4.sub(v(1), f32x4.mul(y, y)))),
   sigmoid: (target, dy, y) => set(target, f32x4.mul(dy, f32x4.mul(y, f32x4.sub(v(1), y)))),
   relu: (target, dy, y) => set(target, v128.and(dy, f32x4.gt(y, v(0)))),
-  elu: (target, dy, y) => set(target, v128.bitselect(dy, f32x4.mul(dy, f32x4.add(y, v(1))), f32x4.gt(y, v(0)))),
+  elu: (target, dy, y) => set(target, v128.bitselect(dy, f32x4.madd(dy, y, dy), f32x4.gt(y, v(0)))),
 };
 
 /** values[i] = act(values[i]), in place. */
@@ -74,15 +74,16 @@ export function activationModuleBytes(): Uint8Array<ArrayBuffer> {
   return encodeModule(KERNEL_ACTIVATIONS.flatMap(activationFunctions));
 }
 
-let compiled: WasmModule | undefined;
+/** The compiled activation module (`path`: the process's unless given). */
+export const activationModule = (path?: SimdPath): WasmModule => compiledKernel('activation', activationModuleBytes, path);
+
 /** One instance over a memory reused by every call (calls never overlap: JS runs one at a time). */
 let scratchInstance: { memory: WasmMemory; exports: ActivationExports; bytes: number } | undefined;
 
 function instanceFor(bytes: number) {
   if (scratchInstance === undefined || scratchInstance.bytes < bytes) {
-    compiled ??= compileModule(activationModuleBytes());
     const memory = createMemory(bytes);
-    scratchInstance = { memory, exports: instantiate<ActivationExports>(compiled, memory), bytes: memory.buffer.byteLength };
+    scratchInstance = { memory, exports: instantiate<ActivationExports>(activationModule(), memory), bytes: memory.buffer.byteLength };
   }
   return scratchInstance;
 }

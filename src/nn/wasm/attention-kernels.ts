@@ -8,11 +8,11 @@
  * change). An arena may also hold a frozen embedding table: its lookups are gathered straight
  * into a slot, where the attention kernels then read them without any copy.
  */
-import { encodeModule, f32, f32x4, forRange, FunctionWriter, get, i32, set, type Code } from './emitter.js';
+import { encodeModule, f32, f32x4, forRange, FunctionWriter, get, i32, set, type Code, type SimdPath } from './emitter.js';
 import { gatherFunction } from './gather-kernel.js';
-import { compileModule, createMemory, instantiate, type WasmMemory, type WasmModule } from './runtime.js';
+import { compiledKernel, createMemory, instantiate, type WasmMemory, type WasmModule } from './runtime.js';
 
-interface AttentionExports {
+export interface AttentionExports {
   /** out[b, :] = Σ_t w[b, t]·v[b, t, :]. `dimBytes` is 4·dim, dim a multiple of 4. */
   weightedRows(w: number, v: number, out: number, batch: number, time: number, dimBytes: number): void;
   /** out[b, t] = v[b, t, :]·u[b, :]; `uStride` 0 for one u shared by all rows, else `dimBytes`. */
@@ -36,7 +36,7 @@ function weightedRowsFunction() {
     ...forRange(k, i32.const(0), get(dimBytes), 16, f32x4.store(outAt, f32x4.constant(0))),
     ...forRange(t, i32.const(0), get(time), 1, [
       ...set(weight, f32x4.loadSplat(get(w))),
-      ...forRange(k, i32.const(0), get(dimBytes), 16, f32x4.store(outAt, f32x4.add(f32x4.load(outAt), f32x4.mul(get(weight), f32x4.load(i32.add(get(v), get(k))))))),
+      ...forRange(k, i32.const(0), get(dimBytes), 16, f32x4.store(outAt, f32x4.madd(get(weight), f32x4.load(i32.add(get(v), get(k))), f32x4.load(outAt)))),
       ...set(w, i32.add(get(w), i32.const(4))),
       ...set(v, i32.add(get(v), get(dimBytes))),
     ]),
@@ -53,7 +53,7 @@ function rowDotsFunction() {
   const body = forRange(b, i32.const(0), get(batch), 1, [
     ...forRange(t, i32.const(0), get(time), 1, [
       ...set(sum, f32x4.constant(0)),
-      ...forRange(k, i32.const(0), get(dimBytes), 16, set(sum, f32x4.add(get(sum), f32x4.mul(f32x4.load(i32.add(get(v), get(k))), f32x4.load(i32.add(get(u), get(k))))))),
+      ...forRange(k, i32.const(0), get(dimBytes), 16, set(sum, f32x4.madd(f32x4.load(i32.add(get(v), get(k))), f32x4.load(i32.add(get(u), get(k))), get(sum)))),
       ...f32.store(get(out), f32.add(f32.add(lane(0), lane(1)), f32.add(lane(2), lane(3)))),
       ...set(out, i32.add(get(out), i32.const(4))),
       ...set(v, i32.add(get(v), get(dimBytes))),
@@ -82,6 +82,9 @@ function outerRowsFunction() {
 
 export const attentionModuleBytes = (): Uint8Array<ArrayBuffer> => encodeModule([weightedRowsFunction(), rowDotsFunction(), outerRowsFunction(), gatherFunction()]);
 
+/** The compiled attention module (`path`: the process's unless given). */
+export const attentionModule = (path?: SimdPath): WasmModule => compiledKernel('attention', attentionModuleBytes, path);
+
 const PAGE = 65_536;
 const SLOTS = 2;
 
@@ -93,7 +96,6 @@ export interface Representations {
 }
 
 const aligned = (bytes: number): number => Math.ceil(bytes / 16) * 16;
-let compiled: WasmModule | undefined;
 
 /** The arena whose slot holds each key's values, so that a call reads them where they are. */
 const residence = new WeakMap<object, KernelArena>();
@@ -116,8 +118,7 @@ export class KernelArena {
   constructor(private readonly table?: { readonly values: Float32Array; readonly dim: number }) {
     this.slotsAt = aligned(4 * (table?.values.length ?? 0));
     this.memory = createMemory(Math.max(PAGE, this.slotsAt));
-    compiled ??= compileModule(attentionModuleBytes());
-    this.kernels = instantiate<AttentionExports>(compiled, this.memory);
+    this.kernels = instantiate<AttentionExports>(attentionModule(), this.memory);
     if (table !== undefined) new Float32Array(this.memory.buffer, 0, table.values.length).set(table.values);
   }
 

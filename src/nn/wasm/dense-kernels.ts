@@ -7,8 +7,8 @@
  * and x, y and d(pre-activation) never leave the kernels' memory between the three gradients.
  */
 import { activationFunctions, KERNEL_ACTIVATIONS, type ActivationExports } from './activation-kernels.js';
-import { encodeModule, f32x4, forRange, FunctionWriter, get, i32, set, type Code, type Local } from './emitter.js';
-import { compileModule, type WasmModule } from './runtime.js';
+import { encodeModule, f32x4, forRange, FunctionWriter, get, i32, set, type Code, type Local, type SimdPath } from './emitter.js';
+import { compiledKernel, type WasmModule } from './runtime.js';
 
 /** Rows the product computes at once: buffers hold a multiple of it (the extra rows are scratch). */
 export const DENSE_ROW_BLOCK = 4;
@@ -25,18 +25,9 @@ export interface DenseKernels extends ActivationExports {
   biasGradient(d: number, db: number, rows: number): void;
 }
 
-const compiled = new Map<string, WasmModule>();
-
-/** The compiled module for a layer of `inputs` → `outputs` units, both multiples of 4. */
-export function denseModule(inputs: number, outputs: number): WasmModule {
-  const key = `${inputs}:${outputs}`;
-  let module = compiled.get(key);
-  if (module === undefined) {
-    module = compileModule(denseModuleBytes(inputs, outputs));
-    compiled.set(key, module);
-  }
-  return module;
-}
+/** The compiled module for a layer of `inputs` → `outputs` units, both multiples of 4 (`path`: the process's unless given). */
+export const denseModule = (inputs: number, outputs: number, path?: SimdPath): WasmModule =>
+  compiledKernel(`dense:${inputs}:${outputs}`, () => denseModuleBytes(inputs, outputs), path);
 
 export function denseModuleBytes(inputs: number, outputs: number): Uint8Array<ArrayBuffer> {
   return encodeModule([
@@ -81,7 +72,7 @@ function product(name: string, inner: number, columns: number) {
         ...bVectors.slice(0, vectors).flatMap((vector, half) => set(vector, f32x4.load(get(bPointer), 16 * half))),
         ...aPointers.flatMap((pointer, r) => [
           ...set(scalar, f32x4.loadSplat(get(pointer))),
-          ...used[r].flatMap((acc, half) => set(acc, f32x4.add(get(acc), f32x4.mul(get(scalar), get(bVectors[half]))))),
+          ...used[r].flatMap((acc, half) => set(acc, f32x4.madd(get(scalar), get(bVectors[half]), get(acc)))),
           ...set(pointer, i32.add(get(pointer), i32.const(4))),
         ]),
         ...set(bPointer, i32.add(get(bPointer), i32.const(columns * 4))),
@@ -123,7 +114,7 @@ function weightGradient(inputs: number, outputs: number) {
         ...dVectors.slice(0, vectors).flatMap((vector, half) => set(vector, f32x4.load(get(dPointer), 16 * half))),
         ...used.flatMap((pair, r) => [
           ...set(scalar, f32x4.loadSplat(get(aPointer), 4 * r)),
-          ...pair.flatMap((acc, half) => set(acc, f32x4.add(get(acc), f32x4.mul(get(scalar), get(dVectors[half]))))),
+          ...pair.flatMap((acc, half) => set(acc, f32x4.madd(get(scalar), get(dVectors[half]), get(acc)))),
         ]),
         ...set(aPointer, i32.add(get(aPointer), i32.const(inputs * 4))),
         ...set(dPointer, i32.add(get(dPointer), i32.const(outputs * 4))),

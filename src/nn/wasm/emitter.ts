@@ -71,6 +71,37 @@ export const f32 = {
   add: (a: Code, b: Code): Code => seq(a, b, [0x92]),
 };
 
+/**
+ * How a module computes a·b + c on four lanes: `fused`, one relaxed-SIMD `f32x4.relaxed_madd`
+ * (an FMA instruction where the CPU has one: half the arithmetic instructions of a matmul's inner
+ * loop, and one rounding instead of two), or `plain`, a multiply then an add, which every
+ * WebAssembly SIMD engine runs.
+ */
+export type SimdPath = 'fused' | 'plain';
+
+/** The path of the module being generated; see {@link generateFor}. */
+let generating: SimdPath | undefined;
+
+/**
+ * Returns `generate()` (which builds a module's code), {@link f32x4.madd} emitting for `path`
+ * meanwhile. Generation is synchronous, so the path holds for exactly that module's code.
+ */
+export function generateFor<T>(path: SimdPath, generate: () => T): T {
+  const outer = generating;
+  generating = path;
+  try {
+    return generate();
+  } finally {
+    generating = outer;
+  }
+}
+
+/** The path {@link f32x4.madd} emits for: a module that multiplies and adds must know its own. */
+function generatingPath(): SimdPath {
+  if (generating === undefined) throw new Error('f32x4.madd emitted outside generateFor: generate the module for a SIMD path (runtime.ts compiledKernel does)');
+  return generating;
+}
+
 /** Four float32 lanes. Addresses are bytes; `offset` is a constant added to the address. */
 export const f32x4 = {
   load: (address: Code, offset = 0): Code => seq(address, simd(0x00), [4, ...unsignedLeb(offset)]),
@@ -81,6 +112,8 @@ export const f32x4 = {
   sub: (a: Code, b: Code): Code => seq(a, b, simd(0xe5)),
   mul: (a: Code, b: Code): Code => seq(a, b, simd(0xe6)),
   div: (a: Code, b: Code): Code => seq(a, b, simd(0xe7)),
+  /** a·b + c: fused (relaxed SIMD, opcode 0x105) or multiplied then added, per the module's {@link SimdPath}. */
+  madd: (a: Code, b: Code, c: Code): Code => (generatingPath() === 'fused' ? seq(a, b, c, simd(0x105)) : f32x4.add(f32x4.mul(a, b), c)),
   min: (a: Code, b: Code): Code => seq(a, b, simd(0xe8)),
   max: (a: Code, b: Code): Code => seq(a, b, simd(0xe9)),
   /**

@@ -7,8 +7,8 @@
  * Layout (floats, row-major): a gate row is `gates` blocks of `paddedHidden` lanes; every
  * pointer is a byte address in the instance's memory. The activations come from `simd-math.ts`.
  */
-import { compileModule, type WasmModule } from './runtime.js';
-import { encodeModule, f32x4, forRange, FunctionWriter, get, i32, ifElse, set, type Code, type Local } from './emitter.js';
+import { compiledKernel, type WasmModule } from './runtime.js';
+import { encodeModule, f32x4, forRange, FunctionWriter, get, i32, ifElse, set, type Code, type Local, type SimdPath } from './emitter.js';
 import { sigmoid, tanh, type ExpScratch } from './simd-math.js';
 
 export type CellType = 'lstm' | 'gru';
@@ -31,6 +31,11 @@ export interface RecurrentKernels {
    */
   forwardRow(z: number, rec: number, act: number, h: number, hPrev: number, out: number, c: number, savedA: number, savedB: number): void;
   /**
+   * `forwardRow` for a forward pass no backward pass follows: the same states and outputs,
+   * without writing `act`, `hPrev`, `savedA` nor `savedB` (~1.8 kB per position at hidden 64).
+   */
+  inferenceRow(z: number, rec: number, act: number, h: number, hPrev: number, out: number, c: number, savedA: number, savedB: number): void;
+  /**
    * One row, one step backward: from dL/d out, the state's dh (and LSTM's dc), writes dz and
    * the d(h·U) row `dRec` (LSTM: the same as dz, so `dRec` is unused), then updates dh, dc.
    */
@@ -48,20 +53,14 @@ export interface RecurrentKernels {
   columnSums(b: number, bStride: number, c: number, inner: number): void;
 }
 
-const compiled = new Map<string, WasmModule>();
-
 /**
  * The compiled module for `cell` at `paddedHidden` (a multiple of {@link HIDDEN_ALIGNMENT}) and
- * `paddedInput` (a multiple of {@link ROW_BLOCK}), on a shared memory with `sharedMemory`.
+ * `paddedInput` (a multiple of {@link ROW_BLOCK}), on a shared memory with `sharedMemory`
+ * (`path`: the process's unless given).
  */
-export function recurrentModule(cell: CellType, paddedHidden: number, paddedInput: number, sharedMemory = false): WasmModule {
-  const key = `${cell}:${paddedHidden}:${paddedInput}:${sharedMemory}`;
-  let module = compiled.get(key);
-  if (module === undefined) {
-    module = compileModule(recurrentModuleBytes(cell, paddedHidden, paddedInput, sharedMemory));
-    compiled.set(key, module);
-  }
-  return module;
+export function recurrentModule(cell: CellType, paddedHidden: number, paddedInput: number, sharedMemory = false, path?: SimdPath): WasmModule {
+  const key = `recurrent:${cell}:${paddedHidden}:${paddedInput}:${sharedMemory}`;
+  return compiledKernel(key, () => recurrentModuleBytes(cell, paddedHidden, paddedInput, sharedMemory), path);
 }
 
 export function recurrentModuleBytes(cell: CellType, paddedHidden: number, paddedInput: number, sharedMemory = false): Uint8Array<ArrayBuffer> {
@@ -69,7 +68,7 @@ export function recurrentModuleBytes(cell: CellType, paddedHidden: number, padde
   return encodeModule([
     matmul('forwardMatmul', paddedHidden, width),
     matmul('backwardMatmul', width, paddedHidden),
-    cell === 'lstm' ? lstmForwardRow(paddedHidden) : gruForwardRow(paddedHidden),
+    ...[true, false].map((saves) => (cell === 'lstm' ? lstmForwardRow(paddedHidden, saves) : gruForwardRow(paddedHidden, saves))),
     cell === 'lstm' ? lstmBackwardRow(paddedHidden) : gruBackwardRow(paddedHidden),
     matmul('inputMatmul', paddedInput, width),
     gradientMatmul('inputGradientMatmul', paddedInput, width),
@@ -107,7 +106,7 @@ function matmul(name: string, inner: number, columns: number) {
         ...bVectors.flatMap((vector, half) => set(vector, f32x4.load(get(bPointer), 16 * half))),
         ...aPointers.flatMap((pointer, r) => [
           ...set(scalar, f32x4.loadSplat(get(pointer))),
-          ...accumulators[r].flatMap((acc, half) => set(acc, f32x4.add(get(acc), f32x4.mul(get(scalar), get(bVectors[half]))))),
+          ...accumulators[r].flatMap((acc, half) => set(acc, f32x4.madd(get(scalar), get(bVectors[half]), get(acc)))),
           ...set(pointer, i32.add(get(pointer), i32.const(4))),
         ]),
         ...set(bPointer, i32.add(get(bPointer), i32.const(columns * 4))),
@@ -144,7 +143,7 @@ function gradientMatmul(name: string, rows: number, columns: number) {
         ...bVectors.flatMap((vector, half) => set(vector, f32x4.load(get(bPointer), 16 * half))),
         ...accumulators.flatMap((pair, r) => [
           ...set(scalar, f32x4.loadSplat(get(aPointer), 4 * r)),
-          ...pair.flatMap((acc, half) => set(acc, f32x4.add(get(acc), f32x4.mul(get(scalar), get(bVectors[half]))))),
+          ...pair.flatMap((acc, half) => set(acc, f32x4.madd(get(scalar), get(bVectors[half]), get(acc)))),
         ]),
         ...set(aPointer, i32.add(get(aPointer), get(aStride))),
         ...set(bPointer, i32.add(get(bPointer), get(bStride))),
@@ -192,11 +191,17 @@ function rowKernel(name: string, paramCount: number, hidden: number) {
   };
 }
 
-const { add, sub, mul } = f32x4;
+const { add, sub, mul, madd } = f32x4;
 const oneMinus = (x: Code): Code => sub(v(1), x);
 
-function lstmForwardRow(hidden: number) {
-  const k = rowKernel('forwardRow', 9, hidden);
+/** `saves`: the forward row keeping what the backward pass reads; otherwise the inference row, which skips those stores. */
+const forwardRowFrame = (hidden: number, saves: boolean) => {
+  const k = rowKernel(saves ? 'forwardRow' : 'inferenceRow', 9, hidden);
+  return { k, save: (code: Code): Code => (saves ? code : []) };
+};
+
+function lstmForwardRow(hidden: number, saves: boolean) {
+  const { k, save } = forwardRowFrame(hidden, saves);
   const [z, rec, act, h, hPrev, out, c, cPrevious, tanhC] = k.writer.params;
   const [i, f, g, o, cOld, cNew, tc] = Array.from({ length: 7 }, k.vector);
   const preactivation = (gate: number) => add(k.load(z, gate), k.load(rec, gate));
@@ -205,14 +210,14 @@ function lstmForwardRow(hidden: number) {
     sigmoid(f, preactivation(1), k.scratch),
     tanh(g, preactivation(2), k.scratch),
     sigmoid(o, preactivation(3), k.scratch),
-    ...[i, f, g, o].map((gate, index) => k.store(act, get(gate), index)),
+    ...[i, f, g, o].map((gate, index) => save(k.store(act, get(gate), index))),
     set(cOld, k.load(c)),
-    k.store(cPrevious, get(cOld)),
-    k.store(hPrev, k.load(h)),
-    set(cNew, add(mul(get(f), get(cOld)), mul(get(i), get(g)))),
+    save(k.store(cPrevious, get(cOld))),
+    save(k.store(hPrev, k.load(h))),
+    set(cNew, madd(get(f), get(cOld), mul(get(i), get(g)))),
     k.store(c, get(cNew)),
     tanh(tc, get(cNew), k.scratch),
-    k.store(tanhC, get(tc)),
+    save(k.store(tanhC, get(tc))),
     k.store(h, mul(get(o), get(tc))),
     k.store(out, mul(get(o), get(tc))),
   ]);
@@ -226,7 +231,7 @@ function lstmBackwardRow(hidden: number) {
     ...[i, f, g, o].map((gate, index) => set(gate, k.load(act, index))),
     set(tc, k.load(tanhC)),
     set(dhTotal, add(k.load(dh), k.load(dOut))),
-    set(dcTotal, add(k.load(dc), mul(mul(get(dhTotal), get(o)), oneMinus(mul(get(tc), get(tc)))))),
+    set(dcTotal, madd(mul(get(dhTotal), get(o)), oneMinus(mul(get(tc), get(tc))), k.load(dc))),
     k.store(dz, mul(mul(mul(get(dcTotal), get(g)), get(i)), oneMinus(get(i))), 0),
     k.store(dz, mul(mul(mul(get(dcTotal), k.load(cPrevious)), get(f)), oneMinus(get(f))), 1),
     k.store(dz, mul(mul(get(dcTotal), get(i)), oneMinus(mul(get(g), get(g)))), 2),
@@ -237,20 +242,20 @@ function lstmBackwardRow(hidden: number) {
   ]);
 }
 
-function gruForwardRow(hidden: number) {
-  const k = rowKernel('forwardRow', 9, hidden);
+function gruForwardRow(hidden: number, saves: boolean) {
+  const { k, save } = forwardRowFrame(hidden, saves);
   const [z, rec, act, h, hPrev, out, , recurrentCandidate] = k.writer.params;
   const [r, u, n, candidate, hOld, hNew] = Array.from({ length: 6 }, k.vector);
   return k.loop([
     sigmoid(r, add(k.load(z, 0), k.load(rec, 0)), k.scratch),
     sigmoid(u, add(k.load(z, 1), k.load(rec, 1)), k.scratch),
     set(candidate, k.load(rec, 2)),
-    tanh(n, add(k.load(z, 2), mul(get(r), get(candidate))), k.scratch),
-    ...[r, u, n].map((gate, index) => k.store(act, get(gate), index)),
-    k.store(recurrentCandidate, get(candidate)),
+    tanh(n, madd(get(r), get(candidate), k.load(z, 2)), k.scratch),
+    ...[r, u, n].map((gate, index) => save(k.store(act, get(gate), index))),
+    save(k.store(recurrentCandidate, get(candidate))),
     set(hOld, k.load(h)),
-    k.store(hPrev, get(hOld)),
-    set(hNew, add(get(n), mul(get(u), sub(get(hOld), get(n))))),
+    save(k.store(hPrev, get(hOld))),
+    set(hNew, madd(get(u), sub(get(hOld), get(n)), get(n))),
     k.store(h, get(hNew)),
     k.store(out, get(hNew)),
   ]);

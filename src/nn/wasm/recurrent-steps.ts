@@ -4,6 +4,12 @@
  * recurrence, so ranges of rows run on different threads without any per-step synchronisation:
  * each range writes only its own rows, and its weight gradients into its own gradient slot,
  * which the caller adds up once the ranges are done.
+ *
+ * When the inputs are rows of a frozen table, a batch holds each distinct token ~5 times: their
+ * projection P = x·W + b is then computed once per distinct token (split across threads by rows,
+ * before the steps), each step's gates read their row of P, and the backward pass adds each
+ * position's dz into its token's row of its slot's dP; once the ranges are done, W's and b's
+ * gradients come from X_distinctᵀ·dP and dP's column sums, split across threads by distinct rows.
  */
 import { ROW_BLOCK, type CellType, type RecurrentKernels } from './recurrent-kernels.js';
 
@@ -21,6 +27,12 @@ export interface RecurrentDims {
   readonly paddedInput: number;
   /** `hidden` rounded up to the kernels' lane alignment; each gate block is this wide. */
   readonly paddedHidden: number;
+  /** Distinct input rows when the inputs are a frozen table's rows (see the module's comment); 0: inputs per position. */
+  readonly distinct: number;
+  /** `distinct` rounded up to the matmul's row block. */
+  readonly paddedDistinct: number;
+  /** Whether a backward pass may follow: only then does the forward pass keep what it reads. */
+  readonly taped: boolean;
 }
 
 /** Where one range of rows accumulates the gradients of W, U and b, padded like them. */
@@ -28,6 +40,8 @@ export interface GradientSlot {
   readonly dW: number;
   readonly dU: number;
   readonly dBias: number;
+  /** With distinct inputs: the gradient of their projection P [distinct, gates·hidden]. */
+  readonly dP: number;
 }
 
 /**
@@ -48,11 +62,15 @@ export interface RecurrentLayout {
   readonly c: number;
   readonly dh: number;
   readonly dc: number;
-  /** The inputs [B, T, input], padded. */
+  /** The inputs [B, T, input], padded (none with distinct inputs). */
   readonly x: number;
+  /** With distinct inputs: their rows [paddedDistinct, paddedInput], their projection P [paddedDistinct, gates·hidden], each position's row (int32 [batch, time]). */
+  readonly xDistinct: number;
+  readonly projected: number;
+  readonly tokenRows: number;
   /** The mask [batch, time]: > 0 on real tokens. */
   readonly mask: number;
-  /** Per position [B, T, gates·hidden]: activations, dz, d(h·U) (GRU; LSTM: dz). */
+  /** Per position [B, T, gates·hidden]: activations, dz, d(h·U) (GRU; LSTM: dz); these and the ones below exist only when taped. */
   readonly act: number;
   readonly dz: number;
   readonly dRec: number;
@@ -78,11 +96,14 @@ export const roundUp = (value: number, multiple: number): number => Math.ceil(va
  * Lays the arrays out from byte address `base` (a multiple of 16), with `slots` gradient slots;
  * returns the layout and the bytes it spans. The arrays before `x` (weights, bias rows, per-step
  * rows and states) come first, so that one fill clears them all (see {@link clearForward}).
+ * Arrays a recurrence does not use take no space.
  */
-export function layoutRecurrence({ cell, batch, time, gates, paddedBatch, paddedInput, paddedHidden }: RecurrentDims, slots: number, base = 0): { layout: RecurrentLayout; bytes: number } {
+export function layoutRecurrence(dims: RecurrentDims, slots: number, base = 0): { layout: RecurrentLayout; bytes: number } {
+  const { cell, batch, time, gates, paddedBatch, paddedInput, paddedHidden, distinct, paddedDistinct, taped } = dims;
   const width = gates * paddedHidden;
   const stateFloats = paddedBatch * paddedHidden;
   const positionFloats = paddedBatch * time * paddedHidden;
+  const savedFloats = taped ? positionFloats : 0;
   let end = base;
   const take = (floats: number): number => {
     const address = end;
@@ -101,14 +122,17 @@ export function layoutRecurrence({ cell, batch, time, gates, paddedBatch, padded
     c: take(lstm ? stateFloats : 0),
     dh: take(stateFloats),
     dc: take(lstm ? stateFloats : 0),
-    x: take(paddedBatch * time * paddedInput),
+    x: take(distinct > 0 ? 0 : paddedBatch * time * paddedInput),
+    xDistinct: take(paddedDistinct * paddedInput),
+    projected: take(paddedDistinct * width),
+    tokenRows: take(distinct > 0 ? batch * time : 0),
     mask: take(batch * time),
-    act: take(gates * positionFloats),
-    dz: take(gates * positionFloats),
+    act: take(gates * savedFloats),
+    dz: take(gates * savedFloats),
   };
-  const dRec = lstm ? arrays.dz : take(gates * positionFloats);
-  const positions = { hPrev: take(positionFloats), out: take(positionFloats), dOut: take(positionFloats), savedA: take(positionFloats), savedB: take(lstm ? positionFloats : 0) };
-  const gradients = Array.from({ length: slots }, () => ({ dW: take(paddedInput * width), dU: take(paddedHidden * width), dBias: take(width) }));
+  const dRec = lstm ? arrays.dz : take(gates * savedFloats);
+  const positions = { hPrev: take(savedFloats), out: take(positionFloats), dOut: take(savedFloats), savedA: take(savedFloats), savedB: take(lstm ? savedFloats : 0) };
+  const gradients = Array.from({ length: taped ? slots : 0 }, () => ({ dW: take(paddedInput * width), dU: take(paddedHidden * width), dBias: take(width), dP: take(distinct * width) }));
   return { layout: { ...arrays, dRec, ...positions, gradients }, bytes: end - base };
 }
 
@@ -139,24 +163,23 @@ function clearSpans(buffer: ArrayBufferLike, spans: readonly (readonly [number, 
 
 /**
  * In a memory earlier calls used, clears what the forward pass relies on being 0, once the mask
- * is in place and before x is: the weights' padding lanes, the initial states, x's padding
- * (lanes and rows), and the outputs and h_{t−1} where no step writes them.
+ * is in place and before the inputs are: the weights' padding lanes, the initial states, the
+ * inputs' padding (lanes and rows), and the outputs and h_{t−1} where no step writes them.
  */
 export function clearForward(buffer: ArrayBufferLike, layout: RecurrentLayout, dims: RecurrentDims): void {
-  const { batch, time, paddedInput, input, paddedHidden } = dims;
+  const { batch, time, paddedInput, input, paddedHidden, distinct } = dims;
   zero(buffer, layout.w, layout.x);
-  const xEnd = layout.x + 4 * dims.paddedBatch * time * paddedInput;
-  zero(buffer, input === paddedInput ? layout.x + 4 * batch * time * paddedInput : layout.x, xEnd);
-  clearSpans(buffer, unvisitedSpans(buffer, layout, dims), [
-    [layout.out, paddedHidden],
-    [layout.hPrev, paddedHidden],
-  ]);
+  const [inputs, rows, paddedRows] = distinct > 0 ? [layout.xDistinct, distinct, dims.paddedDistinct] : [layout.x, batch * time, dims.paddedBatch * time];
+  zero(buffer, input === paddedInput ? inputs + 4 * rows * paddedInput : inputs, inputs + 4 * paddedRows * paddedInput);
+  const hPrev: readonly (readonly [number, number])[] = dims.taped ? [[layout.hPrev, paddedHidden]] : [];
+  clearSpans(buffer, unvisitedSpans(buffer, layout, dims), [[layout.out, paddedHidden], ...hPrev]);
 }
 
 /**
  * The same for the backward pass, before dL/d outputs are written: dz and d(h·U) where no step
  * writes them (the weight gradients run over every row of a step, and the inputs' gradient over
- * every position), dL/d outputs' padding, and every gradient slot.
+ * every position), dL/d outputs' padding, and every gradient slot but its dP (which the range
+ * of rows it belongs to clears, on its own thread).
  */
 export function clearBackward(buffer: ArrayBufferLike, layout: RecurrentLayout, dims: RecurrentDims): void {
   const { batch, time, gates, hidden, paddedHidden, paddedBatch } = dims;
@@ -177,11 +200,20 @@ export function clearBackward(buffer: ArrayBufferLike, layout: RecurrentLayout, 
  * (fewer ranges when there are fewer blocks than threads).
  */
 export function rowRanges({ batch, paddedBatch }: RecurrentDims, threads: number): RowRange[] {
-  const blocks = paddedBatch / ROW_BLOCK;
+  return blockRanges(batch, paddedBatch, threads);
+}
+
+/** The distinct inputs' rows, padding included (the projection runs over whole blocks), split like {@link rowRanges}. */
+export function distinctRanges({ paddedDistinct }: RecurrentDims, threads: number): RowRange[] {
+  return blockRanges(paddedDistinct, paddedDistinct, threads);
+}
+
+function blockRanges(rows: number, paddedRows: number, threads: number): RowRange[] {
+  const blocks = paddedRows / ROW_BLOCK;
   const count = Math.max(1, Math.min(threads, blocks));
   return Array.from({ length: count }, (_, index) => ({
     start: Math.floor((index * blocks) / count) * ROW_BLOCK,
-    end: Math.min(batch, Math.floor(((index + 1) * blocks) / count) * ROW_BLOCK),
+    end: Math.min(rows, Math.floor(((index + 1) * blocks) / count) * ROW_BLOCK),
   }));
 }
 
@@ -206,7 +238,20 @@ function stepSchedule(buffer: ArrayBufferLike, layout: RecurrentLayout, { batch,
 /** Byte address of position (row, t) in a [B, T, width] array at `base`. */
 const at = (base: number, row: number, t: number, time: number, width: number): number => base + 4 * (row * time + t) * width;
 
-/** The forward pass over the range's rows: states, outputs and what the backward pass needs. */
+/** P = X_distinct·W + b over a range of the distinct rows (whole row blocks), before any step reads it. */
+export function projectRows(kernels: RecurrentKernels, buffer: ArrayBufferLike, layout: RecurrentLayout, { gates, paddedInput, paddedHidden }: RecurrentDims, { start, end }: RowRange): void {
+  const width = gates * paddedHidden;
+  const bias = new Float32Array(buffer, layout.biasRows, width);
+  const projected = new Float32Array(buffer, layout.projected + 4 * start * width, (end - start) * width);
+  for (let row = 0; row < end - start; row++) projected.set(bias, row * width);
+  kernels.inputMatmul(layout.xDistinct + 4 * start * paddedInput, 4 * paddedInput, layout.w, layout.projected + 4 * start * width, 4 * width, end - start, 1);
+}
+
+/** Each position's row of the distinct inputs, or nothing when the inputs are per position. */
+const tokenRowsOf = (buffer: ArrayBufferLike, layout: RecurrentLayout, { distinct, batch, time }: RecurrentDims): Int32Array | undefined =>
+  distinct > 0 ? new Int32Array(buffer, layout.tokenRows, batch * time) : undefined;
+
+/** The forward pass over the range's rows: states, outputs and, when taped, what the backward pass needs. */
 export function forwardRows(kernels: RecurrentKernels, buffer: ArrayBufferLike, layout: RecurrentLayout, dims: RecurrentDims, reverse: boolean, range: RowRange): void {
   const { time, gates, paddedInput, paddedHidden } = dims;
   const width = gates * paddedHidden;
@@ -217,13 +262,19 @@ export function forwardRows(kernels: RecurrentKernels, buffer: ArrayBufferLike, 
   const zRows = layout.z + 4 * start * width;
   const recRows = layout.rec + 4 * start * width;
   const hRows = layout.h + 4 * start * paddedHidden;
+  const tokenRows = tokenRowsOf(buffer, layout, dims);
+  // A row's x_t·W + b: its token's row of P, or the step's z computed for the range's rows.
+  const zOf = (row: number, t: number): number => (tokenRows ? layout.projected + 4 * tokenRows[row * time + t] * width : layout.z + 4 * row * width);
+  const rowKernel = dims.taped ? kernels.forwardRow : kernels.inferenceRow;
   for (const { t, rows } of stepSchedule(buffer, layout, dims, reverse, range)) {
-    z.set(biasRows);
-    kernels.inputMatmul(at(layout.x, start, t, time, paddedInput), 4 * time * paddedInput, layout.w, zRows, 4 * width, blockRows, 1);
+    if (!tokenRows) {
+      z.set(biasRows);
+      kernels.inputMatmul(at(layout.x, start, t, time, paddedInput), 4 * time * paddedInput, layout.w, zRows, 4 * width, blockRows, 1);
+    }
     kernels.forwardMatmul(hRows, 4 * paddedHidden, layout.u, recRows, 4 * width, blockRows, 0);
     for (const row of rows) {
-      kernels.forwardRow(
-        layout.z + 4 * row * width,
+      rowKernel(
+        zOf(row, t),
         layout.rec + 4 * row * width,
         at(layout.act, row, t, time, width),
         layout.h + 4 * row * paddedHidden,
@@ -244,6 +295,8 @@ export function backwardRows(kernels: RecurrentKernels, buffer: ArrayBufferLike,
   const { start } = range;
   const blockRows = roundUp(range.end, ROW_BLOCK) - start;
   const rowCount = range.end - start;
+  const tokenRows = tokenRowsOf(buffer, layout, dims);
+  zero(buffer, slot.dP, slot.dP + 4 * dims.distinct * width);
   const schedule = stepSchedule(buffer, layout, dims, reverse, range);
   for (let index = schedule.length - 1; index >= 0; index--) {
     const { t, rows } = schedule[index];
@@ -259,16 +312,47 @@ export function backwardRows(kernels: RecurrentKernels, buffer: ArrayBufferLike,
         at(layout.savedA, row, t, time, paddedHidden),
         at(layout.savedB, row, t, time, paddedHidden),
       );
+      // dP[token] += dz: a column sum over one row.
+      if (tokenRows) kernels.columnSums(at(layout.dz, row, t, time, width), 0, slot.dP + 4 * tokenRows[row * time + t] * width, 1);
     }
     // Rows padded at this step have dz = d(h·U) = 0 and h_{t−1} = 0 there, so running over
     // every row of the range carries their dh and adds nothing to the weights' gradients.
     const positionStride = 4 * time * width;
     kernels.backwardMatmul(at(layout.dRec, start, t, time, width), positionStride, layout.uTransposed, layout.dh + 4 * start * paddedHidden, 4 * paddedHidden, blockRows, 1);
-    const dz = at(layout.dz, start, t, time, width);
-    kernels.inputGradientMatmul(at(layout.x, start, t, time, paddedInput), 4 * time * paddedInput, dz, positionStride, slot.dW, rowCount);
     kernels.recurrentGradientMatmul(at(layout.hPrev, start, t, time, paddedHidden), 4 * time * paddedHidden, at(layout.dRec, start, t, time, width), positionStride, slot.dU, rowCount);
-    kernels.columnSums(dz, positionStride, slot.dBias, rowCount);
+    if (!tokenRows) inputGradients(kernels, at(layout.x, start, t, time, paddedInput), 4 * time * paddedInput, at(layout.dz, start, t, time, width), positionStride, slot, rowCount);
   }
+}
+
+/**
+ * With distinct inputs, after the backward rows: over a range of the distinct rows, sums every
+ * slot's dP into the first's, then adds X_distinctᵀ·dP and dP's column sums into `slot`'s W and
+ * b gradients.
+ */
+export function distinctGradientRows(kernels: RecurrentKernels, buffer: ArrayBufferLike, layout: RecurrentLayout, { distinct, gates, paddedInput, paddedHidden }: RecurrentDims, { start, end }: RowRange, slot: GradientSlot): void {
+  const width = gates * paddedHidden;
+  const rows = Math.min(end, distinct) - start;
+  if (rows <= 0) return;
+  const [first, ...others] = layout.gradients;
+  const sum = new Float32Array(buffer, first.dP + 4 * start * width, rows * width);
+  for (const other of others) {
+    const part = new Float32Array(buffer, other.dP + 4 * start * width, rows * width);
+    for (let i = 0; i < sum.length; i++) sum[i] += part[i];
+  }
+  // The matmul streams its rows once per block of W's gradient: chunks of them stay in cache.
+  for (let chunk = start; chunk < start + rows; chunk += GRADIENT_CHUNK_ROWS) {
+    const count = Math.min(GRADIENT_CHUNK_ROWS, start + rows - chunk);
+    inputGradients(kernels, layout.xDistinct + 4 * chunk * paddedInput, 4 * paddedInput, first.dP + 4 * chunk * width, 4 * width, slot, count);
+  }
+}
+
+/** Distinct rows per call of W's gradient: their dP (~1 kB each at hidden 64) and x fit in L2 with the gradient. */
+const GRADIENT_CHUNK_ROWS = 128;
+
+/** dW += Σ_p x[p]ᵀ dz[p] and dBias += Σ_p dz[p] over `count` rows: a step's positions, or the distinct inputs with dP. */
+function inputGradients(kernels: RecurrentKernels, x: number, xStride: number, dz: number, dzStride: number, slot: GradientSlot, count: number): void {
+  kernels.inputGradientMatmul(x, xStride, dz, dzStride, slot.dW, count);
+  kernels.columnSums(dz, dzStride, slot.dBias, count);
 }
 
 /** Adds every slot's gradients after the first into the first, in slot order. */

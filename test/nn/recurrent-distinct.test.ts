@@ -1,0 +1,184 @@
+import test from 'ava';
+import type * as tfjs from '@tensorflow/tfjs';
+import { selectBackend } from '../../src/nn/backend.js';
+import { createNnOps } from '../../src/nn/ops.js';
+import { kernelThreads, setKernelThreads } from '../../src/nn/threads/pool.js';
+import { mulberry32 } from '../../src/data/random.js';
+
+const { tf } = await selectBackend('wasm');
+const nn = createNnOps(tf);
+const INPUT = 10;
+const HIDDEN = 12;
+const TIME = 9;
+/** Few tokens: every batch repeats some, and a single row has fewer distinct tokens than a row block of some thread's share. */
+const VOCAB = 6;
+const PROJECTION = 'forward: distinct projection: own rows';
+
+type Cell = 'lstm' | 'gru';
+
+/** Random token ids, a table, weights and loss weights; row r is real for a random length of 1 … TIME tokens. */
+function problem(cell: Cell, batch: number, seed: number) {
+  const random = mulberry32(seed);
+  const values = (length: number, scale: number) => Float32Array.from({ length }, () => (random() - 0.5) * 2 * scale);
+  const width = (cell === 'lstm' ? 4 : 3) * HIDDEN;
+  const mask = new Float32Array(batch * TIME);
+  for (let row = 0; row < batch; row++) mask.fill(1, row * TIME, row * TIME + 1 + Math.floor(random() * TIME));
+  return {
+    ids: Int32Array.from({ length: batch * TIME }, () => Math.floor(random() * VOCAB)),
+    table: values(VOCAB * INPUT, 1),
+    mask,
+    kernel: values(INPUT * width, 0.4),
+    recurrentKernel: values(HIDDEN * width, 0.4),
+    bias: values(width, 0.3),
+    lossWeights: values(batch * TIME * HIDDEN, 1),
+    batch,
+    width,
+  };
+}
+type Problem = ReturnType<typeof problem>;
+
+/** How the layer's input is made from the lookup: the lookup itself, or the lookup times 1 (another tensor). */
+type Input = 'lookup' | 'lookup × 1';
+
+interface Result {
+  readonly taped: Float32Array;
+  readonly untaped: Float32Array;
+  /** Of Σ outputs ⊙ lossWeights by W, U, b (and x when asked). */
+  readonly gradients: Float32Array[];
+  /** Whether the forward passes projected distinct rows. */
+  readonly projected: boolean;
+}
+
+let variableCount = 0;
+
+function run(cell: Cell, reverse: boolean, data: Problem, threads: number, input: Input, gradientOfX: boolean): Result {
+  setKernelThreads(threads);
+  const profile = new Map<string, number>();
+  kernelThreads().profile = profile;
+  try {
+    return tf.tidy(() => {
+      const variable = <T extends tfjs.Tensor>(tensor: T) => tf.variable(tensor, true, `distinct-${variableCount++}`);
+      const weights = {
+        kernel: variable(tf.tensor2d(data.kernel, [INPUT, data.width])),
+        recurrentKernel: variable(tf.tensor2d(data.recurrentKernel, [HIDDEN, data.width])),
+        bias: variable(tf.tensor1d(data.bias)),
+      };
+      const lookup = nn.embed(tf.tensor2d(data.ids, [data.batch, TIME], 'int32'), tf.tensor2d(data.table, [VOCAB, INPUT]));
+      const x = input === 'lookup' ? lookup : (tf.mul(lookup, 1) as tfjs.Tensor3D);
+      const mask = tf.tensor2d(data.mask, [data.batch, TIME]);
+      const lossWeights = tf.tensor3d(data.lossWeights, [data.batch, TIME, HIDDEN]);
+      const untaped = nn[cell](x, mask, weights, { reverse }).dataSync() as Float32Array;
+      let taped: Float32Array = new Float32Array();
+      const loss = (...args: tfjs.Tensor[]) => {
+        const [kernel, recurrentKernel, bias, inputs] = args as [tfjs.Variable, tfjs.Variable, tfjs.Variable, tfjs.Tensor3D | undefined];
+        const outputs = nn[cell](inputs ?? x, mask, { kernel, recurrentKernel, bias }, { reverse });
+        taped = outputs.dataSync() as Float32Array;
+        return tf.sum(tf.mul(outputs, lossWeights)) as tfjs.Scalar;
+      };
+      const trained = [weights.kernel, weights.recurrentKernel, weights.bias, ...(gradientOfX ? [x] : [])];
+      const gradients = tf.grads(loss)(trained).map((gradient) => gradient.dataSync() as Float32Array);
+      tf.dispose([weights.kernel, weights.recurrentKernel, weights.bias]);
+      return { taped, untaped, gradients, projected: profile.has(PROJECTION) };
+    });
+  } finally {
+    kernelThreads().profile = undefined;
+  }
+}
+
+function assertClose(t: { true: (value: boolean, message: string) => void }, actual: Float32Array, expected: Float32Array, what: string, tolerance = 1e-4): void {
+  let worst = 0;
+  for (let i = 0; i < expected.length; i++) worst = Math.max(worst, Math.abs(actual[i] - expected[i]) / (1e-3 + Math.abs(expected[i])));
+  t.true(actual.length === expected.length && worst < tolerance, `${what}: largest relative difference ${worst}`);
+}
+
+test.after.always(() => setKernelThreads(1));
+
+// One row, odd sizes, one more row than a block, more threads than row blocks (and than distinct rows' blocks).
+const CASES: readonly (readonly [batch: number, threads: number])[] = [
+  [1, 1],
+  [5, 1],
+  [1, 2],
+  [5, 2],
+  [7, 3],
+  [13, 2],
+  [13, 8],
+];
+const NAMES = ['kernel', 'recurrent kernel', 'bias', 'x'];
+
+for (const cell of ['lstm', 'gru'] as const) {
+  for (const reverse of [false, true]) {
+    for (const [batch, threads] of CASES) {
+      const gradientOfX = batch % 2 === 1 && threads !== 2;
+      test.serial(`${cell}${reverse ? ' reverse' : ''}, ${batch} rows on ${threads} threads: a frozen lookup's distinct rows give the per-position path's outputs and gradients${gradientOfX ? ' (x too)' : ''}`, (t) => {
+        const data = problem(cell, batch, 17 * batch + threads + (reverse ? 5 : 0));
+        const perPosition = run(cell, reverse, data, 1, 'lookup × 1', gradientOfX);
+        const distinct = run(cell, reverse, data, threads, 'lookup', gradientOfX);
+        t.true(distinct.projected);
+        t.false(perPosition.projected);
+        assertClose(t, distinct.taped, perPosition.taped, 'outputs');
+        t.is(distinct.gradients.length, perPosition.gradients.length);
+        distinct.gradients.forEach((gradient, index) => assertClose(t, gradient, perPosition.gradients[index], `gradient of ${NAMES[index]}`));
+        // Without a tape, the forward pass stores less but computes the same floats.
+        t.deepEqual(distinct.untaped, distinct.taped);
+        t.deepEqual(perPosition.untaped, perPosition.taped);
+      });
+    }
+  }
+}
+
+test.serial('an op between the lookup and the layer takes the per-position path, on the values it made', (t) => {
+  const data = problem('lstm', 7, 3);
+  setKernelThreads(2);
+  const profile = new Map<string, number>();
+  kernelThreads().profile = profile;
+  try {
+    tf.tidy(() => {
+      const weights = {
+        kernel: tf.variable(tf.tensor2d(data.kernel, [INPUT, data.width])),
+        recurrentKernel: tf.variable(tf.tensor2d(data.recurrentKernel, [HIDDEN, data.width])),
+        bias: tf.variable(tf.tensor1d(data.bias)),
+      };
+      const ids = tf.tensor2d(data.ids, [data.batch, TIME], 'int32');
+      const table = tf.tensor2d(data.table, [VOCAB, INPUT]);
+      const mask = tf.tensor2d(data.mask, [data.batch, TIME]);
+      const encode = (x: tfjs.Tensor3D) => nn.lstm(x, mask, weights).dataSync() as Float32Array;
+      const doubled = encode(tf.mul(nn.embed(ids, table), 2) as tfjs.Tensor3D);
+      const dropped = nn.dropout(nn.embed(ids, table), 0.5, 11);
+      const fromDropped = encode(dropped);
+      t.false(profile.has(PROJECTION));
+      // The same values as plain tensors (the doubled ones through a doubled table's lookup).
+      t.deepEqual(fromDropped, encode(tf.tensor3d(dropped.dataSync() as Float32Array, dropped.shape)));
+      assertClose(t, doubled, encode(nn.embed(ids, tf.mul(table, 2) as tfjs.Tensor2D)), 'outputs of the doubled lookup');
+      t.true(profile.has(PROJECTION));
+      tf.dispose([weights.kernel, weights.recurrentKernel, weights.bias]);
+    });
+  } finally {
+    kernelThreads().profile = undefined;
+  }
+});
+
+test.serial('stacked bidirectional layers over a lookup: the gradients of the per-position path', (t) => {
+  const data = problem('gru', 6, 9);
+  setKernelThreads(2);
+  tf.tidy(() => {
+    const layers = nn.recurrentLayers('gru', { inputDim: INPUT, stateSize: HIDDEN, layers: 2, bidirectional: true, dropout: 0, seed: 4 });
+    const ids = tf.tensor2d(data.ids, [data.batch, TIME], 'int32');
+    const table = tf.tensor2d(data.table, [VOCAB, INPUT]);
+    const mask = tf.tensor2d(data.mask, [data.batch, TIME]);
+    const lossWeights = tf.tensor3d(Float32Array.from({ length: data.batch * TIME * layers.outputDim }, (_, i) => Math.sin(i)), [data.batch, TIME, layers.outputDim]);
+    const gradients = (input: Input) => {
+      const { value, grads } = tf.variableGrads(() => {
+        const lookup = nn.embed(ids, table);
+        return tf.sum(tf.mul(layers.apply(input === 'lookup' ? lookup : (tf.mul(lookup, 1) as tfjs.Tensor3D), mask, true), lossWeights)) as tfjs.Scalar;
+      }, layers.variables as tfjs.Variable[]);
+      return { value: value.dataSync()[0], grads: layers.variables.map((v) => grads[v.name].dataSync() as Float32Array) };
+    };
+    const distinct = gradients('lookup');
+    const perPosition = gradients('lookup × 1');
+    t.true(Math.abs(distinct.value - perPosition.value) < 1e-4 * Math.abs(perPosition.value));
+    // The first layer's gradients come back through the second's, each summed in another order on
+    // the two paths (per distinct token, per position): float32 rounding compounds over the layers.
+    distinct.grads.forEach((gradient, index) => assertClose(t, gradient, perPosition.grads[index], layers.variables[index].name, 5e-4));
+    tf.dispose(layers.variables as tfjs.Variable[]);
+  });
+});
