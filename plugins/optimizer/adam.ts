@@ -37,18 +37,20 @@ function typedArrayAdam(tf: Tf, learningRate: number, beta1: number, beta2: numb
     override applyGradients(variableGradients: NamedTensorMap | NamedTensor[]): void {
       const named = Array.isArray(variableGradients) ? variableGradients.map(({ name, tensor }) => [name, tensor] as const) : Object.entries(variableGradients);
       this.steps++;
-      const firstCorrection = 1 - Math.pow(this.beta1, this.steps);
-      const secondCorrection = 1 - Math.pow(this.beta2, this.steps);
+      const { beta1, beta2, epsilon } = this;
+      const stepSize = this.learningRate / (1 - Math.pow(beta1, this.steps));
+      const secondCorrection = 1 - Math.pow(beta2, this.steps);
       tf.tidy(() => {
         for (const [name, gradient] of named) {
           const variable = tf.engine().registeredVariables[name];
           const values = Float32Array.from(variable.dataSync() as Float32Array);
-          const moments = this.momentsOf(name, values.length);
+          const { first, second } = this.momentsOf(name, values.length);
           const grads = gradient.dataSync() as Float32Array;
           for (let k = 0; k < values.length; k++) {
-            const first = (moments.first[k] = this.beta1 * moments.first[k] + (1 - this.beta1) * grads[k]);
-            const second = (moments.second[k] = this.beta2 * moments.second[k] + (1 - this.beta2) * grads[k] * grads[k]);
-            values[k] -= (this.learningRate * (first / firstCorrection)) / (Math.sqrt(second / secondCorrection) + this.epsilon);
+            const g = grads[k];
+            first[k] = beta1 * first[k] + (1 - beta1) * g;
+            second[k] = beta2 * second[k] + (1 - beta2) * g * g;
+            values[k] -= (stepSize * first[k]) / (Math.sqrt(second[k] / secondCorrection) + epsilon);
           }
           variable.assign(tf.tensor(values, variable.shape, variable.dtype));
         }
