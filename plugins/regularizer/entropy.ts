@@ -23,14 +23,17 @@ export default {
     const weightedEntropy = nn.customGradient((attention: Tensor2D) => {
       const p = attention.dataSync();
       const scale = -params.weight / attention.shape[0];
+      const logs = new Float32Array(p.length);
       let sum = 0;
-      for (const value of p) sum += value * Math.log(value + 1e-12);
+      for (let k = 0; k < p.length; k++) sum += p[k] * (logs[k] = Math.log(p[k] + 1e-12));
       return {
         value: tf.scalar(scale * sum),
         // d(p·log(p + ε))/dp = log(p + ε) + p / (p + ε)
         gradient: (dy: Scalar) => {
           const factor = scale * dy.dataSync()[0];
-          return [tf.tensor2d(Float32Array.from(p, (value) => factor * (Math.log(value + 1e-12) + value / (value + 1e-12))), attention.shape)];
+          const gradient = new Float32Array(p.length);
+          for (let k = 0; k < p.length; k++) gradient[k] = factor * (logs[k] + p[k] / (p[k] + 1e-12));
+          return [tf.tensor2d(gradient, attention.shape)];
         },
       };
     });

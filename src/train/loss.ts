@@ -66,7 +66,10 @@ export function totalLoss(
 export function clipByGlobalNorm(tf: Tf, gradients: tfjs.NamedTensorMap, maxNorm: number): tfjs.NamedTensorMap {
   if (maxNorm <= 0) return gradients;
   let squares = 0;
-  for (const gradient of Object.values(gradients)) for (const value of valuesOf(gradient)) squares += value * value;
+  for (const gradient of Object.values(gradients)) {
+    const values = valuesOf(gradient);
+    for (let k = 0; k < values.length; k++) squares += values[k] * values[k];
+  }
   const norm = Math.sqrt(squares);
   if (!(norm > maxNorm)) return gradients;
   const scale = tf.scalar(maxNorm / norm);
