@@ -21,7 +21,7 @@ export default {
       variables: [query],
       attend(h, mask) {
         const scaled = tf.reshape(tf.div(query, params.temperature), [inputDim]) as Tensor1D;
-        return nn.maskedSoftmax(nn.tokenScores(h, scaled), mask);
+        return nn.attend(h, scaled, mask);
       },
     };
   },

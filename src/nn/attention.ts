@@ -59,6 +59,8 @@ function softmaxBackward(probabilities: Float32Array, dy: ArrayLike<number>, bat
  * and d values (a [batch, time, dim] tensor) is built only when something trains through them.
  */
 export function weightedSum(tf: Tf, weights: tfjs.Tensor2D, values: tfjs.Tensor3D): tfjs.Tensor2D {
+  const fused = attendedPools.get(weights);
+  if (fused?.rows === values && !fused.pooled.isDisposed) return fused.pooled;
   const [batch, time, dim] = values.shape;
   return runCustomOp(tf, { weights, values }, () => {
     const w = valuesOf(weights);
@@ -92,6 +94,64 @@ export function tokenScores(tf: Tf, h: tfjs.Tensor3D, query: tfjs.Tensor1D | tfj
     });
     return { value: tf.tensor2d(rowDots(values, q, batch, time, dim), [batch, time]), gradient };
   });
+}
+
+/** The Σ_t weights·h that {@link attend} computed with its weights, for {@link weightedSum} of the same rows. */
+const attendedPools = new WeakMap<tfjs.Tensor, { readonly rows: tfjs.Tensor; readonly pooled: tfjs.Tensor2D }>();
+
+/**
+ * maskedSoftmax(tokenScores(h, query), mask), and with it Σ_t weights·h, which a later
+ * weightedSum(weights, h) returns as is. Its backward reads h once for the query's gradient
+ * (where the three ops would read it twice), from the gradients of both the weights and the
+ * pooled rows; h's gradient is built only when something trains through h.
+ */
+export function attend(tf: Tf, h: tfjs.Tensor3D, query: tfjs.Tensor1D | tfjs.Tensor2D, mask: tfjs.Tensor2D): tfjs.Tensor2D {
+  const [batch, time, dim] = h.shape;
+  const shared = query.rank === 1;
+  const [weights, pooled] = runCustomOp(tf, { h, query, mask }, () => {
+    const rows = representationsOf(h);
+    const q = valuesOf(query);
+    const p = softmaxRows(rowDots(rows, q, batch, time, dim), valuesOf(mask), batch, time);
+    const sums = rowWeightedSums(p, rows, batch, time, dim);
+    const gradient = ([dWeights, dPooled]: tfjs.Tensor[]) => {
+      const dy = valuesOf(dPooled);
+      const backward = poolBackward(p, valuesOf(dWeights), rows, dy, sums, batch, time, dim);
+      return {
+        h: () => tensorOf(tf, addInPlace(outerRows(p, dy, batch, time, dim), outerRows(backward.dScores, q, batch, time, dim)), [batch, time, dim]),
+        query: () => (shared ? tf.tensor1d(sumRows(backward.dq, batch, dim)) : tf.tensor2d(backward.dq, [batch, dim])),
+        mask: () => tf.zeros([batch, time]),
+      };
+    };
+    return { value: [rememberValues(tf.tensor2d(p, [batch, time]), p), rememberValues(tf.tensor2d(sums, [batch, dim]), sums)], gradient };
+  }) as [tfjs.Tensor2D, tfjs.Tensor2D];
+  attendedPools.set(weights, { rows: h, pooled });
+  return weights;
+}
+
+/**
+ * d scores [batch, time] and dq [batch, dim] (the query's gradient per review) of the pool
+ * Σ_t p·h with p = softmax(scores): dp reaches p directly, dy the pooled rows.
+ */
+function poolBackward(
+  p: Float32Array, dp: Float32Array, rows: kernels.Representations, dy: Float32Array, pooled: Float32Array, batch: number, time: number, dim: number,
+): { readonly dScores: Float32Array; readonly dq: Float32Array } {
+  if (!kernels.fitsKernels(dim)) {
+    const dScores = softmaxBackward(p, addInPlace(rowDots(rows, dy, batch, time, dim), dp), batch, time);
+    return { dScores, dq: rowWeightedSums(dScores, rows, batch, time, dim) };
+  }
+  const { e, dq } = kernels.attentionBackward(p, dp, rows, dy, pooled, batch, time, dim);
+  // d scores = p ⊙ (dw − Σ p·dw) = e − p·Σ e, with e = p ⊙ dw from the kernel.
+  for (let row = 0; row < batch; row++) {
+    let total = 0;
+    for (let t = row * time; t < (row + 1) * time; t++) total += e[t];
+    for (let t = row * time; t < (row + 1) * time; t++) e[t] -= p[t] * total;
+  }
+  return { dScores: e, dq };
+}
+
+function addInPlace(target: Float32Array, addend: ArrayLike<number>): Float32Array {
+  for (let index = 0; index < target.length; index++) target[index] += addend[index];
+  return target;
 }
 
 /** The values of a [batch, time, dim] tensor for the kernels, read only when no kernel arena holds them already. */

@@ -15,11 +15,14 @@ import type { Tf } from '../plugin-api.js';
  * tensors the forward pass saved, in order: the engine disposes every other tensor of the
  * forward pass (inputs included) before the backward pass runs.
  */
-export type GradientThunks<I extends string> = (dy: tfjs.Tensor, saved: readonly tfjs.Tensor[]) => Record<I, () => tfjs.Tensor>;
+export type GradientThunks<I extends string, D extends Outputs = tfjs.Tensor> = (dy: D, saved: readonly tfjs.Tensor[]) => Record<I, () => tfjs.Tensor>;
 
-export interface CustomOpResult<T extends tfjs.Tensor, I extends string> {
+/** An op's output, or its outputs: then the gradient gets one dy per output, zeros for an output nothing used. */
+export type Outputs = tfjs.Tensor | tfjs.Tensor[];
+
+export interface CustomOpResult<T extends Outputs, I extends string> {
   readonly value: T;
-  readonly gradient: GradientThunks<I>;
+  readonly gradient: GradientThunks<I, T>;
 }
 
 /** Keeps tensors alive for the backward pass. */
@@ -27,30 +30,31 @@ export type SaveTensors = (tensors: tfjs.Tensor[]) => void;
 
 interface KernelFuncEngine {
   runKernelFunc(config: {
-    forwardFunc: (backend: unknown, save: SaveTensors) => tfjs.Tensor;
-    backwardsFunc: (dy: tfjs.Tensor, saved: tfjs.Tensor[]) => Record<string, () => tfjs.Tensor>;
+    forwardFunc: (backend: unknown, save: SaveTensors) => Outputs;
+    backwardsFunc: (dy: Outputs, saved: tfjs.Tensor[]) => Record<string, () => tfjs.Tensor>;
     inputs: Record<string, tfjs.Tensor>;
-  }): tfjs.Tensor;
+  }): Outputs;
 }
 
 /**
  * Runs `forward` on `inputs` as one op of the gradient tape. Inside `forward`, tfjs ops are not
  * recorded, so it may compute however it likes (typed arrays included).
  */
-export function runCustomOp<T extends tfjs.Tensor, I extends string>(
+export function runCustomOp<T extends Outputs, I extends string>(
   tf: Tf,
   inputs: Record<I, tfjs.Tensor>,
   forward: (save: SaveTensors) => CustomOpResult<T, I>,
 ): T {
   const engine = tf.engine() as unknown as KernelFuncEngine;
-  let gradient: GradientThunks<I> | undefined;
+  let gradient: GradientThunks<I, T> | undefined;
   return engine.runKernelFunc({
     forwardFunc: (_backend, save) => {
       const result = forward(save);
       gradient = result.gradient;
       return result.value;
     },
-    backwardsFunc: (dy, saved) => (gradient as GradientThunks<I>)(dy, saved),
+    // The engine hands back one dy per output of forwardFunc: the shape of T.
+    backwardsFunc: (dy, saved) => (gradient as GradientThunks<I, T>)(dy as T, saved),
     inputs,
   }) as T;
 }

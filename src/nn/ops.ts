@@ -4,7 +4,7 @@
  */
 import type * as tfjs from '@tensorflow/tfjs';
 import type { Tf } from '../plugin-api.js';
-import { maskedSoftmax, tokenScores, weightedSum } from './attention.js';
+import { attend, maskedSoftmax, tokenScores, weightedSum } from './attention.js';
 import { dense, type DenseActivation } from './dense.js';
 import { distinctTokens, type DistinctTokens } from './distinct-tokens.js';
 import { embed } from './embedding.js';
@@ -52,6 +52,12 @@ export interface NnOps {
    * scores [batch, time]: h[b, t]·q.
    */
   tokenScores(h: tfjs.Tensor3D, query: tfjs.Tensor1D | tfjs.Tensor2D): tfjs.Tensor2D;
+  /**
+   * maskedSoftmax(tokenScores(h, query), mask) as one op, which also pools Σ_t weights·h in the
+   * same pass: a later weightedSum(weights, h) of these weights and the same h returns that sum,
+   * and the backward reads h once instead of twice.
+   */
+  attend(h: tfjs.Tensor3D, query: tfjs.Tensor1D | tfjs.Tensor2D, mask: tfjs.Tensor2D): tfjs.Tensor2D;
   /**
    * activation(x [..., in] · kernel [in, out] + bias [out]) → [..., out], `linear` by default; its
    * backward avoids wasm's slow transposed matmuls, and the activation runs fused in a SIMD kernel.
@@ -105,6 +111,7 @@ export function createNnOps(tf: Tf, options: NnOpsOptions = {}): NnOps {
     maskedSoftmax: (scores, mask) => maskedSoftmax(tf, scores, mask),
     weightedSum: (weights, values) => weightedSum(tf, weights, values),
     tokenScores: (h, query) => tokenScores(tf, h, query),
+    attend: (h, query, mask) => attend(tf, h, query, mask),
     dense: (x, kernel, bias, activation) => dense(tf, x, kernel, bias, activation),
     lstm: (x, mask, weights, options) => lstm(tf, x, mask, weights, options),
     gru: (x, mask, weights, options) => gru(tf, x, mask, weights, options),

@@ -19,6 +19,12 @@ export interface AttentionExports {
   rowDots(v: number, u: number, out: number, batch: number, time: number, dimBytes: number, uStride: number): void;
   /** out[b, t, :] = w[b, t]·u[b, :]; `uStride` as in rowDots. */
   outerRows(w: number, u: number, out: number, batch: number, time: number, dimBytes: number, uStride: number): void;
+  /**
+   * The backward of pooled[b] = Σ_t p[b, t]·v[b, t] with p = softmax(scores[b]) and dp the
+   * gradient reaching p directly: e[b, t] = p·(v[b, t]·dy[b] + dp[b, t]) and
+   * dq[b] = Σ_t e·v[b, t] − (Σ_t e)·pooled[b], in one pass over v.
+   */
+  attentionBackward(p: number, dp: number, v: number, dy: number, pooled: number, e: number, dq: number, batch: number, time: number, dimBytes: number): void;
   /** out[p, :] = table[ids[p], :] for p < count; rows of `rowBytes` bytes. */
   gather(ids: number, table: number, out: number, count: number, rowBytes: number): void;
 }
@@ -80,7 +86,43 @@ function outerRowsFunction() {
   return { writer, body };
 }
 
-export const attentionModuleBytes = (): Uint8Array<ArrayBuffer> => encodeModule([weightedRowsFunction(), rowDotsFunction(), outerRowsFunction(), gatherFunction()]);
+/** Sum of the four lanes of `vector`, in every lane. */
+const laneSum = (vector: Code): Code => {
+  const lane = (index: number): Code => f32x4.extractLane(vector, index);
+  return f32x4.splat(f32.add(f32.add(lane(0), lane(1)), f32.add(lane(2), lane(3))));
+};
+
+function attentionBackwardFunction() {
+  const writer = new FunctionWriter('attentionBackward', I32(10));
+  const [p, dp, v, dy, pooled, e, dq, batch, time, dimBytes] = writer.params;
+  const [b, t, k, dqRow] = Array.from({ length: 4 }, () => writer.local('i32'));
+  const [dot, coefficient, total] = Array.from({ length: 3 }, () => writer.local('v128'));
+  const dqAt = i32.add(get(dqRow), get(k));
+  const body = forRange(b, i32.const(0), get(batch), 1, [
+    ...set(dqRow, i32.add(get(dq), i32.mul(get(b), get(dimBytes)))),
+    ...forRange(k, i32.const(0), get(dimBytes), 16, f32x4.store(dqAt, f32x4.constant(0))),
+    ...set(total, f32x4.constant(0)),
+    ...forRange(t, i32.const(0), get(time), 1, [
+      ...set(dot, f32x4.constant(0)),
+      ...forRange(k, i32.const(0), get(dimBytes), 16, set(dot, f32x4.madd(f32x4.load(i32.add(get(v), get(k))), f32x4.load(i32.add(get(dy), get(k))), get(dot)))),
+      ...set(coefficient, f32x4.mul(f32x4.loadSplat(get(p)), f32x4.add(laneSum(get(dot)), f32x4.loadSplat(get(dp))))),
+      ...f32.store(get(e), f32x4.extractLane(get(coefficient), 0)),
+      ...set(total, f32x4.add(get(total), get(coefficient))),
+      ...forRange(k, i32.const(0), get(dimBytes), 16, f32x4.store(dqAt, f32x4.madd(get(coefficient), f32x4.load(i32.add(get(v), get(k))), f32x4.load(dqAt)))),
+      ...set(p, i32.add(get(p), i32.const(4))),
+      ...set(dp, i32.add(get(dp), i32.const(4))),
+      ...set(e, i32.add(get(e), i32.const(4))),
+      ...set(v, i32.add(get(v), get(dimBytes))),
+    ]),
+    ...forRange(k, i32.const(0), get(dimBytes), 16, f32x4.store(dqAt, f32x4.sub(f32x4.load(dqAt), f32x4.mul(get(total), f32x4.load(i32.add(get(pooled), get(k))))))),
+    ...set(dy, i32.add(get(dy), get(dimBytes))),
+    ...set(pooled, i32.add(get(pooled), get(dimBytes))),
+  ]);
+  return { writer, body };
+}
+
+export const attentionModuleBytes = (): Uint8Array<ArrayBuffer> =>
+  encodeModule([weightedRowsFunction(), rowDotsFunction(), outerRowsFunction(), attentionBackwardFunction(), gatherFunction()]);
 
 /** The compiled attention module (`path`: the process's unless given). */
 export const attentionModule = (path?: SimdPath): WasmModule => compiledKernel('attention', attentionModuleBytes, path);
@@ -244,4 +286,17 @@ export function outerRows(w: Float32Array, u: Float32Array, batch: number, time:
   const out = memory.scratch(batch * time * dim);
   memory.kernels.outerRows(wAt, uAt, out, batch, time, 4 * dim, u.length === dim ? 0 : 4 * dim);
   return memory.read(out, batch * time * dim);
+}
+
+/** Gradients of an attention pool: e [batch, time] and dq [batch, dim], as {@link AttentionExports.attentionBackward}. */
+export function attentionBackward(
+  p: Float32Array, dp: Float32Array, v: Representations, dy: Float32Array, pooled: Float32Array, batch: number, time: number, dim: number,
+): { readonly e: Float32Array; readonly dq: Float32Array } {
+  const memory = arenaFor(v);
+  const vAt = memory.representations(v);
+  const [pAt, dpAt, dyAt, pooledAt] = [p, dp, dy, pooled].map((values) => memory.scratch(values.length, values));
+  const eAt = memory.scratch(batch * time);
+  const dqAt = memory.scratch(batch * dim);
+  memory.kernels.attentionBackward(pAt, dpAt, vAt, dyAt, pooledAt, eAt, dqAt, batch, time, 4 * dim);
+  return { e: memory.read(eAt, batch * time), dq: memory.read(dqAt, batch * dim) };
 }
