@@ -1,5 +1,5 @@
 import test from 'ava';
-import type { Tensor1D, Tensor2D, Tensor3D } from '@tensorflow/tfjs';
+import type { Tensor, Tensor1D, Tensor2D, Tensor3D } from '@tensorflow/tfjs';
 import { fileURLToPath } from 'node:url';
 import { loadPluginKit } from '../../../src/scaffold/plugin-kit.js';
 import { assertClose, maskedSoftmaxByHand } from './hand.js';
@@ -34,7 +34,8 @@ test('a pooler composed from maskedSoftmax(tokenScores(...)) still pools and tra
   const h = tf.tensor3d(tokens) as Tensor3D;
   const m = tf.tensor2d(mask);
   const query = tf.tensor1d([0.3, -0.2, 0.1, 0.4]);
-  const loss = (fused: boolean) => (q: Tensor1D) => {
+  const loss = (fused: boolean) => (x: Tensor) => {
+    const q = x as Tensor1D;
     const weights = fused ? nn.attend(h, q, m) : nn.maskedSoftmax(nn.tokenScores(h, q), m);
     return tf.sum(tf.square(nn.weightedSum(weights, h)));
   };
