@@ -4,36 +4,19 @@ import { selectBackend } from '../../src/nn/backend.js';
 import { createNnOps } from '../../src/nn/ops.js';
 import { kernelThreads, setKernelThreads } from '../../src/nn/threads/pool.js';
 import { mulberry32 } from '../../src/data/random.js';
+import { assertClose, recurrenceProblem, RECURRENCE, uniform, type Cell } from '../helpers/recurrence.js';
 
 const { tf } = await selectBackend('wasm');
 const nn = createNnOps(tf);
-const INPUT = 10;
-const HIDDEN = 12;
-const TIME = 9;
+const { input: INPUT, hidden: HIDDEN, time: TIME } = RECURRENCE;
 /** Few tokens: every batch repeats some, and a single row has fewer distinct tokens than a row block of some thread's share. */
 const VOCAB = 6;
 const PROJECTION = 'forward: distinct projection: own rows';
 
-type Cell = 'lstm' | 'gru';
-
 /** Random token ids, a table, weights and loss weights; row r is real for a random length of 1 … TIME tokens. */
 function problem(cell: Cell, batch: number, seed: number) {
   const random = mulberry32(seed);
-  const values = (length: number, scale: number) => Float32Array.from({ length }, () => (random() - 0.5) * 2 * scale);
-  const width = (cell === 'lstm' ? 4 : 3) * HIDDEN;
-  const mask = new Float32Array(batch * TIME);
-  for (let row = 0; row < batch; row++) mask.fill(1, row * TIME, row * TIME + 1 + Math.floor(random() * TIME));
-  return {
-    ids: Int32Array.from({ length: batch * TIME }, () => Math.floor(random() * VOCAB)),
-    table: values(VOCAB * INPUT, 1),
-    mask,
-    kernel: values(INPUT * width, 0.4),
-    recurrentKernel: values(HIDDEN * width, 0.4),
-    bias: values(width, 0.3),
-    lossWeights: values(batch * TIME * HIDDEN, 1),
-    batch,
-    width,
-  };
+  return recurrenceProblem(cell, batch, random, () => ({ ids: Int32Array.from({ length: batch * TIME }, () => Math.floor(random() * VOCAB)), table: uniform(random, VOCAB * INPUT, 1) }));
 }
 type Problem = ReturnType<typeof problem>;
 
@@ -83,12 +66,6 @@ function run(cell: Cell, reverse: boolean, data: Problem, threads: number, input
   } finally {
     kernelThreads().profile = undefined;
   }
-}
-
-function assertClose(t: { true: (value: boolean, message: string) => void }, actual: Float32Array, expected: Float32Array, what: string, tolerance = 1e-4): void {
-  let worst = 0;
-  for (let i = 0; i < expected.length; i++) worst = Math.max(worst, Math.abs(actual[i] - expected[i]) / (1e-3 + Math.abs(expected[i])));
-  t.true(actual.length === expected.length && worst < tolerance, `${what}: largest relative difference ${worst}`);
 }
 
 test.after.always(() => setKernelThreads(1));

@@ -12,32 +12,16 @@ import { silentProgress } from '../../src/progress.js';
 import { runExperiment } from '../../src/run/experiment.js';
 import { layoutRecurrence, rowRanges, type RecurrentDims } from '../../src/nn/wasm/recurrent-steps.js';
 import { mulberry32 } from '../../src/data/random.js';
+import { assertClose, recurrenceProblem, RECURRENCE, uniform, type Cell } from '../helpers/recurrence.js';
 
 const { tf } = await selectBackend('wasm');
 const nn = createNnOps(tf);
-const INPUT = 10;
-const HIDDEN = 12;
-const TIME = 9;
-
-type Cell = 'lstm' | 'gru';
+const { input: INPUT, hidden: HIDDEN, time: TIME } = RECURRENCE;
 
 /** Random inputs, weights and loss weights; row r is real for a random length of 1 … TIME tokens. */
 function problem(cell: Cell, batch: number, seed: number) {
   const random = mulberry32(seed);
-  const values = (length: number, scale: number) => Float32Array.from({ length }, () => (random() - 0.5) * 2 * scale);
-  const width = (cell === 'lstm' ? 4 : 3) * HIDDEN;
-  const mask = new Float32Array(batch * TIME);
-  for (let row = 0; row < batch; row++) mask.fill(1, row * TIME, row * TIME + 1 + Math.floor(random() * TIME));
-  return {
-    x: values(batch * TIME * INPUT, 1),
-    mask,
-    kernel: values(INPUT * width, 0.4),
-    recurrentKernel: values(HIDDEN * width, 0.4),
-    bias: values(width, 0.3),
-    lossWeights: values(batch * TIME * HIDDEN, 1),
-    batch,
-    width,
-  };
+  return recurrenceProblem(cell, batch, random, () => ({ x: uniform(random, batch * TIME * INPUT, 1) }));
 }
 
 interface Result {
@@ -69,12 +53,6 @@ function run(cell: Cell, reverse: boolean, data: ReturnType<typeof problem>, thr
 }
 
 let variableCount = 0;
-
-function assertClose(t: { true: (value: boolean, message: string) => void }, actual: Float32Array, expected: Float32Array, what: string): void {
-  let worst = 0;
-  for (let i = 0; i < expected.length; i++) worst = Math.max(worst, Math.abs(actual[i] - expected[i]) / (1e-3 + Math.abs(expected[i])));
-  t.true(actual.length === expected.length && worst < 1e-4, `${what}: largest relative difference ${worst}`);
-}
 
 test.after.always(() => setKernelThreads(1));
 
