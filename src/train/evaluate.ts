@@ -3,6 +3,7 @@ import type * as tfjs from '@tensorflow/tfjs';
 import type { Model, ProgressReporter, Tf } from '../plugin-api.js';
 import { scoringBatches, type Batch, type EncodedSplit } from '../data/batches.js';
 import { classScores, confusionMatrix, macroF1 } from '../report/metrics.js';
+import { softmaxCrossEntropy } from './loss.js';
 
 export interface Evaluation {
   readonly loss: number;
@@ -117,20 +118,6 @@ class SplitScores {
     // digits beyond it move with the weights' last bits (a step at lr 1e-12) while nothing is learnt.
     return { loss: Math.fround(this.lossSum / count), accuracy: this.correct / count, macroF1: f1, probabilities: this.probabilities, attention: this.attention };
   }
-}
-
-/**
- * Writes softmax(`logits`) into `probabilities` and returns −log of the `label`'s probability
- * (0 for a label outside the classes, as a one-hot of it would give), in float64.
- */
-export function softmaxCrossEntropy(logits: Float32Array, label: number, probabilities: Float32Array): number {
-  let max = Number.NEGATIVE_INFINITY;
-  for (const logit of logits) max = Math.max(max, logit);
-  let sum = 0;
-  for (const logit of logits) sum += Math.exp(logit - max);
-  const logSum = max + Math.log(sum);
-  for (let k = 0; k < logits.length; k++) probabilities[k] = Math.exp(logits[k] - logSum);
-  return label >= 0 && label < logits.length ? logSum - logits[label] : 0;
 }
 
 export function argMax(values: ArrayLike<number>): number {

@@ -12,10 +12,13 @@ import { valuesOf } from '../nn/values.js';
 export function crossEntropy(tf: Tf, logits: tfjs.Tensor2D, labels: tfjs.Tensor1D): tfjs.Scalar {
   const [batch, classes] = logits.shape;
   return runCustomOp(tf, { logits, labels }, () => {
-    const probabilities = softmaxRows(valuesOf(logits), batch, classes);
+    const values = valuesOf(logits);
     const targets = labels.dataSync();
+    const probabilities = new Float64Array(batch * classes);
     let total = 0;
-    for (let row = 0; row < batch; row++) total -= Math.log(probabilities[row * classes + targets[row]]);
+    for (let row = 0; row < batch; row++) {
+      total += softmaxCrossEntropy(values.subarray(row * classes, (row + 1) * classes), targets[row], probabilities.subarray(row * classes, (row + 1) * classes));
+    }
     const gradient = (dy: tfjs.Tensor) => ({
       logits: () => tf.tensor2d(crossEntropyGradient(probabilities, targets, valuesOf(dy)[0] / batch, classes), [batch, classes]),
       labels: () => tf.zerosLike(labels),
@@ -24,18 +27,18 @@ export function crossEntropy(tf: Tf, logits: tfjs.Tensor2D, labels: tfjs.Tensor1
   });
 }
 
-/** Row-wise softmax in double precision, shifted by each row's maximum. */
-function softmaxRows(logits: Float32Array, batch: number, classes: number): Float64Array {
-  const probabilities = new Float64Array(batch * classes);
-  for (let row = 0; row < batch; row++) {
-    const start = row * classes;
-    let max = -Infinity;
-    for (let k = start; k < start + classes; k++) max = Math.max(max, logits[k]);
-    let total = 0;
-    for (let k = start; k < start + classes; k++) total += probabilities[k] = Math.exp(logits[k] - max);
-    for (let k = start; k < start + classes; k++) probabilities[k] /= total;
-  }
-  return probabilities;
+/**
+ * Writes softmax(`logits`) (one row) into `probabilities` and returns −log of the `label`'s
+ * probability (0 for a label outside the classes, as a one-hot of it would give), in float64.
+ */
+export function softmaxCrossEntropy(logits: Float32Array, label: number, probabilities: Float32Array | Float64Array): number {
+  let max = Number.NEGATIVE_INFINITY;
+  for (const logit of logits) max = Math.max(max, logit);
+  let sum = 0;
+  for (const logit of logits) sum += Math.exp(logit - max);
+  const logSum = max + Math.log(sum);
+  for (let k = 0; k < logits.length; k++) probabilities[k] = Math.exp(logits[k] - logSum);
+  return label >= 0 && label < logits.length ? logSum - logits[label] : 0;
 }
 
 /** d loss / d logits = scale·(softmax − one-hot(label)), row by row. */

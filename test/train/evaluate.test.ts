@@ -6,7 +6,8 @@ import test from 'ava';
 import type * as tfjs from '@tensorflow/tfjs';
 import type { EncodedSplit } from '../../src/data/batches.js';
 import { crossEntropy } from '../../src/train/loss.js';
-import { argMax, evaluate, softmaxCrossEntropy, type EvaluateOptions, type Evaluation } from '../../src/train/evaluate.js';
+import { argMax, evaluate, type EvaluateOptions, type Evaluation } from '../../src/train/evaluate.js';
+import { softmaxCrossEntropy } from '../../src/train/loss.js';
 import { buildExperiment, type Experiment } from '../helpers/experiment.js';
 
 /** Reviews of 3 to 30 words, cut at 12 tokens: the longer ones are scored on their first 12. */
