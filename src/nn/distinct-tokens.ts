@@ -7,6 +7,7 @@
 import type * as tfjs from '@tensorflow/tfjs';
 import type { Tf } from '../plugin-api.js';
 import { runCustomOp } from './custom-op.js';
+import { idsOf } from './values.js';
 
 export interface DistinctTokens {
   /** [1, distinct] int32: each id of the batch once, in order of first sight. */
@@ -20,7 +21,7 @@ export interface DistinctTokens {
 
 export function distinctTokens(tf: Tf, ids: tfjs.Tensor2D): DistinctTokens {
   const [, time] = ids.shape;
-  const { distinct, slots } = distinctIds(ids.dataSync() as Int32Array);
+  const { distinct, slots } = distinctIds(idsOf(ids));
   return {
     ids: tf.tensor2d(distinct, [1, distinct.length], 'int32'),
     sumByToken: <T extends tfjs.Tensor2D | tfjs.Tensor3D>(weights: T): T =>

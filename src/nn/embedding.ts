@@ -2,13 +2,16 @@
  * Embedding lookup on typed arrays. tfjs `gather` of 64×230 rows from a [20000, 100] matrix
  * takes ~60–120 ms on wasm, and its gradient needs `UnsortedSegmentSum`, which the wasm backend
  * does not implement. A frozen table is copied once into a kernel arena, which gathers a batch's
- * rows into one of its slots in a few ms: the attention kernels read them there, and only the
- * tensor's own copy leaves (no array is allocated per batch). A trainable table's rows are copied
- * in JS, and its gradient is a scatter-add of the rows' gradients.
+ * rows into one of its slots in a few ms: the attention kernels read them there. The tensor the
+ * lookup returns computes its values only when an op outside the kernels reads them (see
+ * `lazy-tensor.ts`). A trainable table's rows are copied in JS, and its gradient is a scatter-add
+ * of the rows' gradients.
  */
 import type * as tfjs from '@tensorflow/tfjs';
 import type { Tf } from '../plugin-api.js';
 import { runCustomOp } from './custom-op.js';
+import { lazyTensor } from './lazy-tensor.js';
+import { idsOf, valuesOf } from './values.js';
 import { KernelArena } from './wasm/attention-kernels.js';
 
 /** Frozen tables already copied into a kernel arena, so that each is read once per run. */
@@ -36,11 +39,11 @@ export function embed(tf: Tf, ids: tfjs.Tensor2D, table: tfjs.Tensor2D | tfjs.Va
   const [vocab, dim] = table.shape;
   const trainable = table instanceof tf.Variable && table.trainable;
   if (!trainable) {
-    const read = ids.dataSync();
-    const indices = read instanceof Int32Array ? read : Int32Array.from(read);
+    const indices = idsOf(ids);
+    // The tensor's own values are made only if an op outside the kernels reads them.
     const x = tableArena(table, dim)
       .beginCall()
-      .gather(indices, (rows) => tf.tensor3d(rows, [batch, time, dim]));
+      .gather(indices, () => lazyTensor<tfjs.Rank.R3>(tf, [batch, time, dim], () => gatherRows(valuesOf(table), indices, dim)));
     frozenLookups.set(x, { ids: indices, table, dim });
     return x;
   }
@@ -75,7 +78,7 @@ function scatterAddRows(rowGradients: ArrayLike<number>, indices: ArrayLike<numb
 function tableArena(table: tfjs.Tensor, dim: number): KernelArena {
   let arena = frozenTables.get(table);
   if (arena === undefined) {
-    arena = new KernelArena({ values: table.dataSync() as Float32Array, dim });
+    arena = new KernelArena({ values: valuesOf(table), dim });
     frozenTables.set(table, arena);
   }
   return arena;

@@ -3,6 +3,7 @@ import type * as tfjs from '@tensorflow/tfjs';
 import type { Model, ProgressReporter, Tf } from '../plugin-api.js';
 import { scoringBatches, type Batch, type EncodedSplit } from '../data/batches.js';
 import { classScores, confusionMatrix, macroF1 } from '../report/metrics.js';
+import { rememberIds, rememberValues } from '../nn/values.js';
 import { softmaxCrossEntropy } from './loss.js';
 
 export interface Evaluation {
@@ -27,11 +28,11 @@ export interface EvaluateOptions {
   readonly label?: string;
 }
 
-/** The model's inputs for one batch; the caller disposes them. */
+/** The model's inputs for one batch, which keep the batch's arrays for the ops that read them; the caller disposes them. */
 export function inputTensors(tf: Tf, batch: Batch): { ids: tfjs.Tensor2D; mask: tfjs.Tensor2D } {
   return {
-    ids: tf.tensor2d(batch.ids, [batch.size, batch.time], 'int32'),
-    mask: tf.tensor2d(batch.mask, [batch.size, batch.time], 'float32'),
+    ids: rememberIds(tf.tensor2d(batch.ids, [batch.size, batch.time], 'int32'), batch.ids),
+    mask: rememberValues(tf.tensor2d(batch.mask, [batch.size, batch.time], 'float32'), batch.mask),
   };
 }
 
