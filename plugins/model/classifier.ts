@@ -54,13 +54,13 @@ export default {
         : (tf.reshape(tf.matMul(weights as Tensor3D, values), [values.shape[0], heads * value.outputDim]) as Tensor2D);
     /**
      * Over a token-wise encoder, a value transform with parameters runs once per distinct token of
-     * the batch, pooled by the weights summed per distinct token.
+     * the batch, and each position's weight pools its token's row.
      */
     const poolDistinct = (ids: Tensor2D, weights: Tensor2D | Tensor3D, training: boolean): Tensor2D => {
       const tokens = nn.distinctTokens(ids);
       const distinct = tokens.ids.shape[1];
       const values = value.apply(encoder.apply(nn.embed(tokens.ids, ctx.embeddings), tf.ones([1, distinct]), training), training);
-      const pooled = nn.dense(tokens.sumByToken(weights), tf.reshape(values, [distinct, value.outputDim]) as Tensor2D);
+      const pooled = tokens.pool(weights, tf.reshape(values, [distinct, value.outputDim]) as Tensor2D);
       return tf.reshape(pooled, [ids.shape[0], heads * value.outputDim]) as Tensor2D;
     };
     const poolsDistinct = encoder.tokenwise === true && value.variables.length > 0;

@@ -40,10 +40,11 @@ export function embed(tf: Tf, ids: tfjs.Tensor2D, table: tfjs.Tensor2D | tfjs.Va
   const trainable = table instanceof tf.Variable && table.trainable;
   if (!trainable) {
     const indices = idsOf(ids);
-    // The tensor's own values are made only if an op outside the kernels reads them.
-    const x = tableArena(table, dim)
-      .beginCall()
-      .gather(indices, () => lazyTensor<tfjs.Rank.R3>(tf, [batch, time, dim], () => gatherRows(valuesOf(table), indices, dim)));
+    // The tensor's own values are made only if an op outside the kernels reads them: copied from
+    // the arena while it still holds them.
+    const arena = tableArena(table, dim);
+    const floats = indices.length * dim;
+    const x: tfjs.Tensor3D = arena.beginCall().gather(indices, () => lazyTensor<tfjs.Rank.R3>(tf, [batch, time, dim], () => arena.copyHeld(x, floats) ?? gatherRows(valuesOf(table), indices, dim)));
     frozenLookups.set(x, { ids: indices, table, dim });
     return x;
   }

@@ -6,6 +6,7 @@
  */
 import type * as tfjs from '@tensorflow/tfjs';
 import { AttnlabError } from '../errors.js';
+import { poolBySlot } from '../nn/distinct-tokens.js';
 import type { ForwardOutput, NnOps, Pooler, Tf } from '../plugin-api.js';
 import type { CreatedWrapper } from '../plugins/container.js';
 
@@ -111,5 +112,6 @@ function positionsAsTokens(tf: Tf, ids: tfjs.Tensor2D): ReturnType<NnOps['distin
       const shape: number[] = [...weights.shape.slice(0, -1), batch * time];
       return tf.reshape<tfjs.Rank>(spread, shape) as T;
     },
+    pool: (weights, values) => poolBySlot(tf, weights, values, Int32Array.from({ length: batch * time }, (_, position) => position)),
   };
 }

@@ -2,7 +2,7 @@ import test from 'ava';
 import type * as tfjs from '@tensorflow/tfjs';
 import { selectBackend } from '../../src/nn/backend.js';
 import { createNnOps } from '../../src/nn/ops.js';
-import { numericGradient } from '../helpers/numeric.js';
+import { numericGradient, pseudoRandom } from '../helpers/numeric.js';
 
 const { tf, backend } = await selectBackend('wasm');
 const nn = createNnOps(tf);
@@ -128,6 +128,37 @@ test('distinctTokens: each id once; weights summed per distinct token, gradients
   const gradient = tf.grad((w) => tf.sum(tf.mul(tokens.sumByToken(w as tfjs.Tensor2D), scale)))(weights).arraySync();
   t.deepEqual(gradient, [[1, 2, 1, 3], [8, 5, 6, 6]]);
 });
+
+/** Both poolings of `weights` over per-token `values`, and their gradients for a loss Σ dy·pooled. */
+function poolings(tokens: ReturnType<typeof nn.distinctTokens>, weights: tfjs.Tensor2D | tfjs.Tensor3D, values: tfjs.Tensor2D, dy: tfjs.Tensor) {
+  const run = (pool: (w: tfjs.Tensor, v: tfjs.Tensor2D) => tfjs.Tensor) => {
+    const pooled = pool(weights, values);
+    const grads = tf.grads((w, v) => tf.sum(tf.mul(pool(w, v as tfjs.Tensor2D), dy)))([weights, values]);
+    return [pooled, ...grads].map((tensor) => Array.from(tensor.dataSync()));
+  };
+  const rank3 = weights.rank === 3;
+  return {
+    slots: run((w, v) => tokens.pool(w as tfjs.Tensor2D, v)),
+    // The dense product of the weights summed per token: for heads, [batch, heads, distinct] × [distinct, dim].
+    dense: run((w, v) => (rank3 ? tf.matMul(tokens.sumByToken(w as tfjs.Tensor3D), tf.tile(tf.expandDims(v, 0), [w.shape[0], 1, 1]) as tfjs.Tensor3D) : tf.matMul(tokens.sumByToken(w as tfjs.Tensor2D), v))),
+  };
+}
+
+for (const dim of [8, 6]) {
+  test(`distinctTokens.pool equals the weights summed per token times the values, with gradients (dim ${dim}${dim % 4 === 0 ? ', SIMD kernels' : ', plain JS'})`, (t) => {
+    const [batch, time, heads] = [3, 7, 2];
+    const ids = tf.tensor2d(Int32Array.from({ length: batch * time }, (_, position) => [4, 9, 4, 0, 2, 9, 13][position % time] + (position >= 2 * time ? 1 : 0)), [batch, time], 'int32');
+    const tokens = nn.distinctTokens(ids);
+    const distinct = tokens.ids.shape[1];
+    const values = tf.tensor2d(pseudoRandom(distinct * dim, 5, 1), [distinct, dim]);
+    for (const weights of [tf.tensor2d(pseudoRandom(batch * time, 6, 1), [batch, time]), tf.tensor3d(pseudoRandom(batch * heads * time, 7, 1), [batch, heads, time])]) {
+      const dy = tf.tensor(pseudoRandom((weights.size / time) * dim, 8, 1), [...weights.shape.slice(0, -1), dim]);
+      const { slots, dense } = poolings(tokens, weights, values, dy);
+      t.deepEqual(tokens.pool(weights as tfjs.Tensor2D, values).shape, [...weights.shape.slice(0, -1), dim]);
+      slots.forEach((result, index) => t.true(result.every((value, k) => Math.abs(value - dense[index][k]) < 1e-5), `output ${index} of rank ${weights.rank}: ${result.slice(0, 4)} against ${dense[index].slice(0, 4)}`));
+    }
+  });
+}
 
 test('glorot: seeded, within ±√(6/(in+out)); zeros are zeros', (t) => {
   const a = nn.glorot(unique('g'), [20, 30], 42).dataSync();

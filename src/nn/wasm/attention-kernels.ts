@@ -8,8 +8,8 @@
  * change). An arena may also hold a frozen embedding table: its lookups are gathered straight
  * into a slot, where the attention kernels then read them without any copy.
  */
-import { encodeModule, f32, f32x4, forRange, FunctionWriter, get, i32, set, type Code, type SimdPath } from './emitter.js';
-import { gatherFunction } from './gather-kernel.js';
+import { encodeModule, f32, f32x4, forRange, FunctionWriter, get, i32, set, type Code, type Local, type SimdPath } from './emitter.js';
+import { gatherFunction, gatherVectorsFunction } from './gather-kernel.js';
 import { compiledKernel, createMemory, instantiate, type WasmMemory, type WasmModule } from './runtime.js';
 
 export interface AttentionExports {
@@ -25,8 +25,16 @@ export interface AttentionExports {
    * dq[b] = Σ_t e·v[b, t] − (Σ_t e)·pooled[b], in one pass over v.
    */
   attentionBackward(p: number, dp: number, v: number, dy: number, pooled: number, e: number, dq: number, batch: number, time: number, dimBytes: number): void;
+  /** out[r, :] = Σ_t w[r, t]·v[slots[r, t], :]: the rows of v each position's slot names. */
+  weightedSlotRows(w: number, v: number, slots: number, out: number, rows: number, time: number, dimBytes: number): void;
+  /** out[r, t] = v[slots[r, t], :]·u[r, :]. */
+  slotRowDots(v: number, slots: number, u: number, out: number, rows: number, time: number, dimBytes: number): void;
+  /** out[slots[r, t], :] += w[r, t]·u[r, :], out zeroed beforehand. */
+  scatterSlotRows(w: number, u: number, slots: number, out: number, rows: number, time: number, dimBytes: number): void;
   /** out[p, :] = table[ids[p], :] for p < count; rows of `rowBytes` bytes. */
   gather(ids: number, table: number, out: number, count: number, rowBytes: number): void;
+  /** As `gather`, for `rowBytes` a multiple of 16. */
+  gatherVectors(ids: number, table: number, out: number, count: number, rowBytes: number): void;
 }
 
 const I32 = (count: number) => Array.from({ length: count }, () => 'i32' as const);
@@ -86,6 +94,72 @@ function outerRowsFunction() {
   return { writer, body };
 }
 
+/**
+ * The slot kernels read or write, at each position (r, t) of [rows, time], row slots[r, t] of a
+ * [distinct, dim] matrix: the position's token among the batch's distinct tokens.
+ */
+function slotLoops(writer: FunctionWriter, matrix: Local, slots: Local, rows: Local, time: Local, dimBytes: Local, perRow: (r: Local) => Code, perPosition: (slotRow: Code, positionBytes: Code) => Code): Code {
+  const [r, t, position] = Array.from({ length: 3 }, () => writer.local('i32'));
+  const slotRow = i32.add(get(matrix), i32.mul(i32.load(i32.add(get(slots), get(position))), get(dimBytes)));
+  return forRange(r, i32.const(0), get(rows), 1, [
+    ...perRow(r),
+    ...forRange(t, i32.const(0), get(time), 1, [...set(position, i32.mul(i32.add(i32.mul(get(r), get(time)), get(t)), i32.const(4))), ...perPosition(slotRow, get(position))]),
+  ]);
+}
+
+function weightedSlotRowsFunction() {
+  const writer = new FunctionWriter('weightedSlotRows', I32(7));
+  const [w, v, slots, out, rows, time, dimBytes] = writer.params;
+  const [k, outRow] = [writer.local('i32'), writer.local('i32')];
+  const weight = writer.local('v128');
+  const outAt = i32.add(get(outRow), get(k));
+  const body = slotLoops(
+    writer, v, slots, rows, time, dimBytes,
+    (r) => [...set(outRow, i32.add(get(out), i32.mul(get(r), get(dimBytes)))), ...forRange(k, i32.const(0), get(dimBytes), 16, f32x4.store(outAt, f32x4.constant(0)))],
+    (slotRow, position) => [
+      ...set(weight, f32x4.loadSplat(i32.add(get(w), position))),
+      ...forRange(k, i32.const(0), get(dimBytes), 16, f32x4.store(outAt, f32x4.madd(get(weight), f32x4.load(i32.add(slotRow, get(k))), f32x4.load(outAt)))),
+    ],
+  );
+  return { writer, body };
+}
+
+function slotRowDotsFunction() {
+  const writer = new FunctionWriter('slotRowDots', I32(7));
+  const [v, slots, u, out, rows, time, dimBytes] = writer.params;
+  const [k, uRow] = [writer.local('i32'), writer.local('i32')];
+  const sum = writer.local('v128');
+  const lane = (index: number): Code => f32x4.extractLane(get(sum), index);
+  const body = slotLoops(
+    writer, v, slots, rows, time, dimBytes,
+    (r) => set(uRow, i32.add(get(u), i32.mul(get(r), get(dimBytes)))),
+    (slotRow, position) => [
+      ...set(sum, f32x4.constant(0)),
+      ...forRange(k, i32.const(0), get(dimBytes), 16, set(sum, f32x4.madd(f32x4.load(i32.add(slotRow, get(k))), f32x4.load(i32.add(get(uRow), get(k))), get(sum)))),
+      ...f32.store(i32.add(get(out), position), f32.add(f32.add(lane(0), lane(1)), f32.add(lane(2), lane(3)))),
+    ],
+  );
+  return { writer, body };
+}
+
+function scatterSlotRowsFunction() {
+  const writer = new FunctionWriter('scatterSlotRows', I32(7));
+  const [w, u, slots, out, rows, time, dimBytes] = writer.params;
+  const [k, uRow, target] = [writer.local('i32'), writer.local('i32'), writer.local('i32')];
+  const weight = writer.local('v128');
+  const targetAt = i32.add(get(target), get(k));
+  const body = slotLoops(
+    writer, out, slots, rows, time, dimBytes,
+    (r) => set(uRow, i32.add(get(u), i32.mul(get(r), get(dimBytes)))),
+    (slotRow, position) => [
+      ...set(target, slotRow),
+      ...set(weight, f32x4.loadSplat(i32.add(get(w), position))),
+      ...forRange(k, i32.const(0), get(dimBytes), 16, f32x4.store(targetAt, f32x4.madd(get(weight), f32x4.load(i32.add(get(uRow), get(k))), f32x4.load(targetAt)))),
+    ],
+  );
+  return { writer, body };
+}
+
 /** Sum of the four lanes of `vector`, in every lane. */
 const laneSum = (vector: Code): Code => {
   const lane = (index: number): Code => f32x4.extractLane(vector, index);
@@ -122,7 +196,7 @@ function attentionBackwardFunction() {
 }
 
 export const attentionModuleBytes = (): Uint8Array<ArrayBuffer> =>
-  encodeModule([weightedRowsFunction(), rowDotsFunction(), outerRowsFunction(), attentionBackwardFunction(), gatherFunction()]);
+  encodeModule([weightedRowsFunction(), rowDotsFunction(), outerRowsFunction(), attentionBackwardFunction(), gatherFunction(), gatherVectorsFunction(), weightedSlotRowsFunction(), slotRowDotsFunction(), scatterSlotRowsFunction()]);
 
 /** The compiled attention module (`path`: the process's unless given). */
 export const attentionModule = (path?: SimdPath): WasmModule => compiledKernel('attention', attentionModuleBytes, path);
@@ -190,12 +264,18 @@ export class KernelArena {
   gather<K extends object>(ids: Int32Array, wrap: (rows: Float32Array) => K): K {
     const dim = this.table?.dim ?? 0;
     const slot = this.claimSlot(4 * ids.length * dim, ids);
-    const idsAt = this.scratch(ids.length);
-    new Int32Array(this.memory.buffer, idsAt, ids.length).set(ids);
-    this.kernels.gather(idsAt, 0, this.slotAt(slot), ids.length, 4 * dim);
+    const idsAt = this.scratchInts(ids);
+    const gather = fitsKernels(dim) ? this.kernels.gatherVectors : this.kernels.gather;
+    gather(idsAt, 0, this.slotAt(slot), ids.length, 4 * dim);
     const key = wrap(new Float32Array(this.memory.buffer, this.slotAt(slot), ids.length * dim));
     this.holdIn(slot, key);
     return key;
+  }
+
+  /** A copy of the `floats` values a slot holds under `key`, or undefined once they were overwritten. */
+  copyHeld(key: object, floats: number): Float32Array | undefined {
+    const slot = this.cached.indexOf(key);
+    return slot < 0 ? undefined : this.read(this.slotAt(slot), floats);
   }
 
   /**
@@ -207,6 +287,20 @@ export class KernelArena {
     this.scratchEnd = address + aligned(floats * 4);
     this.reserve(this.scratchEnd);
     if (values !== undefined) new Float32Array(this.memory.buffer, address, values.length).set(values);
+    return address;
+  }
+
+  /** Byte address of scratch space holding `values`. */
+  scratchInts(values: Int32Array): number {
+    const address = this.scratch(values.length);
+    new Int32Array(this.memory.buffer, address, values.length).set(values);
+    return address;
+  }
+
+  /** Byte address of `floats` scratch floats, all 0. */
+  scratchZeros(floats: number): number {
+    const address = this.scratch(floats);
+    new Float32Array(this.memory.buffer, address, floats).fill(0);
     return address;
   }
 
@@ -299,4 +393,34 @@ export function attentionBackward(
   const dqAt = memory.scratch(batch * dim);
   memory.kernels.attentionBackward(pAt, dpAt, vAt, dyAt, pooledAt, eAt, dqAt, batch, time, 4 * dim);
   return { e: memory.read(eAt, batch * time), dq: memory.read(dqAt, batch * dim) };
+}
+
+/** out[r, :] = Σ_t w[r, t]·v[slots[r, t], :]: w [rows, time], v [distinct, dim] → [rows, dim]. */
+export function weightedSlotRows(w: Float32Array, v: Representations, slots: Int32Array, rows: number, time: number, dim: number): Float32Array {
+  const memory = arenaFor(v);
+  const vAt = memory.representations(v);
+  const [wAt, slotsAt] = [memory.scratch(w.length, w), memory.scratchInts(slots)];
+  const out = memory.scratch(rows * dim);
+  memory.kernels.weightedSlotRows(wAt, vAt, slotsAt, out, rows, time, 4 * dim);
+  return memory.read(out, rows * dim);
+}
+
+/** out[r, t] = v[slots[r, t], :]·u[r, :]: u [rows, dim] → [rows, time]. */
+export function slotRowDots(v: Representations, slots: Int32Array, u: Float32Array, rows: number, time: number, dim: number): Float32Array {
+  const memory = arenaFor(v);
+  const vAt = memory.representations(v);
+  const [slotsAt, uAt] = [memory.scratchInts(slots), memory.scratch(u.length, u)];
+  const out = memory.scratch(rows * time);
+  memory.kernels.slotRowDots(vAt, slotsAt, uAt, out, rows, time, 4 * dim);
+  return memory.read(out, rows * time);
+}
+
+/** out[u, :] = Σ_{(r, t): slots[r, t] = u} w[r, t]·dy[r, :] → [distinct, dim]. */
+export function scatterSlotRows(w: Float32Array, dy: Float32Array, slots: Int32Array, distinct: number, rows: number, time: number, dim: number): Float32Array {
+  shared ??= new KernelArena();
+  const memory = shared.beginCall();
+  const [wAt, dyAt, slotsAt] = [memory.scratch(w.length, w), memory.scratch(dy.length, dy), memory.scratchInts(slots)];
+  const out = memory.scratchZeros(distinct * dim);
+  memory.kernels.scatterSlotRows(wAt, dyAt, slotsAt, out, rows, time, 4 * dim);
+  return memory.read(out, distinct * dim);
 }

@@ -1,17 +1,25 @@
 import test from 'ava';
 import { KernelArena, rowDots, weightedRowSums, type Representations } from '../../../src/nn/wasm/attention-kernels.js';
 
-const [size, dim] = [50, 8];
-const table = Float32Array.from({ length: size * dim }, (_, index) => Math.sin(index) * 10);
-const rowOf = (id: number) => Array.from(table.subarray(id * dim, (id + 1) * dim));
+const size = 50;
+const tableOf = (dim: number) => Float32Array.from({ length: size * dim }, (_, index) => Math.sin(index) * 10);
+/** Rows of whole SIMD vectors, copied by vectors, and rows of 6 floats, copied by bulk memory. */
+const DIMS = [8, 6];
+const [dim] = DIMS;
+const table = tableOf(dim);
+const rowsOf = (values: Float32Array, width: number) => (id: number) => Array.from(values.subarray(id * width, (id + 1) * width));
+const rowOf = rowsOf(table, dim);
 const tableArena = () => new KernelArena({ values: table, dim });
 /** Gathers `ids` and keeps a copy of the rows as the key they are cached under. */
 const gathered = (arena: KernelArena, ids: Int32Array) => arena.beginCall().gather(ids, (rows) => rows.slice());
 
-test('gather copies each id’s row, repeats and the last row included', (t) => {
-  const ids = Int32Array.from([3, 0, 49, 3, 17]);
-  t.deepEqual(Array.from(gathered(tableArena(), ids)), [...ids].flatMap(rowOf));
-});
+for (const width of DIMS) {
+  test(`gather copies each id’s row, repeats and the last row included (rows of ${width} floats)`, (t) => {
+    const values = tableOf(width);
+    const ids = Int32Array.from([3, 0, 49, 3, 17]);
+    t.deepEqual(Array.from(gathered(new KernelArena({ values, dim: width }), ids)), [...ids].flatMap(rowsOf(values, width)));
+  });
+}
 
 test('gather grows its memory for larger batches and keeps the table intact', (t) => {
   const arena = tableArena();
