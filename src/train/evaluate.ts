@@ -3,7 +3,7 @@ import type * as tfjs from '@tensorflow/tfjs';
 import type { Model, ProgressReporter, Tf } from '../plugin-api.js';
 import { scoringBatches, type Batch, type EncodedSplit } from '../data/batches.js';
 import { classScores, confusionMatrix, macroF1 } from '../report/metrics.js';
-import { rememberIds, rememberValues } from '../nn/values.js';
+import { rememberIds, rememberValues, valuesOf } from '../nn/values.js';
 import { softmaxCrossEntropy } from './loss.js';
 
 export interface Evaluation {
@@ -75,7 +75,8 @@ function forwardValues(tf: Tf, model: Model, batch: Batch): ForwardValues {
     return { logits: output.logits, attention: output.attention };
   });
   try {
-    return { logits: logits.dataSync() as Float32Array, classes: logits.shape[1], attention: attention.dataSync() as Float32Array };
+    // The attention is often the pooler's weights, which the attention ops have read already.
+    return { logits: logits.dataSync() as Float32Array, classes: logits.shape[1], attention: valuesOf(attention) };
   } finally {
     tf.dispose([logits, attention]);
   }
