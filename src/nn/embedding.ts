@@ -2,7 +2,7 @@
  * Embedding lookup on typed arrays. tfjs `gather` of 64×230 rows from a [20000, 100] matrix
  * takes ~60–120 ms on wasm, and its gradient needs `UnsortedSegmentSum`, which the wasm backend
  * does not implement. A frozen table is copied once into a kernel arena, which gathers a batch's
- * rows into one of its slots in a few ms: the attention kernels read them there. The tensor the
+ * rows into one of its slots in a few ms when a kernel first reads them. The tensor the
  * lookup returns computes its values only when an op outside the kernels reads them (see
  * `lazy-tensor.ts`). A trainable table's rows are copied in JS, and its gradient is a scatter-add
  * of the rows' gradients.
@@ -41,10 +41,11 @@ export function embed(tf: Tf, ids: tfjs.Tensor2D, table: tfjs.Tensor2D | tfjs.Va
   if (!trainable) {
     const indices = idsOf(ids);
     // The tensor's own values are made only if an op outside the kernels reads them: copied from
-    // the arena while it still holds them.
+    // the arena while it holds them.
     const arena = tableArena(table, dim);
     const floats = indices.length * dim;
-    const x: tfjs.Tensor3D = arena.beginCall().gather(indices, () => lazyTensor<tfjs.Rank.R3>(tf, [batch, time, dim], () => arena.copyHeld(x, floats) ?? gatherRows(valuesOf(table), indices, dim)));
+    const x: tfjs.Tensor3D = lazyTensor<tfjs.Rank.R3>(tf, [batch, time, dim], (): Float32Array => arena.copyHeld(x, floats) ?? gatherRows(valuesOf(table), indices, dim));
+    arena.lookUp(indices, x);
     frozenLookups.set(x, { ids: indices, table, dim });
     return x;
   }

@@ -216,6 +216,9 @@ const aligned = (bytes: number): number => Math.ceil(bytes / 16) * 16;
 /** The arena whose slot holds each key's values, so that a call reads them where they are. */
 const residence = new WeakMap<object, KernelArena>();
 
+/** Keys whose values are rows of an arena's table (see {@link KernelArena.lookUp}). */
+const lookups = new WeakMap<object, { readonly arena: KernelArena; readonly ids: Int32Array }>();
+
 /**
  * The kernels' memory: an optional frozen table, {@link SLOTS} slots of `slotBytes` for cached
  * token representations, then a scratch area reused by every call for the small inputs and the
@@ -230,7 +233,7 @@ export class KernelArena {
   private lastUsed = 0;
   private scratchEnd: number | undefined;
 
-  /** `table`: a frozen embedding table [size, dim], copied in once, which {@link gather} reads rows of. */
+  /** `table`: a frozen embedding table [size, dim], copied in once, which {@link lookUp} takes rows of. */
   constructor(private readonly table?: { readonly values: Float32Array; readonly dim: number }) {
     this.slotsAt = aligned(4 * (table?.values.length ?? 0));
     this.memory = createMemory(Math.max(PAGE, this.slotsAt));
@@ -251,6 +254,8 @@ export class KernelArena {
       this.lastUsed = found;
       return this.slotAt(found);
     }
+    const lookup = lookups.get(rows.key);
+    if (lookup?.arena === this) return this.slotAt(this.gather(lookup.ids, rows.key));
     const values = rows.values();
     const slot = this.claimSlot(values.byteLength, rows.key);
     new Float32Array(this.memory.buffer, this.slotAt(slot), values.length).set(values);
@@ -258,18 +263,22 @@ export class KernelArena {
   }
 
   /**
-   * Rows `ids` of the table, gathered into a slot; `wrap` receives them (a view, valid only
-   * during the call) and returns the key they are cached under, e.g. the tensor made from them.
+   * Records that `key`'s rows are the table's rows `ids`. A kernel that reads them gathers them
+   * into a slot then; until then, and when none does (a recurrent layer reads the table's rows
+   * itself), nothing is copied.
    */
-  gather<K extends object>(ids: Int32Array, wrap: (rows: Float32Array) => K): K {
+  lookUp(ids: Int32Array, key: object): void {
+    lookups.set(key, { arena: this, ids });
+  }
+
+  /** Rows `ids` of the table gathered into a slot now held under `key`; the slot. */
+  private gather(ids: Int32Array, key: object): number {
     const dim = this.table?.dim ?? 0;
-    const slot = this.claimSlot(4 * ids.length * dim, ids);
+    const slot = this.claimSlot(4 * ids.length * dim, key);
     const idsAt = this.scratchInts(ids);
     const gather = fitsKernels(dim) ? this.kernels.gatherVectors : this.kernels.gather;
     gather(idsAt, 0, this.slotAt(slot), ids.length, 4 * dim);
-    const key = wrap(new Float32Array(this.memory.buffer, this.slotAt(slot), ids.length * dim));
-    this.holdIn(slot, key);
-    return key;
+    return slot;
   }
 
   /** A copy of the `floats` values a slot holds under `key`, or undefined once they were overwritten. */
@@ -340,9 +349,9 @@ export class KernelArena {
 
 let shared: KernelArena | undefined;
 
-/** The arena holding `rows` when one does, else the arena of the values no table's lookup gave. */
+/** The arena holding `rows` or the table they are rows of, else the arena of the values no table's lookup gave. */
 function arenaFor(rows: Representations): KernelArena {
-  const holding = residence.get(rows.key);
+  const holding = residence.get(rows.key) ?? lookups.get(rows.key)?.arena;
   if (holding !== undefined) return holding.beginCall();
   shared ??= new KernelArena();
   return shared.beginCall();

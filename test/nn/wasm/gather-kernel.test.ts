@@ -10,14 +10,21 @@ const table = tableOf(dim);
 const rowsOf = (values: Float32Array, width: number) => (id: number) => Array.from(values.subarray(id * width, (id + 1) * width));
 const rowOf = rowsOf(table, dim);
 const tableArena = () => new KernelArena({ values: table, dim });
-/** Gathers `ids` and keeps a copy of the rows as the key they are cached under. */
-const gathered = (arena: KernelArena, ids: Int32Array) => arena.beginCall().gather(ids, (rows) => rows.slice());
+const unread: Representations['values'] = () => {
+  throw new Error('rows of a table lookup are gathered, not read');
+};
+/** Looks `ids` up and has a kernel read them: a copy of the rows the arena gathered. */
+function gathered(arena: KernelArena, ids: Int32Array, width = dim): Float32Array {
+  const key = {};
+  arena.lookUp(ids, key);
+  return arena.beginCall().read(arena.representations({ key, values: unread }), ids.length * width);
+}
 
 for (const width of DIMS) {
   test(`gather copies each id’s row, repeats and the last row included (rows of ${width} floats)`, (t) => {
     const values = tableOf(width);
     const ids = Int32Array.from([3, 0, 49, 3, 17]);
-    t.deepEqual(Array.from(gathered(new KernelArena({ values, dim: width }), ids)), [...ids].flatMap(rowsOf(values, width)));
+    t.deepEqual(Array.from(gathered(new KernelArena({ values, dim: width }), ids, width)), [...ids].flatMap(rowsOf(values, width)));
   });
 }
 
@@ -32,23 +39,24 @@ test('gather grows its memory for larger batches and keeps the table intact', (t
   t.deepEqual(Array.from(gathered(arena, small)), [...small].flatMap(rowOf));
 });
 
-test('the attention kernels read gathered rows where they were gathered, and copy them in again once overwritten', (t) => {
+test('a lookup is gathered when a kernel first reads it, read where it was gathered, and gathered again once overwritten', (t) => {
   const arena = tableArena();
   const [batch, time] = [2, 3];
   const ids = Int32Array.from([4, 9, 0, 49, 4, 7]);
-  const key = gathered(arena, ids);
-  let reads = 0;
-  const rows: Representations = { key, values: () => (reads++, key) };
+  const key = {};
+  arena.lookUp(ids, key);
+  const rows: Representations = { key, values: unread };
+  t.is(arena.copyHeld(key, ids.length * dim), undefined, 'nothing is gathered before a kernel reads the rows');
   const weights = Float32Array.from([0.5, 0.25, 0.25, 1, 0, 0]);
   const query = Float32Array.from({ length: dim }, (_, k) => k - 3);
   const sums = weightedRowSums(weights, rows, batch, time, dim);
   const dots = rowDots(rows, query, batch, time, dim);
-  t.is(reads, 0);
+  t.deepEqual(Array.from(arena.copyHeld(key, ids.length * dim) ?? []), [...ids].flatMap(rowOf));
   for (let k = 0; k < dim; k++) t.true(Math.abs(sums[k] - (0.5 * rowOf(4)[k] + 0.25 * rowOf(9)[k] + 0.25 * rowOf(0)[k])) < 1e-5);
   t.true(Math.abs(dots[3] - rowOf(49).reduce((sum, value, k) => sum + value * query[k], 0)) < 1e-4);
   // Two more lookups take both slots: the first rows are no longer there.
   gathered(arena, Int32Array.from([1, 1, 1, 1, 1, 1]));
   gathered(arena, Int32Array.from([2, 2, 2, 2, 2, 2]));
+  t.is(arena.copyHeld(key, ids.length * dim), undefined);
   t.deepEqual(weightedRowSums(weights, rows, batch, time, dim), sums);
-  t.is(reads, 1);
 });
