@@ -2,6 +2,7 @@ import test from 'ava';
 import type * as tfjs from '@tensorflow/tfjs';
 import { selectBackend } from '../../src/nn/backend.js';
 import { createNnOps } from '../../src/nn/ops.js';
+import { distinctIds } from '../../src/nn/distinct-tokens.js';
 import { numericGradient, pseudoRandom } from '../helpers/numeric.js';
 
 const { tf, backend } = await selectBackend('wasm');
@@ -127,6 +128,17 @@ test('distinctTokens: each id once; weights summed per distinct token, gradients
   const scale = tf.tensor2d([[1, 2, 3, 4], [5, 6, 7, 8]]);
   const gradient = tf.grad((w) => tf.sum(tf.mul(tokens.sumByToken(w as tfjs.Tensor2D), scale)))(weights).arraySync();
   t.deepEqual(gradient, [[1, 2, 1, 3], [8, 5, 6, 6]]);
+});
+
+test('distinctIds: first-sight order and slots, call after call, whatever the ids’ range', (t) => {
+  const reference = (ids: Int32Array) => {
+    const distinct = [...new Set(ids)];
+    return { distinct, slots: Array.from(ids, (id) => distinct.indexOf(id)) };
+  };
+  for (const ids of [[5, 1, 5, 0, 9, 1], [2, 2, 2], [70_000, 3, 70_000, 12], [5, 1, 5, 0], [-4, 7, -4, 0, 7], [1]]) {
+    const { distinct, slots } = distinctIds(Int32Array.from(ids));
+    t.deepEqual({ distinct: Array.from(distinct), slots: Array.from(slots) }, reference(Int32Array.from(ids)), `ids ${ids}`);
+  }
 });
 
 /** Both poolings of `weights` over per-token `values`, and their gradients for a loss Σ dy·pooled. */
