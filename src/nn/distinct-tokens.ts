@@ -122,8 +122,12 @@ const seen = { callOf: new Int32Array(0), slotOf: new Int32Array(0), call: 0 };
 
 /** The distinct values of `ids` in order of first sight, and the slot of each position's value among them. */
 export function distinctIds(ids: Int32Array): { distinct: Int32Array; slots: Int32Array } {
-  let [lowest, highest] = [0, 0];
-  for (const id of ids) [lowest, highest] = [Math.min(lowest, id), Math.max(highest, id)];
+  let lowest = 0;
+  let highest = 0;
+  for (let position = 0; position < ids.length; position++) {
+    if (ids[position] < lowest) lowest = ids[position];
+    else if (ids[position] > highest) highest = ids[position];
+  }
   if (highest - lowest + 1 > seen.callOf.length || seen.call === 0x7fffffff) Object.assign(seen, { callOf: new Int32Array(highest - lowest + 1), slotOf: new Int32Array(highest - lowest + 1), call: 0 });
   const call = ++seen.call;
   const slots = new Int32Array(ids.length);

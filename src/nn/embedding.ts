@@ -40,11 +40,9 @@ export function embed(tf: Tf, ids: tfjs.Tensor2D, table: tfjs.Tensor2D | tfjs.Va
   const trainable = table instanceof tf.Variable && table.trainable;
   if (!trainable) {
     const indices = idsOf(ids);
-    // The tensor's own values are made only if an op outside the kernels reads them: copied from
-    // the arena while it holds them.
+    // The tensor's own values are made only if an op outside the kernels reads them.
     const arena = tableArena(table, dim);
-    const floats = indices.length * dim;
-    const x: tfjs.Tensor3D = lazyTensor<tfjs.Rank.R3>(tf, [batch, time, dim], (): Float32Array => arena.copyHeld(x, floats) ?? gatherRows(valuesOf(table), indices, dim));
+    const x: tfjs.Tensor3D = lazyTensor<tfjs.Rank.R3>(tf, [batch, time, dim], (): Float32Array => arena.lookupValues(x, indices.length * dim));
     arena.lookUp(indices, x);
     frozenLookups.set(x, { ids: indices, table, dim });
     return x;

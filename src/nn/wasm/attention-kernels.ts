@@ -281,10 +281,12 @@ export class KernelArena {
     return slot;
   }
 
-  /** A copy of the `floats` values a slot holds under `key`, or undefined once they were overwritten. */
-  copyHeld(key: object, floats: number): Float32Array | undefined {
-    const slot = this.cached.indexOf(key);
-    return slot < 0 ? undefined : this.read(this.slotAt(slot), floats);
+  /** A copy of the `floats` values of a lookup (see {@link lookUp}), gathered into a slot unless one holds them. Not during another call. */
+  lookupValues(key: object, floats: number): Float32Array {
+    const notLookedUp = (): Float32Array => {
+      throw new Error('lookupValues of a key that lookUp did not record');
+    };
+    return this.beginCall().read(this.representations({ key, values: notLookedUp }), floats);
   }
 
   /**
