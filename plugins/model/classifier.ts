@@ -58,11 +58,19 @@ export default {
      */
     const poolDistinct = (ids: Tensor2D, weights: Tensor2D | Tensor3D, training: boolean): Tensor2D => {
       const tokens = nn.distinctTokens(ids);
-      const distinct = tokens.ids.shape[1];
-      const values = value.apply(encoder.apply(nn.embed(tokens.ids, ctx.embeddings), tf.ones([1, distinct]), training), training);
-      const pooled = tokens.pool(weights, tf.reshape(values, [distinct, value.outputDim]) as Tensor2D);
+      const values = training ? tokenValues(tokens.ids, training) : valueRows.rows(tokens, valueInputs, (distinctIds) => tokenValues(distinctIds, false));
+      const pooled = tokens.pool(weights, values);
       return tf.reshape(pooled, [ids.shape[0], heads * value.outputDim]) as Tensor2D;
     };
+    /** ids [1, n] → the value of each token on its own, [n, value dim]. */
+    const tokenValues = (ids: Tensor2D, training: boolean): Tensor2D => {
+      const count = ids.shape[1];
+      const values = value.apply(encoder.apply(nn.embed(ids, ctx.embeddings), tf.ones([1, count]), training), training);
+      return tf.reshape(values, [count, value.outputDim]) as Tensor2D;
+    };
+    /** Scoring with unchanged weights computes each word's value once; what the values depend on. */
+    const valueRows = nn.tokenRowCache();
+    const valueInputs = [ctx.embeddings, ...encoder.variables, ...value.variables];
     const poolsDistinct = encoder.tokenwise === true && value.variables.length > 0;
     const output = (logits: Tensor2D, weights: Tensor2D | Tensor3D, mask: Tensor2D): ForwardOutput =>
       weights.rank === 2

@@ -7,7 +7,7 @@
 import type * as tfjs from '@tensorflow/tfjs';
 import type { Tf } from '../plugin-api.js';
 import { runCustomOp } from './custom-op.js';
-import { idsOf, valuesOf } from './values.js';
+import { idsOf, rememberValues, valuesOf } from './values.js';
 import * as kernels from './wasm/attention-kernels.js';
 
 export interface DistinctTokens {
@@ -111,6 +111,72 @@ function scatterSlotRows(w: Float32Array, dy: Float32Array, slots: Int32Array, d
     for (let k = 0; k < dim; k++) out[slots[position] * dim + k] += w[position] * dy[row + k];
   }
   return out;
+}
+
+/** Rows computed per token, kept while what they depend on is unchanged. */
+export interface TokenRowCache {
+  /**
+   * transform(ids [1, n]) → [n, dim] for the distinct tokens of `tokens`: rows [distinct, dim].
+   * Outside a gradient tape, a token's row computed while `dependsOn` held the same data (no
+   * variable assigned since) is reused, so that scoring computes each word of the vocabulary
+   * once per pass instead of once per batch it occurs in. `transform` must be deterministic.
+   */
+  rows(tokens: DistinctTokens, dependsOn: readonly tfjs.Tensor[], transform: (ids: tfjs.Tensor2D) => tfjs.Tensor2D): tfjs.Tensor2D;
+}
+
+/** Rows by token id (`dim` floats each) and which ids have one, for the data `dependsOn` had. */
+interface KnownRows {
+  readonly dependsOn: readonly tfjs.DataId[];
+  readonly dim: number;
+  rows: Float32Array;
+  known: Uint8Array;
+}
+
+export function tokenRowCache(tf: Tf): TokenRowCache {
+  let cache: KnownRows | undefined;
+  return {
+    rows(tokens, dependsOn, transform) {
+      if (tf.engine().isTapeOn()) return transform(tokens.ids);
+      const ids = idsOf(tokens.ids);
+      const data = dependsOn.map((tensor) => tensor.dataId);
+      if (cache !== undefined && (cache.dependsOn.length !== data.length || cache.dependsOn.some((dataId, index) => dataId !== data[index]))) cache = undefined;
+      const missing = unknownIds(ids, cache);
+      if (missing.length > 0) cache = withRows(tf, cache, data, missing, transform);
+      if (cache === undefined) return transform(tokens.ids);
+      const { dim, rows } = cache;
+      const out = new Float32Array(ids.length * dim);
+      ids.forEach((id, index) => out.set(rows.subarray(id * dim, (id + 1) * dim), index * dim));
+      return rememberValues(tf.tensor2d(out, [ids.length, dim]), out);
+    },
+  };
+}
+
+/** The ids of `ids` no row is known for, each once. */
+function unknownIds(ids: Int32Array, cache: KnownRows | undefined): Int32Array {
+  const { distinct } = distinctIds(ids);
+  return distinct.filter((id) => cache === undefined || id >= cache.known.length || cache.known[id] === 0);
+}
+
+/** `cache` (a new one when undefined) with the rows of `missing` computed and added. */
+function withRows(tf: Tf, cache: KnownRows | undefined, dependsOn: readonly tfjs.DataId[], missing: Int32Array, transform: (ids: tfjs.Tensor2D) => tfjs.Tensor2D): KnownRows {
+  const computed = tf.tidy(() => transform(tf.tensor2d(missing, [1, missing.length], 'int32')));
+  const [, dim] = computed.shape;
+  const values = computed.dataSync() as Float32Array;
+  computed.dispose();
+  const target = cache ?? { dependsOn, dim, rows: new Float32Array(0), known: new Uint8Array(0) };
+  const highest = missing.reduce((top, id) => Math.max(top, id), 0);
+  if (highest >= target.known.length) {
+    const capacity = Math.max(highest + 1, 2 * target.known.length);
+    const [rows, known] = [new Float32Array(capacity * dim), new Uint8Array(capacity)];
+    rows.set(target.rows);
+    known.set(target.known);
+    Object.assign(target, { rows, known });
+  }
+  missing.forEach((id, index) => {
+    target.rows.set(values.subarray(index * dim, (index + 1) * dim), id * dim);
+    target.known[id] = 1;
+  });
+  return target;
 }
 
 /**

@@ -6,7 +6,7 @@ import type * as tfjs from '@tensorflow/tfjs';
 import type { Tf } from '../plugin-api.js';
 import { attend, maskedSoftmax, tokenScores, weightedSum } from './attention.js';
 import { dense, type DenseActivation } from './dense.js';
-import { distinctTokens, type DistinctTokens } from './distinct-tokens.js';
+import { distinctTokens, tokenRowCache, type DistinctTokens, type TokenRowCache } from './distinct-tokens.js';
 import { embed } from './embedding.js';
 import { deriveSeed } from '../data/random.js';
 import { createDropout, glorot, zeros } from './init.js';
@@ -43,6 +43,8 @@ export interface NnOps {
    * distinct token and attention weights pool its outputs per distinct token.
    */
   distinctTokens(ids: tfjs.Tensor2D): DistinctTokens;
+  /** A cache of rows computed per token (a token-wise value transform's), reused across batches outside a gradient tape. */
+  tokenRowCache(): TokenRowCache;
   /** scores [batch, time], mask [batch, time] → softmax over real tokens; exactly 0 on padding. */
   maskedSoftmax(scores: tfjs.Tensor2D, mask: tfjs.Tensor2D): tfjs.Tensor2D;
   /** weights [batch, time], values [batch, time, dim] → Σ_t weights·values: [batch, dim]. */
@@ -108,6 +110,7 @@ export function createNnOps(tf: Tf, options: NnOpsOptions = {}): NnOps {
   const nn: NnOps = {
     embed: (ids, table) => embed(tf, ids, table),
     distinctTokens: (ids) => distinctTokens(tf, ids),
+    tokenRowCache: () => tokenRowCache(tf),
     maskedSoftmax: (scores, mask) => maskedSoftmax(tf, scores, mask),
     weightedSum: (weights, values) => weightedSum(tf, weights, values),
     tokenScores: (h, query) => tokenScores(tf, h, query),

@@ -141,6 +141,31 @@ test('distinctIds: first-sight order and slots, call after call, whatever the id
   }
 });
 
+test('tokenRowCache: rows computed once per token while the weights are unchanged, afresh after an assign or under a tape', (t) => {
+  const weight = tf.variable(tf.tensor1d([2]), true, unique('scale'));
+  const computed: number[][] = [];
+  /** Each id's row [id·w, −id·w], recording the ids it computes. */
+  const transform = (ids: tfjs.Tensor2D): tfjs.Tensor2D => {
+    computed.push(Array.from(ids.dataSync()));
+    const column = tf.mul(tf.reshape(tf.cast(ids, 'float32'), [ids.shape[1], 1]), weight);
+    return tf.concat([column, tf.neg(column)], 1) as tfjs.Tensor2D;
+  };
+  const cache = nn.tokenRowCache();
+  const rows = (ids: number[][]) => cache.rows(nn.distinctTokens(tf.tensor2d(ids, undefined, 'int32')), [weight], transform).arraySync();
+  t.deepEqual(rows([[3, 1, 3]]), [[6, -6], [2, -2]]);
+  t.deepEqual(rows([[1, 7], [7, 3]]), [[2, -2], [14, -14], [6, -6]]);
+  t.deepEqual(computed, [[3, 1], [7]], 'only the new token is computed');
+  weight.assign(tf.tensor1d([10]));
+  t.deepEqual(rows([[1, 7]]), [[10, -10], [70, -70]]);
+  t.deepEqual(computed.at(-1), [1, 7], 'an assigned weight makes every row computed again');
+  const tokens = nn.distinctTokens(tf.tensor2d([[1, 7]], undefined, 'int32'));
+  const gradient = tf.grad((w) => {
+    weight.assign(w as tfjs.Tensor1D);
+    return tf.sum(cache.rows(tokens, [weight], (ids) => tf.mul(tf.reshape(tf.cast(ids, 'float32'), [2, 1]), w) as tfjs.Tensor2D));
+  })(tf.tensor1d([10]));
+  t.deepEqual(Array.from(gradient.dataSync()), [8], 'under a tape the rows are computed, with their gradients');
+});
+
 /** Both poolings of `weights` over per-token `values`, and their gradients for a loss Σ dy·pooled. */
 function poolings(tokens: ReturnType<typeof nn.distinctTokens>, weights: tfjs.Tensor2D | tfjs.Tensor3D, values: tfjs.Tensor2D, dy: tfjs.Tensor) {
   const run = (pool: (w: tfjs.Tensor, v: tfjs.Tensor2D) => tfjs.Tensor) => {
