@@ -23,6 +23,29 @@ interface Moments {
   readonly second: Float32Array;
 }
 
+/** What one step of Adam needs besides the arrays: the decays, epsilon, and the bias corrections of this step. */
+interface AdamStep {
+  readonly beta1: number;
+  readonly beta2: number;
+  readonly epsilon: number;
+  readonly stepSize: number;
+  readonly secondCorrection: number;
+}
+
+/**
+ * One Adam update of `values` in place, its moments updated from `grads`. A function of its own:
+ * inlined in `applyGradients`' closure, V8 left the loop unoptimised in a training process,
+ * ~25 ms per step for a bidirectional LSTM's 85 k weights instead of ~2 ms.
+ */
+function adamStep(values: Float32Array, first: Float32Array, second: Float32Array, grads: Float32Array, { beta1, beta2, epsilon, stepSize, secondCorrection }: AdamStep): void {
+  for (let k = 0; k < values.length; k++) {
+    const g = grads[k];
+    first[k] = beta1 * first[k] + (1 - beta1) * g;
+    second[k] = beta2 * second[k] + (1 - beta2) * g * g;
+    values[k] -= (stepSize * first[k]) / (Math.sqrt(second[k] / secondCorrection) + epsilon);
+  }
+}
+
 /**
  * tfjs's Adam, its update computed in one pass over typed arrays per variable: tfjs runs ~15 wasm
  * kernels per variable and step, which cost more than the arithmetic of a model of a few hundred
@@ -45,13 +68,7 @@ function typedArrayAdam(tf: Tf, learningRate: number, beta1: number, beta2: numb
           const variable = tf.engine().registeredVariables[name];
           const values = Float32Array.from(variable.dataSync() as Float32Array);
           const { first, second } = this.momentsOf(name, values.length);
-          const grads = gradient.dataSync() as Float32Array;
-          for (let k = 0; k < values.length; k++) {
-            const g = grads[k];
-            first[k] = beta1 * first[k] + (1 - beta1) * g;
-            second[k] = beta2 * second[k] + (1 - beta2) * g * g;
-            values[k] -= (stepSize * first[k]) / (Math.sqrt(second[k] / secondCorrection) + epsilon);
-          }
+          adamStep(values, first, second, gradient.dataSync() as Float32Array, { beta1, beta2, epsilon, stepSize, secondCorrection });
           variable.assign(tf.tensor(values, variable.shape, variable.dtype));
         }
       });
