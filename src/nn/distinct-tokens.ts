@@ -145,7 +145,7 @@ export function tokenRowCache(tf: Tf): TokenRowCache {
       if (cache === undefined) return transform(tokens.ids);
       const { dim, rows } = cache;
       const out = new Float32Array(ids.length * dim);
-      ids.forEach((id, index) => out.set(rows.subarray(id * dim, (id + 1) * dim), index * dim));
+      for (let index = 0; index < ids.length; index++) for (let k = 0; k < dim; k++) out[index * dim + k] = rows[ids[index] * dim + k];
       return rememberValues(tf.tensor2d(out, [ids.length, dim]), out);
     },
   };
@@ -153,8 +153,7 @@ export function tokenRowCache(tf: Tf): TokenRowCache {
 
 /** The ids of `ids` no row is known for, each once. */
 function unknownIds(ids: Int32Array, cache: KnownRows | undefined): Int32Array {
-  const { distinct } = distinctIds(ids);
-  return distinct.filter((id) => cache === undefined || id >= cache.known.length || cache.known[id] === 0);
+  return distinctIds(ids.filter((id) => cache === undefined || id >= cache.known.length || cache.known[id] === 0)).distinct;
 }
 
 /** `cache` (a new one when undefined) with the rows of `missing` computed and added. */
