@@ -211,6 +211,9 @@ export interface Representations {
   values(): Float32Array;
 }
 
+/** Where an arena's table starts. */
+const TABLE_AT = 0;
+
 const aligned = (bytes: number): number => Math.ceil(bytes / 16) * 16;
 
 /** The arena whose slot holds each key's values, so that a call reads them where they are. */
@@ -271,13 +274,22 @@ export class KernelArena {
     lookups.set(key, { arena: this, ids });
   }
 
+  /**
+   * The table's rows `key` is a lookup of, when no slot holds them gathered: a kernel that reads
+   * them once can take them from the table itself, which spares the gather's copy.
+   */
+  uncopiedLookup(key: object): Int32Array | undefined {
+    const lookup = lookups.get(key);
+    return lookup?.arena === this && !this.cached.includes(key) ? lookup.ids : undefined;
+  }
+
   /** Rows `ids` of the table gathered into a slot now held under `key`; the slot. */
   private gather(ids: Int32Array, key: object): number {
     const dim = this.table?.dim ?? 0;
     const slot = this.claimSlot(4 * ids.length * dim, key);
     const idsAt = this.scratchInts(ids);
     const gather = fitsKernels(dim) ? this.kernels.gatherVectors : this.kernels.gather;
-    gather(idsAt, 0, this.slotAt(slot), ids.length, 4 * dim);
+    gather(idsAt, TABLE_AT, this.slotAt(slot), ids.length, 4 * dim);
     return slot;
   }
 
@@ -365,6 +377,8 @@ export const fitsKernels = (dim: number): boolean => dim % 4 === 0;
 /** out[b, :] = Σ_t w[b, t]·v[b, t, :]: w [batch, time], v [batch, time, dim] → [batch, dim]. */
 export function weightedRowSums(w: Float32Array, v: Representations, batch: number, time: number, dim: number): Float32Array {
   const memory = arenaFor(v);
+  const ids = memory.uncopiedLookup(v.key);
+  if (ids !== undefined) return weightedSlotRowsIn(memory, w, TABLE_AT, ids, batch, time, dim);
   const vAt = memory.representations(v);
   const wAt = memory.scratch(batch * time, w);
   const out = memory.scratch(batch * dim);
@@ -375,6 +389,8 @@ export function weightedRowSums(w: Float32Array, v: Representations, batch: numb
 /** out[b, t] = v[b, t, :]·u: u [batch, dim], or [dim] shared by every row. */
 export function rowDots(v: Representations, u: Float32Array, batch: number, time: number, dim: number): Float32Array {
   const memory = arenaFor(v);
+  const ids = memory.uncopiedLookup(v.key);
+  if (ids !== undefined) return slotRowDotsIn(memory, TABLE_AT, ids, u.length === dim ? repeatRows(u, batch) : u, batch, time, dim);
   const vAt = memory.representations(v);
   const uAt = memory.scratch(u.length, u);
   const out = memory.scratch(batch * time);
@@ -409,7 +425,10 @@ export function attentionBackward(
 /** out[r, :] = Σ_t w[r, t]·v[slots[r, t], :]: w [rows, time], v [distinct, dim] → [rows, dim]. */
 export function weightedSlotRows(w: Float32Array, v: Representations, slots: Int32Array, rows: number, time: number, dim: number): Float32Array {
   const memory = arenaFor(v);
-  const vAt = memory.representations(v);
+  return weightedSlotRowsIn(memory, w, memory.representations(v), slots, rows, time, dim);
+}
+
+function weightedSlotRowsIn(memory: KernelArena, w: Float32Array, vAt: number, slots: Int32Array, rows: number, time: number, dim: number): Float32Array {
   const [wAt, slotsAt] = [memory.scratch(w.length, w), memory.scratchInts(slots)];
   const out = memory.scratch(rows * dim);
   memory.kernels.weightedSlotRows(wAt, vAt, slotsAt, out, rows, time, 4 * dim);
@@ -419,11 +438,21 @@ export function weightedSlotRows(w: Float32Array, v: Representations, slots: Int
 /** out[r, t] = v[slots[r, t], :]·u[r, :]: u [rows, dim] → [rows, time]. */
 export function slotRowDots(v: Representations, slots: Int32Array, u: Float32Array, rows: number, time: number, dim: number): Float32Array {
   const memory = arenaFor(v);
-  const vAt = memory.representations(v);
+  return slotRowDotsIn(memory, memory.representations(v), slots, u, rows, time, dim);
+}
+
+function slotRowDotsIn(memory: KernelArena, vAt: number, slots: Int32Array, u: Float32Array, rows: number, time: number, dim: number): Float32Array {
   const [slotsAt, uAt] = [memory.scratchInts(slots), memory.scratch(u.length, u)];
   const out = memory.scratch(rows * time);
   memory.kernels.slotRowDots(vAt, slotsAt, uAt, out, rows, time, 4 * dim);
   return memory.read(out, rows * time);
+}
+
+/** `u` [dim] as `rows` rows [rows, dim]. */
+function repeatRows(u: Float32Array, rows: number): Float32Array {
+  const out = new Float32Array(rows * u.length);
+  for (let row = 0; row < rows; row++) out.set(u, row * u.length);
+  return out;
 }
 
 /** out[u, :] = Σ_{(r, t): slots[r, t] = u} w[r, t]·dy[r, :] → [distinct, dim]. */

@@ -59,3 +59,20 @@ test('a lookup is gathered when a kernel reads it, and gathered again once overw
   t.deepEqual(weightedRowSums(weights, rows, batch, time, dim), sums);
   t.deepEqual(Array.from(arena.lookupValues(key, ids.length * dim)), [...ids].flatMap(rowOf));
 });
+
+test('weighted sums and dots read a lookup from the table itself, with the results they give over its gathered rows', (t) => {
+  const arena = tableArena();
+  const [batch, time] = [3, 4];
+  const ids = Int32Array.from({ length: batch * time }, (_, position) => (position * 13 + 5) % size);
+  const key = {};
+  arena.lookUp(ids, key);
+  const rows: Representations = { key, values: unread };
+  const weights = Float32Array.from({ length: batch * time }, (_, position) => ((position % 5) + 1) / 7);
+  const perRow = Float32Array.from({ length: batch * dim }, (_, index) => Math.cos(index));
+  const shared = perRow.subarray(0, dim);
+  const direct = [weightedRowSums(weights, rows, batch, time, dim), rowDots(rows, perRow, batch, time, dim), rowDots(rows, shared, batch, time, dim)];
+  t.deepEqual(arena.uncopiedLookup(key), ids, 'nothing gathered yet');
+  arena.lookupValues(key, ids.length * dim);
+  t.is(arena.uncopiedLookup(key), undefined);
+  t.deepEqual([weightedRowSums(weights, rows, batch, time, dim), rowDots(rows, perRow, batch, time, dim), rowDots(rows, shared, batch, time, dim)], direct);
+});
