@@ -95,15 +95,42 @@ function outerRowsFunction() {
 }
 
 /**
- * The slot kernels read or write, at each position (r, t) of [rows, time], row slots[r, t] of a
- * [distinct, dim] matrix: the position's token among the batch's distinct tokens.
+ * Positions the weighted sums and dots of slot rows take at once: one pass over dim for four
+ * rows, which loads and stores the output (or u) once for them, and whose loads of four rows
+ * the processor overlaps. Each position's sum is still made in the order of the positions.
  */
-function slotLoops(writer: FunctionWriter, matrix: Local, slots: Local, rows: Local, time: Local, dimBytes: Local, perRow: (r: Local) => Code, perPosition: (slotRow: Code, positionBytes: Code) => Code): Code {
-  const [r, t, position] = Array.from({ length: 3 }, () => writer.local('i32'));
-  const slotRow = i32.add(get(matrix), i32.mul(i32.load(i32.add(get(slots), get(position))), get(dimBytes)));
+const POSITIONS_AT_ONCE = 4;
+
+/** A position of a slot loop: its row of the matrix (an address) and its byte offset in [rows, time]. */
+interface SlotPosition {
+  readonly row: Code;
+  readonly position: Code;
+}
+
+/**
+ * The slot kernels read or write, at each position (r, t) of [rows, time], row slots[r, t] of a
+ * [distinct, dim] matrix: the position's token among the batch's distinct tokens. `perPositions`
+ * takes `atOnce` consecutive positions of a row, then single ones for the rest of it.
+ */
+function slotLoops(
+  writer: FunctionWriter, matrix: Local, slots: Local, rows: Local, time: Local, dimBytes: Local, atOnce: number,
+  perRow: (r: Local) => Code, perPositions: (positions: readonly SlotPosition[]) => Code,
+): Code {
+  const [r, t, position, groupedEnd] = Array.from({ length: 4 }, () => writer.local('i32'));
+  const rowsAt = Array.from({ length: atOnce }, () => writer.local('i32'));
+  const positions = (count: number): Code => {
+    const group = rowsAt.slice(0, count).map((row, index) => ({ row, position: i32.add(get(position), i32.const(4 * index)) }));
+    return [
+      ...set(position, i32.mul(i32.add(i32.mul(get(r), get(time)), get(t)), i32.const(4))),
+      ...group.flatMap(({ row, position: at }) => set(row, i32.add(get(matrix), i32.mul(i32.load(i32.add(get(slots), at)), get(dimBytes))))),
+      ...perPositions(group.map(({ row, position: at }) => ({ row: get(row), position: at }))),
+    ];
+  };
   return forRange(r, i32.const(0), get(rows), 1, [
     ...perRow(r),
-    ...forRange(t, i32.const(0), get(time), 1, [...set(position, i32.mul(i32.add(i32.mul(get(r), get(time)), get(t)), i32.const(4))), ...perPosition(slotRow, get(position))]),
+    ...set(groupedEnd, i32.and(get(time), i32.const(-atOnce))),
+    ...forRange(t, i32.const(0), get(groupedEnd), atOnce, positions(atOnce)),
+    ...(atOnce > 1 ? forRange(t, get(groupedEnd), get(time), 1, positions(1)) : []),
   ]);
 }
 
@@ -111,14 +138,14 @@ function weightedSlotRowsFunction() {
   const writer = new FunctionWriter('weightedSlotRows', I32(7));
   const [w, v, slots, out, rows, time, dimBytes] = writer.params;
   const [k, outRow] = [writer.local('i32'), writer.local('i32')];
-  const weight = writer.local('v128');
+  const weights = Array.from({ length: POSITIONS_AT_ONCE }, () => writer.local('v128'));
   const outAt = i32.add(get(outRow), get(k));
   const body = slotLoops(
-    writer, v, slots, rows, time, dimBytes,
+    writer, v, slots, rows, time, dimBytes, POSITIONS_AT_ONCE,
     (r) => [...set(outRow, i32.add(get(out), i32.mul(get(r), get(dimBytes)))), ...forRange(k, i32.const(0), get(dimBytes), 16, f32x4.store(outAt, f32x4.constant(0)))],
-    (slotRow, position) => [
-      ...set(weight, f32x4.loadSplat(i32.add(get(w), position))),
-      ...forRange(k, i32.const(0), get(dimBytes), 16, f32x4.store(outAt, f32x4.madd(get(weight), f32x4.load(i32.add(slotRow, get(k))), f32x4.load(outAt)))),
+    (positions) => [
+      ...positions.flatMap(({ position }, index) => set(weights[index], f32x4.loadSplat(i32.add(get(w), position)))),
+      ...forRange(k, i32.const(0), get(dimBytes), 16, f32x4.store(outAt, positions.reduce((sum, { row }, index) => f32x4.madd(get(weights[index]), f32x4.load(i32.add(row, get(k))), sum), f32x4.load(outAt)))),
     ],
   );
   return { writer, body };
@@ -128,15 +155,19 @@ function slotRowDotsFunction() {
   const writer = new FunctionWriter('slotRowDots', I32(7));
   const [v, slots, u, out, rows, time, dimBytes] = writer.params;
   const [k, uRow] = [writer.local('i32'), writer.local('i32')];
-  const sum = writer.local('v128');
-  const lane = (index: number): Code => f32x4.extractLane(get(sum), index);
+  const uPart = writer.local('v128');
+  const sums = Array.from({ length: POSITIONS_AT_ONCE }, () => writer.local('v128'));
+  const lane = (sum: Local, index: number): Code => f32x4.extractLane(get(sum), index);
   const body = slotLoops(
-    writer, v, slots, rows, time, dimBytes,
+    writer, v, slots, rows, time, dimBytes, POSITIONS_AT_ONCE,
     (r) => set(uRow, i32.add(get(u), i32.mul(get(r), get(dimBytes)))),
-    (slotRow, position) => [
-      ...set(sum, f32x4.constant(0)),
-      ...forRange(k, i32.const(0), get(dimBytes), 16, set(sum, f32x4.madd(f32x4.load(i32.add(slotRow, get(k))), f32x4.load(i32.add(get(uRow), get(k))), get(sum)))),
-      ...f32.store(i32.add(get(out), position), f32.add(f32.add(lane(0), lane(1)), f32.add(lane(2), lane(3)))),
+    (positions) => [
+      ...positions.flatMap((_, index) => set(sums[index], f32x4.constant(0))),
+      ...forRange(k, i32.const(0), get(dimBytes), 16, [
+        ...set(uPart, f32x4.load(i32.add(get(uRow), get(k)))),
+        ...positions.flatMap(({ row }, index) => set(sums[index], f32x4.madd(f32x4.load(i32.add(row, get(k))), get(uPart), get(sums[index])))),
+      ]),
+      ...positions.flatMap(({ position }, index) => f32.store(i32.add(get(out), position), f32.add(f32.add(lane(sums[index], 0), lane(sums[index], 1)), f32.add(lane(sums[index], 2), lane(sums[index], 3))))),
     ],
   );
   return { writer, body };
@@ -145,17 +176,18 @@ function slotRowDotsFunction() {
 function scatterSlotRowsFunction() {
   const writer = new FunctionWriter('scatterSlotRows', I32(7));
   const [w, u, slots, out, rows, time, dimBytes] = writer.params;
-  const [k, uRow, target] = [writer.local('i32'), writer.local('i32'), writer.local('i32')];
+  const [k, uRow] = [writer.local('i32'), writer.local('i32')];
   const weight = writer.local('v128');
-  const targetAt = i32.add(get(target), get(k));
   const body = slotLoops(
-    writer, out, slots, rows, time, dimBytes,
+    writer, out, slots, rows, time, dimBytes, 1,
     (r) => set(uRow, i32.add(get(u), i32.mul(get(r), get(dimBytes)))),
-    (slotRow, position) => [
-      ...set(target, slotRow),
-      ...set(weight, f32x4.loadSplat(i32.add(get(w), position))),
-      ...forRange(k, i32.const(0), get(dimBytes), 16, f32x4.store(targetAt, f32x4.madd(get(weight), f32x4.load(i32.add(get(uRow), get(k))), f32x4.load(targetAt)))),
-    ],
+    ([{ row, position }]) => {
+      const targetAt = i32.add(row, get(k));
+      return [
+        ...set(weight, f32x4.loadSplat(i32.add(get(w), position))),
+        ...forRange(k, i32.const(0), get(dimBytes), 16, f32x4.store(targetAt, f32x4.madd(get(weight), f32x4.load(i32.add(get(uRow), get(k))), f32x4.load(targetAt)))),
+      ];
+    },
   );
   return { writer, body };
 }

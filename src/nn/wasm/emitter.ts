@@ -53,6 +53,7 @@ export const i32 = {
   add: (a: Code, b: Code): Code => seq(a, b, [0x6a]),
   mul: (a: Code, b: Code): Code => seq(a, b, [0x6c]),
   geU: (a: Code, b: Code): Code => seq(a, b, [0x4f]),
+  and: (a: Code, b: Code): Code => seq(a, b, [0x71]),
   /** Loads the int at byte address `address + offset`. */
   load: (address: Code, offset = 0): Code => seq(address, [0x28, 2, ...unsignedLeb(offset)]),
 };
