@@ -92,7 +92,7 @@ export function tokenScores(tf: Tf, h: tfjs.Tensor3D, query: tfjs.Tensor1D | tfj
         return shared ? tf.tensor1d(sumRows(perReview, batch, dim)) : tf.tensor2d(perReview, [batch, dim]);
       },
     });
-    return { value: tf.tensor2d(rowDots(values, q, batch, time, dim), [batch, time]), gradient };
+    return { value: tf.tensor2d(queryScores(tf, values, q, batch, time, dim), [batch, time]), gradient };
   });
 }
 
@@ -111,7 +111,7 @@ export function attend(tf: Tf, h: tfjs.Tensor3D, query: tfjs.Tensor1D | tfjs.Ten
   const [weights, pooled] = runCustomOp(tf, { h, query, mask }, () => {
     const rows = representationsOf(h);
     const q = valuesOf(query);
-    const p = softmaxRows(rowDots(rows, q, batch, time, dim), valuesOf(mask), batch, time);
+    const p = softmaxRows(queryScores(tf, rows, q, batch, time, dim), valuesOf(mask), batch, time);
     const sums = rowWeightedSums(p, rows, batch, time, dim);
     const gradient = ([dWeights, dPooled]: tfjs.Tensor[]) => {
       const dy = valuesOf(dPooled);
@@ -178,6 +178,16 @@ function rowDots(rows: kernels.Representations, u: Float32Array, batch: number, 
     out[position] = dot;
   }
   return out;
+}
+
+/**
+ * h[b, t]·q[b] (q [batch, dim]) or h[b, t]·q (q [dim]). Outside a gradient tape nothing trains, so
+ * a shared query stays the same from batch to batch: over a frozen lookup, each word's score is
+ * then computed once.
+ */
+function queryScores(tf: Tf, rows: kernels.Representations, q: Float32Array, batch: number, time: number, dim: number): Float32Array {
+  const unchanging = q.length === dim && kernels.fitsKernels(dim) && !tf.engine().isTapeOn();
+  return unchanging ? kernels.unchangingQueryDots(rows, q, batch, time, dim) : rowDots(rows, q, batch, time, dim);
 }
 
 /** out[b, t] = w[b, t]·u[b]: w [batch, time] → [batch, time, dim]. */

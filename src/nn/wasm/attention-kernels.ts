@@ -267,6 +267,8 @@ export class KernelArena {
   private readonly cached: (object | undefined)[] = Array.from({ length: SLOTS }, () => undefined);
   private lastUsed = 0;
   private scratchEnd: number | undefined;
+  /** Every table row's dot with the last query {@link tableRowDots} was asked for. */
+  private queryDots: { readonly query: Float32Array; readonly dots: Float32Array } | undefined;
 
   /** `table`: a frozen embedding table [size, dim], copied in once, which {@link lookUp} takes rows of. */
   constructor(private readonly table?: { readonly values: Float32Array; readonly dim: number }) {
@@ -313,6 +315,21 @@ export class KernelArena {
   uncopiedLookup(key: object): Int32Array | undefined {
     const lookup = lookups.get(key);
     return lookup?.arena === this && !this.cached.includes(key) ? lookup.ids : undefined;
+  }
+
+  /**
+   * table[id]·query for every row of the table, kept until another query comes: scoring, where
+   * the query is the same for every batch, computes each word's score once per pass (the
+   * table's size in dots) instead of once per position it occurs at.
+   */
+  tableRowDots(query: Float32Array): Float32Array {
+    if (this.queryDots !== undefined && sameValues(this.queryDots.query, query)) return this.queryDots.dots;
+    const dim = query.length;
+    const size = (this.table?.values.length ?? 0) / dim;
+    const out = this.scratch(size);
+    this.kernels.rowDots(TABLE_AT, this.scratch(dim, query), out, 1, size, 4 * dim, 0);
+    this.queryDots = { query: query.slice(), dots: this.read(out, size) };
+    return this.queryDots.dots;
   }
 
   /** Rows `ids` of the table gathered into a slot now held under `key`; the slot. */
@@ -428,6 +445,25 @@ export function rowDots(v: Representations, u: Float32Array, batch: number, time
   const out = memory.scratch(batch * time);
   memory.kernels.rowDots(vAt, uAt, out, batch, time, 4 * dim, u.length === dim ? 0 : 4 * dim);
   return memory.read(out, batch * time);
+}
+
+/**
+ * out[b, t] = v[b, t, :]·query, as {@link rowDots} with a shared query, for a query that stays
+ * the same over many calls: rows that are a frozen table's take their word's dot, computed once
+ * per query for the whole table (the same sums, so the same floats).
+ */
+export function unchangingQueryDots(v: Representations, query: Float32Array, batch: number, time: number, dim: number): Float32Array {
+  const memory = arenaFor(v);
+  const ids = memory.uncopiedLookup(v.key);
+  if (ids === undefined) return rowDots(v, query, batch, time, dim);
+  const dots = memory.tableRowDots(query);
+  const out = new Float32Array(batch * time);
+  for (let position = 0; position < out.length; position++) out[position] = dots[ids[position]];
+  return out;
+}
+
+function sameValues(a: Float32Array, b: Float32Array): boolean {
+  return a.length === b.length && a.every((value, index) => Object.is(value, b[index]));
 }
 
 /** out[b, t, :] = w[b, t]·u: u [batch, dim], or [dim] shared by every row. */

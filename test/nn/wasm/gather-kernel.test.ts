@@ -1,5 +1,5 @@
 import test from 'ava';
-import { KernelArena, rowDots, weightedRowSums, type Representations } from '../../../src/nn/wasm/attention-kernels.js';
+import { KernelArena, rowDots, unchangingQueryDots, weightedRowSums, type Representations } from '../../../src/nn/wasm/attention-kernels.js';
 
 const size = 50;
 const tableOf = (dim: number) => Float32Array.from({ length: size * dim }, (_, index) => Math.sin(index) * 10);
@@ -75,4 +75,23 @@ test('weighted sums and dots read a lookup from the table itself, with the resul
   arena.lookupValues(key, ids.length * dim);
   t.is(arena.uncopiedLookup(key), undefined);
   t.deepEqual([weightedRowSums(weights, rows, batch, time, dim), rowDots(rows, perRow, batch, time, dim), rowDots(rows, shared, batch, time, dim)], direct);
+});
+
+test('dots with an unchanging query over a lookup take each word’s dot, the floats rowDots gives, and follow a new query', (t) => {
+  const arena = tableArena();
+  const [batch, time] = [2, 5];
+  const rowsFor = (ids: Int32Array): Representations => {
+    const key = {};
+    arena.lookUp(ids, key);
+    return { key, values: unread };
+  };
+  const first = rowsFor(Int32Array.from({ length: batch * time }, (_, position) => (position * 7 + 3) % size));
+  const second = rowsFor(Int32Array.from({ length: batch * time }, (_, position) => (position * 11 + 1) % size));
+  const query = Float32Array.from({ length: dim }, (_, k) => Math.cos(k) * 3);
+  const other = query.map((value) => value / 2 - 1);
+  for (const [rows, q] of [[first, query], [second, query], [first, other], [second, query]] as const) {
+    t.deepEqual(unchangingQueryDots(rows, q, batch, time, dim), rowDots(rows, q, batch, time, dim));
+  }
+  const plain: Representations = { key: {}, values: () => Float32Array.from({ length: batch * time * dim }, (_, index) => index / 10) };
+  t.deepEqual(unchangingQueryDots(plain, query, batch, time, dim), rowDots(plain, query, batch, time, dim), 'rows no table holds');
 });
