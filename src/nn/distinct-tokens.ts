@@ -124,58 +124,68 @@ export interface TokenRowCache {
   rows(tokens: DistinctTokens, dependsOn: readonly tfjs.Tensor[], transform: (ids: tfjs.Tensor2D) => tfjs.Tensor2D): tfjs.Tensor2D;
 }
 
-/** Rows by token id (`dim` floats each) and which ids have one, for the data `dependsOn` had. */
-interface KnownRows {
-  readonly dependsOn: readonly tfjs.DataId[];
-  readonly dim: number;
-  rows: Float32Array;
-  known: Uint8Array;
-}
-
 export function tokenRowCache(tf: Tf): TokenRowCache {
-  let cache: KnownRows | undefined;
+  const known = new KnownTokenRows();
   return {
     rows(tokens, dependsOn, transform) {
       if (tf.engine().isTapeOn()) return transform(tokens.ids);
       const ids = idsOf(tokens.ids);
-      const data = dependsOn.map((tensor) => tensor.dataId);
-      if (cache !== undefined && (cache.dependsOn.length !== data.length || cache.dependsOn.some((dataId, index) => dataId !== data[index]))) cache = undefined;
-      const missing = unknownIds(ids, cache);
-      if (missing.length > 0) cache = withRows(tf, cache, data, missing, transform);
-      if (cache === undefined) return transform(tokens.ids);
-      const { dim, rows } = cache;
-      const out = new Float32Array(ids.length * dim);
-      for (let index = 0; index < ids.length; index++) for (let k = 0; k < dim; k++) out[index * dim + k] = rows[ids[index] * dim + k];
-      return rememberValues(tf.tensor2d(out, [ids.length, dim]), out);
+      const missing = known.missing(ids, dependsOn.map((tensor) => tensor.dataId));
+      if (missing.length > 0) {
+        const computed = tf.tidy(() => transform(tf.tensor2d(missing, [1, missing.length], 'int32')));
+        known.add(missing, computed.dataSync() as Float32Array, computed.shape[1]);
+        computed.dispose();
+      }
+      if (known.dim === 0) return transform(tokens.ids);
+      const out = new Float32Array(ids.length * known.dim);
+      known.copyRows(ids, out);
+      return rememberValues(tf.tensor2d(out, [ids.length, known.dim]), out);
     },
   };
 }
 
-/** The ids of `ids` no row is known for, each once. */
-function unknownIds(ids: Int32Array, cache: KnownRows | undefined): Int32Array {
-  return distinctIds(ids.filter((id) => cache === undefined || id >= cache.known.length || cache.known[id] === 0)).distinct;
-}
+/**
+ * Rows computed per token id (`dim` floats each) from data that has not changed since: the data
+ * `dependsOn` named when they were added. Other data makes every row unknown again.
+ */
+export class KnownTokenRows {
+  private dependsOn: readonly tfjs.DataId[] = [];
+  private rows = new Float32Array(0);
+  private known = new Uint8Array(0);
+  /** Floats per row; 0 until rows are added. */
+  dim = 0;
 
-/** `cache` (a new one when undefined) with the rows of `missing` computed and added. */
-function withRows(tf: Tf, cache: KnownRows | undefined, dependsOn: readonly tfjs.DataId[], missing: Int32Array, transform: (ids: tfjs.Tensor2D) => tfjs.Tensor2D): KnownRows {
-  const computed = tf.tidy(() => transform(tf.tensor2d(missing, [1, missing.length], 'int32')));
-  const [, dim] = computed.shape;
-  const values = computed.dataSync() as Float32Array;
-  computed.dispose();
-  const target = cache ?? { dependsOn, dim, rows: new Float32Array(0), known: new Uint8Array(0) };
-  const highest = missing.reduce((top, id) => Math.max(top, id), 0);
-  if (highest >= target.known.length) {
-    const capacity = Math.max(highest + 1, 2 * target.known.length);
-    const [rows, known] = [new Float32Array(capacity * dim), new Uint8Array(capacity)];
-    rows.set(target.rows);
-    known.set(target.known);
-    Object.assign(target, { rows, known });
+  /** The ids of `ids` without a row computed from `dependsOn`'s data, each once, in order of first sight. */
+  missing(ids: Int32Array, dependsOn: readonly tfjs.DataId[]): Int32Array {
+    if (dependsOn.length !== this.dependsOn.length || dependsOn.some((dataId, index) => dataId !== this.dependsOn[index])) {
+      Object.assign(this, { dependsOn, rows: new Float32Array(0), known: new Uint8Array(0), dim: 0 });
+    }
+    const { known } = this;
+    return distinctIds(ids.filter((id) => id >= known.length || known[id] === 0)).distinct;
   }
-  missing.forEach((id, index) => {
-    target.rows.set(values.subarray(index * dim, (index + 1) * dim), id * dim);
-    target.known[id] = 1;
-  });
-  return target;
+
+  /** Records `rows` [ids.length, dim], the rows of `ids` (the ones {@link missing} gave). */
+  add(ids: Int32Array, rows: Float32Array, dim: number): void {
+    this.dim = dim;
+    const highest = ids.reduce((top, id) => Math.max(top, id), 0);
+    if (highest >= this.known.length) {
+      const capacity = Math.max(highest + 1, 2 * this.known.length);
+      const [grown, known] = [new Float32Array(capacity * dim), new Uint8Array(capacity)];
+      grown.set(this.rows);
+      known.set(this.known);
+      Object.assign(this, { rows: grown, known });
+    }
+    ids.forEach((id, index) => {
+      this.rows.set(rows.subarray(index * dim, (index + 1) * dim), id * dim);
+      this.known[id] = 1;
+    });
+  }
+
+  /** Writes the rows of `ids`, all known, one after the other into `target`. */
+  copyRows(ids: Int32Array, target: Float32Array): void {
+    const { dim, rows } = this;
+    for (let index = 0; index < ids.length; index++) for (let k = 0; k < dim; k++) target[index * dim + k] = rows[ids[index] * dim + k];
+  }
 }
 
 /**

@@ -26,8 +26,8 @@ import type * as tfjs from '@tensorflow/tfjs';
 import { AttnlabError } from '../errors.js';
 import type { Tf } from '../plugin-api.js';
 import { runCustomOp } from './custom-op.js';
-import { distinctIds } from './distinct-tokens.js';
-import { frozenLookupOf, gatherRows } from './embedding.js';
+import { KnownTokenRows, distinctIds } from './distinct-tokens.js';
+import { frozenLookupOf, gatherRows, type FrozenLookup } from './embedding.js';
 import type { RecurrentOptions, RecurrentWeights } from './ops.js';
 import { rememberValues, valuesOf } from './values.js';
 import type { ArenaRegion } from './threads/arena.js';
@@ -100,11 +100,13 @@ function recurrentLayer(
   return recurrence(tf, { x, mask, weights, distinct }, dims, tape, options.reverse ?? false);
 }
 
-/** A frozen lookup's distinct rows [count, input] and each position's row among them. */
+/** A frozen lookup's distinct rows [count, input], their token ids, each position's row among them, and the lookup. */
 interface DistinctInputs {
   readonly count: number;
   readonly rows: Float32Array;
+  readonly ids: Int32Array;
   readonly tokenRows: Int32Array;
+  readonly lookup: FrozenLookup;
 }
 
 /** Per lookup, computed once: both directions of a bidirectional layer read the same x. */
@@ -117,7 +119,7 @@ function distinctInputs(x: tfjs.Tensor3D): DistinctInputs | undefined {
   let inputs = distinctInputsOf.get(x);
   if (inputs === undefined) {
     const { distinct, slots } = distinctIds(lookup.ids);
-    inputs = { count: distinct.length, rows: gatherRows(valuesOf(lookup.table), distinct, lookup.dim), tokenRows: slots };
+    inputs = { count: distinct.length, rows: gatherRows(valuesOf(lookup.table), distinct, lookup.dim), ids: distinct, tokenRows: slots, lookup };
     distinctInputsOf.set(x, inputs);
   }
   return inputs;
@@ -265,6 +267,42 @@ function writeInputs(workspace: Workspace, { x, mask, weights, distinct }: Recur
   new Int32Array(workspace.threads.arena.memory.buffer, workspace.tokenRows, batch * time).set(distinct.tokenRows);
 }
 
+/**
+ * Per layer (by its kernel): the projections x·W + b of the words it scored, padded as in its
+ * workspace. Scoring, with weights that do not change from batch to batch, then projects each
+ * word of the vocabulary once per pass rather than once per batch it occurs in.
+ */
+const scoredProjections = new WeakMap<tfjs.Variable, KnownTokenRows>();
+
+/** Projections kept per layer at most: a table of more rows than this allows projects every batch's words afresh. */
+const MOST_KEPT_PROJECTION_BYTES = 256 * 2 ** 20;
+
+/**
+ * P = x·W + b for the distinct inputs, into the workspace. Taped, or over a table too large to
+ * keep its projections, every distinct row is projected; otherwise only the rows of words not
+ * projected with these weights yet (written over the first distinct rows), and P is filled from
+ * the kept projections.
+ */
+function projectDistinct(workspace: Workspace, weights: RecurrentWeights, { lookup, ids, count }: DistinctInputs, dims: RecurrentDims, reverse: boolean): void {
+  const width = dims.gates * dims.paddedHidden;
+  const tableRows = lookup.table.shape[0];
+  if (dims.taped || 4 * tableRows * width > MOST_KEPT_PROJECTION_BYTES) {
+    runRanges(workspace, dims, reverse, 'recurrent-projection', workspace.distinctRanges);
+    return;
+  }
+  let kept = scoredProjections.get(weights.kernel);
+  if (kept === undefined) scoredProjections.set(weights.kernel, (kept = new KnownTokenRows()));
+  const missing = kept.missing(ids, [lookup.table.dataId, weights.kernel.dataId, weights.bias.dataId]);
+  if (missing.length > 0) {
+    const { input, paddedInput } = dims;
+    copyBlocks(gatherRows(valuesOf(lookup.table), missing, input), input, floats(workspace, workspace.xDistinct, missing.length * paddedInput), paddedInput, missing.length, 1);
+    const missingDims = { ...dims, distinct: missing.length, paddedDistinct: roundUp(missing.length, ROW_BLOCK) };
+    runRanges(workspace, missingDims, reverse, 'recurrent-projection', distinctRanges(missingDims, workspace.distinctRanges.length));
+    kept.add(missing, floats(workspace, workspace.projected, missing.length * width), width);
+  }
+  workspace.threads.timed('forward: kept projections in', () => kept.copyRows(ids, floats(workspace, workspace.projected, count * width)));
+}
+
 /** The custom op: x, W, b and U → outputs [batch, time, hidden]. */
 function recurrence(tf: Tf, inputs: RecurrenceInputs, dims: RecurrentDims, tape: TapeState, reverse: boolean): tfjs.Tensor3D {
   const { batch, time, input, hidden, gates, paddedHidden } = dims;
@@ -275,7 +313,7 @@ function recurrence(tf: Tf, inputs: RecurrenceInputs, dims: RecurrentDims, tape:
     const { threads } = workspace;
     const kernelValues = kernel.dataSync() as Float32Array;
     threads.timed('forward: copies in', () => writeInputs(workspace, inputs, kernelValues, dims));
-    if (dims.distinct > 0) runRanges(workspace, dims, reverse, 'recurrent-projection', workspace.distinctRanges);
+    if (inputs.distinct !== undefined && dims.distinct > 0) projectDistinct(workspace, weights, inputs.distinct, dims, reverse);
     runRanges(workspace, dims, reverse, 'recurrent-forward');
     const positions = batch * time;
     const outputs = new Float32Array(positions * hidden);

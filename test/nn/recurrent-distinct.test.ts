@@ -159,3 +159,53 @@ test.serial('stacked bidirectional layers over a lookup: the gradients of the pe
     tf.dispose(layers.variables as tfjs.Variable[]);
   });
 });
+
+test.serial('scoring projects each word once while the weights stay: later batches of partly known words, and new weights, give the taped outputs', (t) => {
+  setKernelThreads(2);
+  const profile = new Map<string, number>();
+  kernelThreads().profile = profile;
+  try {
+    tf.tidy(() => {
+      const random = mulberry32(31);
+      const [vocab, batch] = [40, 7];
+      const table = tf.tensor2d(uniform(random, vocab * INPUT, 1), [vocab, INPUT]);
+      const data = recurrenceProblem('lstm', batch, random, () => ({}));
+      const weights = {
+        kernel: tf.variable(tf.tensor2d(data.kernel, [INPUT, data.width])),
+        recurrentKernel: tf.variable(tf.tensor2d(data.recurrentKernel, [HIDDEN, data.width])),
+        bias: tf.variable(tf.tensor1d(data.bias)),
+      };
+      const mask = tf.tensor2d(data.mask, [batch, TIME]);
+      const idsFrom = (low: number, high: number) => tf.tensor2d(Int32Array.from({ length: batch * TIME }, () => low + Math.floor(random() * (high - low))), [batch, TIME], 'int32');
+      const untaped = (ids: tfjs.Tensor2D) => nn.lstm(nn.embed(ids, table), mask, weights).dataSync() as Float32Array;
+      const taped = (ids: tfjs.Tensor2D) => {
+        let outputs: Float32Array = new Float32Array();
+        tf.variableGrads(() => {
+          const states = nn.lstm(nn.embed(ids, table), mask, weights);
+          outputs = states.dataSync() as Float32Array;
+          return tf.sum(states) as tfjs.Scalar;
+        }, [weights.bias]);
+        return outputs;
+      };
+      const projects = (score: () => Float32Array): { outputs: Float32Array; projected: boolean } => {
+        profile.clear();
+        return { outputs: score(), projected: profile.has(PROJECTION) };
+      };
+      const [first, second] = [idsFrom(0, 20), idsFrom(10, 30)];
+      t.deepEqual(untaped(first), taped(first));
+      const again = projects(() => untaped(first));
+      t.false(again.projected, 'every word of the batch projected already');
+      t.deepEqual(again.outputs, taped(first));
+      const partlyNew = projects(() => untaped(second));
+      t.true(partlyNew.projected);
+      t.deepEqual(partlyNew.outputs, taped(second));
+      weights.kernel.assign(tf.mul(weights.kernel, 0.5) as tfjs.Tensor2D);
+      const reweighted = projects(() => untaped(first));
+      t.true(reweighted.projected, 'new weights project afresh');
+      t.deepEqual(reweighted.outputs, taped(first));
+      tf.dispose([weights.kernel, weights.recurrentKernel, weights.bias]);
+    });
+  } finally {
+    kernelThreads().profile = undefined;
+  }
+});
