@@ -131,12 +131,16 @@ export function tokenRowCache(tf: Tf): TokenRowCache {
       if (tf.engine().isTapeOn()) return transform(tokens.ids);
       const ids = idsOf(tokens.ids);
       const missing = known.missing(ids, dependsOn.map((tensor) => tensor.dataId));
+      if (missing === undefined) {
+        const rows = transform(tokens.ids);
+        known.add(ids, valuesOf(rows), rows.shape[1]);
+        return rows;
+      }
       if (missing.length > 0) {
         const computed = tf.tidy(() => transform(tf.tensor2d(missing, [1, missing.length], 'int32')));
         known.add(missing, computed.dataSync() as Float32Array, computed.shape[1]);
         computed.dispose();
       }
-      if (known.dim === 0) return transform(tokens.ids);
       const out = new Float32Array(ids.length * known.dim);
       known.copyRows(ids, out);
       return rememberValues(tf.tensor2d(out, [ids.length, known.dim]), out);
@@ -146,7 +150,8 @@ export function tokenRowCache(tf: Tf): TokenRowCache {
 
 /**
  * Rows computed per token id (`dim` floats each) from data that has not changed since: the data
- * `dependsOn` named when they were added. Other data makes every row unknown again.
+ * `dependsOn` named when they were added. Rows are kept only for data two calls in a row depend
+ * on, so that passes whose weights change in between (training steps) pay nothing for them.
  */
 export class KnownTokenRows {
   private dependsOn: readonly tfjs.DataId[] = [];
@@ -155,18 +160,23 @@ export class KnownTokenRows {
   /** Floats per row; 0 until rows are added. */
   dim = 0;
 
-  /** The ids of `ids` without a row computed from `dependsOn`'s data, each once, in order of first sight. */
-  missing(ids: Int32Array, dependsOn: readonly tfjs.DataId[]): Int32Array {
+  /**
+   * The ids of `ids` without a row computed from `dependsOn`'s data, each once, in order of first
+   * sight; undefined when the previous call depended on other data, whose rows are then forgotten.
+   */
+  missing(ids: Int32Array, dependsOn: readonly tfjs.DataId[]): Int32Array | undefined {
     if (dependsOn.length !== this.dependsOn.length || dependsOn.some((dataId, index) => dataId !== this.dependsOn[index])) {
-      Object.assign(this, { dependsOn, rows: new Float32Array(0), known: new Uint8Array(0), dim: 0 });
+      this.dependsOn = dependsOn;
+      this.known.fill(0);
+      return undefined;
     }
     const { known } = this;
     return distinctIds(ids.filter((id) => id >= known.length || known[id] === 0)).distinct;
   }
 
-  /** Records `rows` [ids.length, dim], the rows of `ids` (the ones {@link missing} gave). */
+  /** Records `rows` [ids.length, dim], the rows of distinct `ids` computed from the data the last {@link missing} named. */
   add(ids: Int32Array, rows: Float32Array, dim: number): void {
-    this.dim = dim;
+    if (dim !== this.dim) Object.assign(this, { dim, rows: new Float32Array(0), known: new Uint8Array(0) });
     const highest = ids.reduce((top, id) => Math.max(top, id), 0);
     if (highest >= this.known.length) {
       const capacity = Math.max(highest + 1, 2 * this.known.length);
@@ -184,7 +194,7 @@ export class KnownTokenRows {
   /** Writes the rows of `ids`, all known, one after the other into `target`. */
   copyRows(ids: Int32Array, target: Float32Array): void {
     const { dim, rows } = this;
-    for (let index = 0; index < ids.length; index++) for (let k = 0; k < dim; k++) target[index * dim + k] = rows[ids[index] * dim + k];
+    for (let index = 0; index < ids.length; index++) target.set(rows.subarray(ids[index] * dim, (ids[index] + 1) * dim), index * dim);
   }
 }
 

@@ -279,9 +279,9 @@ const MOST_KEPT_PROJECTION_BYTES = 256 * 2 ** 20;
 
 /**
  * P = x·W + b for the distinct inputs, into the workspace. Taped, or over a table too large to
- * keep its projections, every distinct row is projected; otherwise only the rows of words not
- * projected with these weights yet (written over the first distinct rows), and P is filled from
- * the kept projections.
+ * keep its projections, or with weights the previous call did not have, every distinct row is
+ * projected; otherwise only the rows of words not projected with these weights yet (written over
+ * the first distinct rows), and P is filled from the kept projections.
  */
 function projectDistinct(workspace: Workspace, weights: RecurrentWeights, { lookup, ids, count }: DistinctInputs, dims: RecurrentDims, reverse: boolean): void {
   const width = dims.gates * dims.paddedHidden;
@@ -293,6 +293,10 @@ function projectDistinct(workspace: Workspace, weights: RecurrentWeights, { look
   let kept = scoredProjections.get(weights.kernel);
   if (kept === undefined) scoredProjections.set(weights.kernel, (kept = new KnownTokenRows()));
   const missing = kept.missing(ids, [lookup.table.dataId, weights.kernel.dataId, weights.bias.dataId]);
+  if (missing === undefined) {
+    runRanges(workspace, dims, reverse, 'recurrent-projection', workspace.distinctRanges);
+    return;
+  }
   if (missing.length > 0) {
     const { input, paddedInput } = dims;
     copyBlocks(gatherRows(valuesOf(lookup.table), missing, input), input, floats(workspace, workspace.xDistinct, missing.length * paddedInput), paddedInput, missing.length, 1);
@@ -300,7 +304,8 @@ function projectDistinct(workspace: Workspace, weights: RecurrentWeights, { look
     runRanges(workspace, missingDims, reverse, 'recurrent-projection', distinctRanges(missingDims, workspace.distinctRanges.length));
     kept.add(missing, floats(workspace, workspace.projected, missing.length * width), width);
   }
-  workspace.threads.timed('forward: kept projections in', () => kept.copyRows(ids, floats(workspace, workspace.projected, count * width)));
+  // Every word missing: they are the distinct rows in their order, projected in place.
+  if (missing.length < count) workspace.threads.timed('forward: kept projections in', () => kept.copyRows(ids, floats(workspace, workspace.projected, count * width)));
 }
 
 /** The custom op: x, W, b and U → outputs [batch, time, hidden]. */

@@ -267,8 +267,8 @@ export class KernelArena {
   private readonly cached: (object | undefined)[] = Array.from({ length: SLOTS }, () => undefined);
   private lastUsed = 0;
   private scratchEnd: number | undefined;
-  /** Every table row's dot with the last query {@link tableRowDots} was asked for. */
-  private queryDots: { readonly query: Float32Array; readonly dots: Float32Array } | undefined;
+  /** The last query {@link tableRowDots} was asked for, and every table row's dot with it once asked twice. */
+  private queryDots: { readonly query: Float32Array; readonly dots: Float32Array | undefined } | undefined;
 
   /** `table`: a frozen embedding table [size, dim], copied in once, which {@link lookUp} takes rows of. */
   constructor(private readonly table?: { readonly values: Float32Array; readonly dim: number }) {
@@ -320,15 +320,21 @@ export class KernelArena {
   /**
    * table[id]·query for every row of the table, kept until another query comes: scoring, where
    * the query is the same for every batch, computes each word's score once per pass (the
-   * table's size in dots) instead of once per position it occurs at.
+   * table's size in dots) instead of once per position it occurs at. Undefined for a query the
+   * previous call did not have: computing them pays only when a query comes back.
    */
-  tableRowDots(query: Float32Array): Float32Array {
-    if (this.queryDots !== undefined && sameValues(this.queryDots.query, query)) return this.queryDots.dots;
+  tableRowDots(query: Float32Array): Float32Array | undefined {
+    const previous = this.queryDots;
+    if (previous?.dots !== undefined && sameValues(previous.query, query)) return previous.dots;
+    if (previous === undefined || !sameValues(previous.query, query)) {
+      this.queryDots = { query: query.slice(), dots: undefined };
+      return undefined;
+    }
     const dim = query.length;
     const size = (this.table?.values.length ?? 0) / dim;
     const out = this.scratch(size);
     this.kernels.rowDots(TABLE_AT, this.scratch(dim, query), out, 1, size, 4 * dim, 0);
-    this.queryDots = { query: query.slice(), dots: this.read(out, size) };
+    this.queryDots = { query: previous.query, dots: this.read(out, size) };
     return this.queryDots.dots;
   }
 
@@ -455,8 +461,8 @@ export function rowDots(v: Representations, u: Float32Array, batch: number, time
 export function unchangingQueryDots(v: Representations, query: Float32Array, batch: number, time: number, dim: number): Float32Array {
   const memory = arenaFor(v);
   const ids = memory.uncopiedLookup(v.key);
-  if (ids === undefined) return rowDots(v, query, batch, time, dim);
-  const dots = memory.tableRowDots(query);
+  const dots = ids === undefined ? undefined : memory.tableRowDots(query);
+  if (ids === undefined || dots === undefined) return rowDots(v, query, batch, time, dim);
   const out = new Float32Array(batch * time);
   for (let position = 0; position < out.length; position++) out[position] = dots[ids[position]];
   return out;
