@@ -274,6 +274,12 @@ function writeInputs(workspace: Workspace, { x, mask, weights, distinct }: Recur
  */
 const scoredProjections = new WeakMap<tfjs.Variable, KnownTokenRows>();
 
+function keptProjections(kernel: tfjs.Variable): KnownTokenRows {
+  let kept = scoredProjections.get(kernel);
+  if (kept === undefined) scoredProjections.set(kernel, (kept = new KnownTokenRows()));
+  return kept;
+}
+
 /** Projections kept per layer at most: a table of more rows than this allows projects every batch's words afresh. */
 const MOST_KEPT_PROJECTION_BYTES = 256 * 2 ** 20;
 
@@ -285,15 +291,10 @@ const MOST_KEPT_PROJECTION_BYTES = 256 * 2 ** 20;
  */
 function projectDistinct(workspace: Workspace, weights: RecurrentWeights, { lookup, ids, count }: DistinctInputs, dims: RecurrentDims, reverse: boolean): void {
   const width = dims.gates * dims.paddedHidden;
-  const tableRows = lookup.table.shape[0];
-  if (dims.taped || 4 * tableRows * width > MOST_KEPT_PROJECTION_BYTES) {
-    runRanges(workspace, dims, reverse, 'recurrent-projection', workspace.distinctRanges);
-    return;
-  }
-  let kept = scoredProjections.get(weights.kernel);
-  if (kept === undefined) scoredProjections.set(weights.kernel, (kept = new KnownTokenRows()));
-  const missing = kept.missing(ids, [lookup.table.dataId, weights.kernel.dataId, weights.bias.dataId]);
-  if (missing === undefined) {
+  const keeps = !dims.taped && 4 * lookup.table.shape[0] * width <= MOST_KEPT_PROJECTION_BYTES;
+  const kept = keeps ? keptProjections(weights.kernel) : undefined;
+  const missing = kept?.missing(ids, [lookup.table.dataId, weights.kernel.dataId, weights.bias.dataId]);
+  if (kept === undefined || missing === undefined) {
     runRanges(workspace, dims, reverse, 'recurrent-projection', workspace.distinctRanges);
     return;
   }

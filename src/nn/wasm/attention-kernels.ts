@@ -268,7 +268,7 @@ export class KernelArena {
   private lastUsed = 0;
   private scratchEnd: number | undefined;
   /** The last query {@link tableRowDots} was asked for, and every table row's dot with it once asked twice. */
-  private queryDots: { readonly query: Float32Array; readonly dots: Float32Array | undefined } | undefined;
+  private queryDots: { readonly query: Float32Array; dots: Float32Array | undefined } | undefined;
 
   /** `table`: a frozen embedding table [size, dim], copied in once, which {@link lookUp} takes rows of. */
   constructor(private readonly table?: { readonly values: Float32Array; readonly dim: number }) {
@@ -325,17 +325,20 @@ export class KernelArena {
    */
   tableRowDots(query: Float32Array): Float32Array | undefined {
     const previous = this.queryDots;
-    if (previous?.dots !== undefined && sameValues(previous.query, query)) return previous.dots;
     if (previous === undefined || !sameValues(previous.query, query)) {
       this.queryDots = { query: query.slice(), dots: undefined };
       return undefined;
     }
+    previous.dots ??= this.dotsWithEveryRow(query);
+    return previous.dots;
+  }
+
+  private dotsWithEveryRow(query: Float32Array): Float32Array {
     const dim = query.length;
     const size = (this.table?.values.length ?? 0) / dim;
     const out = this.scratch(size);
     this.kernels.rowDots(TABLE_AT, this.scratch(dim, query), out, 1, size, 4 * dim, 0);
-    this.queryDots = { query: previous.query, dots: this.read(out, size) };
-    return this.queryDots.dots;
+    return this.read(out, size);
   }
 
   /** Rows `ids` of the table gathered into a slot now held under `key`; the slot. */
