@@ -25,6 +25,8 @@ export interface AttentionExports {
    * dq[b] = Σ_t e·v[b, t] − (Σ_t e)·pooled[b], in one pass over v.
    */
   attentionBackward(p: number, dp: number, v: number, dy: number, pooled: number, e: number, dq: number, batch: number, time: number, dimBytes: number): void;
+  /** As `attentionBackward`, v[b, t] being row slots[b, t] of the matrix at `v`: the same sums in the same order. */
+  slotAttentionBackward(p: number, dp: number, v: number, slots: number, dy: number, pooled: number, e: number, dq: number, rows: number, time: number, dimBytes: number): void;
   /** out[r, :] = Σ_t w[r, t]·v[slots[r, t], :]: the rows of v each position's slot names. */
   weightedSlotRows(w: number, v: number, slots: number, out: number, rows: number, time: number, dimBytes: number): void;
   /** out[r, t] = v[slots[r, t], :]·u[r, :]. */
@@ -114,7 +116,7 @@ interface SlotPosition {
  */
 function slotLoops(
   writer: FunctionWriter, matrix: Local, slots: Local, rows: Local, time: Local, dimBytes: Local, atOnce: number,
-  perRow: (r: Local) => Code, perPositions: (positions: readonly SlotPosition[]) => Code,
+  perRow: (r: Local) => Code, perPositions: (positions: readonly SlotPosition[]) => Code, afterRow: (r: Local) => Code = () => [],
 ): Code {
   const [r, t, position, groupedEnd] = Array.from({ length: 4 }, () => writer.local('i32'));
   const rowsAt = Array.from({ length: atOnce }, () => writer.local('i32'));
@@ -131,6 +133,7 @@ function slotLoops(
     ...set(groupedEnd, i32.and(get(time), i32.const(-atOnce))),
     ...forRange(t, i32.const(0), get(groupedEnd), atOnce, positions(atOnce)),
     ...(atOnce > 1 ? forRange(t, get(groupedEnd), get(time), 1, positions(1)) : []),
+    ...afterRow(r),
   ]);
 }
 
@@ -227,8 +230,45 @@ function attentionBackwardFunction() {
   return { writer, body };
 }
 
+/**
+ * attentionBackward over slot rows (see {@link slotLoops}): the dots of four positions share one
+ * pass over dim, then their terms reach e, Σ e and dq in the order of the positions, as there.
+ */
+function slotAttentionBackwardFunction() {
+  const writer = new FunctionWriter('slotAttentionBackward', I32(11));
+  const [p, dp, v, slots, dy, pooled, e, dq, rows, time, dimBytes] = writer.params;
+  const [k, rowOffset] = [writer.local('i32'), writer.local('i32')];
+  const [dyPart, total] = [writer.local('v128'), writer.local('v128')];
+  const dots = Array.from({ length: POSITIONS_AT_ONCE }, () => writer.local('v128'));
+  const coefficients = Array.from({ length: POSITIONS_AT_ONCE }, () => writer.local('v128'));
+  const dqAt = i32.add(i32.add(get(dq), get(rowOffset)), get(k));
+  const body = slotLoops(
+    writer, v, slots, rows, time, dimBytes, POSITIONS_AT_ONCE,
+    (r) => [
+      ...set(rowOffset, i32.mul(get(r), get(dimBytes))),
+      ...forRange(k, i32.const(0), get(dimBytes), 16, f32x4.store(dqAt, f32x4.constant(0))),
+      ...set(total, f32x4.constant(0)),
+    ],
+    (positions) => [
+      ...positions.flatMap((_, index) => set(dots[index], f32x4.constant(0))),
+      ...forRange(k, i32.const(0), get(dimBytes), 16, [
+        ...set(dyPart, f32x4.load(i32.add(i32.add(get(dy), get(rowOffset)), get(k)))),
+        ...positions.flatMap(({ row }, index) => set(dots[index], f32x4.madd(f32x4.load(i32.add(row, get(k))), get(dyPart), get(dots[index])))),
+      ]),
+      ...positions.flatMap(({ position }, index) => [
+        ...set(coefficients[index], f32x4.mul(f32x4.loadSplat(i32.add(get(p), position)), f32x4.add(laneSum(get(dots[index])), f32x4.loadSplat(i32.add(get(dp), position))))),
+        ...f32.store(i32.add(get(e), position), f32x4.extractLane(get(coefficients[index]), 0)),
+        ...set(total, f32x4.add(get(total), get(coefficients[index]))),
+      ]),
+      ...forRange(k, i32.const(0), get(dimBytes), 16, f32x4.store(dqAt, positions.reduce((sum, { row }, index) => f32x4.madd(get(coefficients[index]), f32x4.load(i32.add(row, get(k))), sum), f32x4.load(dqAt)))),
+    ],
+    () => forRange(k, i32.const(0), get(dimBytes), 16, f32x4.store(dqAt, f32x4.sub(f32x4.load(dqAt), f32x4.mul(get(total), f32x4.load(i32.add(i32.add(get(pooled), get(rowOffset)), get(k))))))),
+  );
+  return { writer, body };
+}
+
 export const attentionModuleBytes = (): Uint8Array<ArrayBuffer> =>
-  encodeModule([weightedRowsFunction(), rowDotsFunction(), outerRowsFunction(), attentionBackwardFunction(), gatherFunction(), gatherVectorsFunction(), weightedSlotRowsFunction(), slotRowDotsFunction(), scatterSlotRowsFunction()]);
+  encodeModule([weightedRowsFunction(), rowDotsFunction(), outerRowsFunction(), attentionBackwardFunction(), gatherFunction(), gatherVectorsFunction(), weightedSlotRowsFunction(), slotRowDotsFunction(), scatterSlotRowsFunction(), slotAttentionBackwardFunction()]);
 
 /** The compiled attention module (`path`: the process's unless given). */
 export const attentionModule = (path?: SimdPath): WasmModule => compiledKernel('attention', attentionModuleBytes, path);
@@ -491,11 +531,14 @@ export function attentionBackward(
   p: Float32Array, dp: Float32Array, v: Representations, dy: Float32Array, pooled: Float32Array, batch: number, time: number, dim: number,
 ): { readonly e: Float32Array; readonly dq: Float32Array } {
   const memory = arenaFor(v);
-  const vAt = memory.representations(v);
+  // Rows of a frozen table that no kernel has gathered are read in the table, as the forward read them.
+  const ids = memory.uncopiedLookup(v.key);
+  const vAt = ids === undefined ? memory.representations(v) : TABLE_AT;
   const [pAt, dpAt, dyAt, pooledAt] = [p, dp, dy, pooled].map((values) => memory.scratch(values.length, values));
   const eAt = memory.scratch(batch * time);
   const dqAt = memory.scratch(batch * dim);
-  memory.kernels.attentionBackward(pAt, dpAt, vAt, dyAt, pooledAt, eAt, dqAt, batch, time, 4 * dim);
+  if (ids === undefined) memory.kernels.attentionBackward(pAt, dpAt, vAt, dyAt, pooledAt, eAt, dqAt, batch, time, 4 * dim);
+  else memory.kernels.slotAttentionBackward(pAt, dpAt, vAt, memory.scratchInts(ids), dyAt, pooledAt, eAt, dqAt, batch, time, 4 * dim);
   return { e: memory.read(eAt, batch * time), dq: memory.read(dqAt, batch * dim) };
 }
 

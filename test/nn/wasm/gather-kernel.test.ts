@@ -1,5 +1,5 @@
 import test from 'ava';
-import { KernelArena, rowDots, unchangingQueryDots, weightedRowSums, type Representations } from '../../../src/nn/wasm/attention-kernels.js';
+import { attentionBackward, KernelArena, rowDots, unchangingQueryDots, weightedRowSums, type Representations } from '../../../src/nn/wasm/attention-kernels.js';
 
 const size = 50;
 const tableOf = (dim: number) => Float32Array.from({ length: size * dim }, (_, index) => Math.sin(index) * 10);
@@ -60,9 +60,10 @@ test('a lookup is gathered when a kernel reads it, and gathered again once overw
   t.deepEqual(Array.from(arena.lookupValues(key, ids.length * dim)), [...ids].flatMap(rowOf));
 });
 
-test('weighted sums and dots read a lookup from the table itself, with the results they give over its gathered rows', (t) => {
+test('weighted sums, dots and the attention backward read a lookup from the table itself, with the results they give over its gathered rows', (t) => {
   const arena = tableArena();
-  const [batch, time] = [3, 4];
+  // Six positions a row: a group of four, then two on their own.
+  const [batch, time] = [3, 6];
   const ids = Int32Array.from({ length: batch * time }, (_, position) => (position * 13 + 5) % size);
   const key = {};
   arena.lookUp(ids, key);
@@ -70,11 +71,17 @@ test('weighted sums and dots read a lookup from the table itself, with the resul
   const weights = Float32Array.from({ length: batch * time }, (_, position) => ((position % 5) + 1) / 7);
   const perRow = Float32Array.from({ length: batch * dim }, (_, index) => Math.cos(index));
   const shared = perRow.subarray(0, dim);
-  const direct = [weightedRowSums(weights, rows, batch, time, dim), rowDots(rows, perRow, batch, time, dim), rowDots(rows, shared, batch, time, dim)];
+  const dWeights = weights.map((weight, position) => weight - position / 20);
+  const pooled = perRow.map((value) => value / 3);
+  const kernels = () => {
+    const { e, dq } = attentionBackward(weights, dWeights, rows, perRow, pooled, batch, time, dim);
+    return [weightedRowSums(weights, rows, batch, time, dim), rowDots(rows, perRow, batch, time, dim), rowDots(rows, shared, batch, time, dim), e, dq];
+  };
+  const direct = kernels();
   t.deepEqual(arena.uncopiedLookup(key), ids, 'nothing gathered yet');
   arena.lookupValues(key, ids.length * dim);
   t.is(arena.uncopiedLookup(key), undefined);
-  t.deepEqual([weightedRowSums(weights, rows, batch, time, dim), rowDots(rows, perRow, batch, time, dim), rowDots(rows, shared, batch, time, dim)], direct);
+  t.deepEqual(kernels(), direct);
 });
 
 test('dots with an unchanging query over a lookup take each word’s dot, the floats rowDots gives, and follow a new query', (t) => {
