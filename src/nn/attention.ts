@@ -1,11 +1,12 @@
 /**
- * Attention primitives. The softmax runs on typed arrays: a [batch, time] row-wise loop costs a
- * few tens of µs, where the same masked softmax built from tfjs ops takes half a dozen kernel
- * launches of 65–270 µs each on wasm, forward and backward.
+ * Attention primitives. The softmax runs in a SIMD kernel on typed arrays: the same masked
+ * softmax built from tfjs ops takes half a dozen kernel launches of 65–270 µs each on wasm,
+ * forward and backward, and a loop of Math.exp ~16 ns per position.
  */
 import type * as tfjs from '@tensorflow/tfjs';
 import type { Tf } from '../plugin-api.js';
 import { runCustomOp } from './custom-op.js';
+import { lazyPool, matrixRowsOf, type MatrixRows } from './projected-pools.js';
 import { rememberValues, valuesOf } from './values.js';
 import * as kernels from './wasm/attention-kernels.js';
 
@@ -13,32 +14,13 @@ import * as kernels from './wasm/attention-kernels.js';
 export function maskedSoftmax(tf: Tf, scores: tfjs.Tensor2D, mask: tfjs.Tensor2D): tfjs.Tensor2D {
   const [batch, time] = scores.shape;
   return runCustomOp(tf, { scores, mask }, () => {
-    const probabilities = softmaxRows(valuesOf(scores), valuesOf(mask), batch, time);
+    const probabilities = kernels.maskedSoftmax(valuesOf(scores), valuesOf(mask), batch, time);
     const gradient = (dy: tfjs.Tensor) => ({
       scores: () => tf.tensor2d(softmaxBackward(probabilities, valuesOf(dy), batch, time), [batch, time]),
       mask: () => tf.zeros([batch, time]),
     });
     return { value: rememberValues(tf.tensor2d(probabilities, [batch, time]), probabilities), gradient };
   });
-}
-
-/** Row-wise softmax over the positions where mask > 0; an all-padding row stays all 0. */
-function softmaxRows(scores: ArrayLike<number>, mask: ArrayLike<number>, batch: number, time: number): Float32Array {
-  const probabilities = new Float32Array(batch * time);
-  for (let row = 0; row < batch; row++) {
-    const start = row * time;
-    let max = -Infinity;
-    for (let t = start; t < start + time; t++) if (mask[t] > 0 && scores[t] > max) max = scores[t];
-    let total = 0;
-    for (let t = start; t < start + time; t++) {
-      if (mask[t] > 0) {
-        probabilities[t] = Math.exp(scores[t] - max);
-        total += probabilities[t];
-      }
-    }
-    for (let t = start; t < start + time && total > 0; t++) probabilities[t] /= total;
-  }
-  return probabilities;
 }
 
 /** d scores = p ⊙ (dp − Σ p·dp), row by row; zero wherever p is (padding). */
@@ -62,15 +44,16 @@ export function weightedSum(tf: Tf, weights: tfjs.Tensor2D, values: tfjs.Tensor3
   const fused = attendedPools.get(weights);
   if (fused?.rows === values && !fused.pooled.isDisposed) return fused.pooled;
   const [batch, time, dim] = values.shape;
+  // Asked before the op runs: inside one, the engine's tape is paused.
+  const untapedRows = tf.engine().isTapeOn() ? undefined : matrixRowsOf(values);
   return runCustomOp(tf, { weights, values }, () => {
     const w = valuesOf(weights);
     const v = representationsOf(values);
-    const pooled = rowWeightedSums(w, v, batch, time, dim);
     const gradient = (dy: tfjs.Tensor) => ({
       weights: () => tf.tensor2d(rowDots(v, valuesOf(dy), batch, time, dim), [batch, time]),
       values: () => tensorOf(tf, outerRows(w, valuesOf(dy), batch, time, dim), [batch, time, dim]),
     });
-    return { value: tf.tensor2d(pooled, [batch, dim]), gradient };
+    return { value: pooledRows(tf, untapedRows, w, [batch, time, dim], () => rowWeightedSums(w, v, batch, time, dim)), gradient };
   });
 }
 
@@ -82,6 +65,8 @@ export function weightedSum(tf: Tf, weights: tfjs.Tensor2D, values: tfjs.Tensor3
 export function tokenScores(tf: Tf, h: tfjs.Tensor3D, query: tfjs.Tensor1D | tfjs.Tensor2D): tfjs.Tensor2D {
   const [batch, time, dim] = h.shape;
   const shared = query.rank === 1;
+  // Asked before the op runs: inside one, the engine's tape is paused.
+  const untaped = !tf.engine().isTapeOn();
   return runCustomOp(tf, { h, query }, () => {
     const values = representationsOf(h);
     const q = valuesOf(query);
@@ -92,7 +77,7 @@ export function tokenScores(tf: Tf, h: tfjs.Tensor3D, query: tfjs.Tensor1D | tfj
         return shared ? tf.tensor1d(sumRows(perReview, batch, dim)) : tf.tensor2d(perReview, [batch, dim]);
       },
     });
-    return { value: tf.tensor2d(queryScores(tf, values, q, batch, time, dim), [batch, time]), gradient };
+    return { value: tf.tensor2d(queryScores(untaped, values, q, batch, time, dim), [batch, time]), gradient };
   });
 }
 
@@ -108,21 +93,25 @@ const attendedPools = new WeakMap<tfjs.Tensor, { readonly rows: tfjs.Tensor; rea
 export function attend(tf: Tf, h: tfjs.Tensor3D, query: tfjs.Tensor1D | tfjs.Tensor2D, mask: tfjs.Tensor2D): tfjs.Tensor2D {
   const [batch, time, dim] = h.shape;
   const shared = query.rank === 1;
+  // Asked before the op runs: inside one, the engine's tape is paused.
+  const untaped = !tf.engine().isTapeOn();
+  const untapedRows = untaped ? matrixRowsOf(h) : undefined;
   const [weights, pooled] = runCustomOp(tf, { h, query, mask }, () => {
     const rows = representationsOf(h);
     const q = valuesOf(query);
-    const p = softmaxRows(queryScores(tf, rows, q, batch, time, dim), valuesOf(mask), batch, time);
-    const sums = rowWeightedSums(p, rows, batch, time, dim);
+    const p = kernels.maskedSoftmax(queryScores(untaped, rows, q, batch, time, dim), valuesOf(mask), batch, time);
+    const pooled = pooledRows(tf, untapedRows, p, [batch, time, dim], () => rowWeightedSums(p, rows, batch, time, dim));
     const gradient = ([dWeights, dPooled]: tfjs.Tensor[]) => {
       const dy = valuesOf(dPooled);
-      const backward = poolBackward(p, valuesOf(dWeights), rows, dy, sums, batch, time, dim);
+      // Taped, the pooled rows were computed: their values are kept.
+      const backward = poolBackward(p, valuesOf(dWeights), rows, dy, valuesOf(pooled), batch, time, dim);
       return {
         h: () => tensorOf(tf, addInPlace(outerRows(p, dy, batch, time, dim), outerRows(backward.dScores, q, batch, time, dim)), [batch, time, dim]),
         query: () => (shared ? tf.tensor1d(sumRows(backward.dq, batch, dim)) : tf.tensor2d(backward.dq, [batch, dim])),
         mask: () => tf.zeros([batch, time]),
       };
     };
-    return { value: [rememberValues(tf.tensor2d(p, [batch, time]), p), rememberValues(tf.tensor2d(sums, [batch, dim]), sums)], gradient };
+    return { value: [rememberValues(tf.tensor2d(p, [batch, time]), p), pooled], gradient };
   }) as [tfjs.Tensor2D, tfjs.Tensor2D];
   attendedPools.set(weights, { rows: h, pooled });
   return weights;
@@ -147,6 +136,17 @@ function poolBackward(
     for (let t = row * time; t < (row + 1) * time; t++) e[t] -= p[t] * total;
   }
   return { dScores: e, dq };
+}
+
+/**
+ * Σ_t w[b, t]·h[b, t] [batch, dim], the sums `compute` makes. Outside a gradient tape, over the
+ * rows of a matrix (`untapedRows`: a frozen lookup), they are made only if something reads them:
+ * an affine layer after them may work from the rows instead (see projected-pools).
+ */
+function pooledRows(tf: Tf, untapedRows: MatrixRows | undefined, w: Float32Array, [batch, time, dim]: readonly number[], compute: () => Float32Array): tfjs.Tensor2D {
+  if (untapedRows !== undefined) return lazyPool(tf, untapedRows, w, time, dim, compute);
+  const sums = compute();
+  return rememberValues(tf.tensor2d(sums, [batch, dim]), sums);
 }
 
 function addInPlace(target: Float32Array, addend: ArrayLike<number>): Float32Array {
@@ -185,8 +185,8 @@ function rowDots(rows: kernels.Representations, u: Float32Array, batch: number, 
  * a shared query stays the same from batch to batch: over a frozen lookup, each word's score is
  * then computed once.
  */
-function queryScores(tf: Tf, rows: kernels.Representations, q: Float32Array, batch: number, time: number, dim: number): Float32Array {
-  const unchanging = q.length === dim && kernels.fitsKernels(dim) && !tf.engine().isTapeOn();
+function queryScores(untaped: boolean, rows: kernels.Representations, q: Float32Array, batch: number, time: number, dim: number): Float32Array {
+  const unchanging = untaped && q.length === dim && kernels.fitsKernels(dim);
   return unchanging ? kernels.unchangingQueryDots(rows, q, batch, time, dim) : rowDots(rows, q, batch, time, dim);
 }
 

@@ -11,6 +11,7 @@ import type * as tfjs from '@tensorflow/tfjs';
 import type { Tf } from '../plugin-api.js';
 import { runCustomOp } from './custom-op.js';
 import { lazyTensor } from './lazy-tensor.js';
+import { recordMatrixRows } from './projected-pools.js';
 import { idsOf, valuesOf } from './values.js';
 import { KernelArena } from './wasm/attention-kernels.js';
 
@@ -45,7 +46,7 @@ export function embed(tf: Tf, ids: tfjs.Tensor2D, table: tfjs.Tensor2D | tfjs.Va
     const x: tfjs.Tensor3D = lazyTensor<tfjs.Rank.R3>(tf, [batch, time, dim], (): Float32Array => arena.lookupValues(x, indices.length * dim));
     arena.lookUp(indices, x);
     frozenLookups.set(x, { ids: indices, table, dim });
-    return x;
+    return recordMatrixRows(x, arena, indices);
   }
   return runCustomOp(tf, { table, ids }, () => {
     const indices = ids.dataSync();

@@ -8,8 +8,10 @@
  * change). An arena may also hold a frozen embedding table: its lookups are gathered straight
  * into a slot, where the attention kernels then read them without any copy.
  */
-import { encodeModule, f32, f32x4, forRange, FunctionWriter, get, i32, set, type Code, type Local, type SimdPath } from './emitter.js';
+import { encodeModule, f32, f32x4, forRange, FunctionWriter, get, i32, set, v128, type Code, type Local, type SimdPath } from './emitter.js';
+import { exp, type ExpScratch } from './simd-math.js';
 import { gatherFunction, gatherVectorsFunction } from './gather-kernel.js';
+import type { RowMatrix } from '../projected-pools.js';
 import { compiledKernel, createMemory, instantiate, type WasmMemory, type WasmModule } from './runtime.js';
 
 export interface AttentionExports {
@@ -25,6 +27,8 @@ export interface AttentionExports {
    * dq[b] = Σ_t e·v[b, t] − (Σ_t e)·pooled[b], in one pass over v.
    */
   attentionBackward(p: number, dp: number, v: number, dy: number, pooled: number, e: number, dq: number, batch: number, time: number, dimBytes: number): void;
+  /** out[r, :] = softmax of scores[r, :] over the positions where mask > 0, 0 elsewhere; a row without any stays 0. */
+  maskedSoftmax(scores: number, mask: number, out: number, rows: number, time: number): void;
   /** As `attentionBackward`, v[b, t] being row slots[b, t] of the matrix at `v`: the same sums in the same order. */
   slotAttentionBackward(p: number, dp: number, v: number, slots: number, dy: number, pooled: number, e: number, dq: number, rows: number, time: number, dimBytes: number): void;
   /** out[r, :] = Σ_t w[r, t]·v[slots[r, t], :]: the rows of v each position's slot names. */
@@ -231,6 +235,45 @@ function attentionBackwardFunction() {
 }
 
 /**
+ * The masked softmax, row by row in three passes (max, e^(s − max) and their sum, division), four
+ * positions at a time and the row's last `time mod 4` one by one; e^x as the activation kernels
+ * compute it (~1 ulp), which spares the ~16 ns per position of Math.exp.
+ */
+function maskedSoftmaxFunction() {
+  const writer = new FunctionWriter('maskedSoftmax', I32(5));
+  const [scores, mask, out, rows, time] = writer.params;
+  const [r, t, rowAt, groupedEnd] = Array.from({ length: 4 }, () => writer.local('i32'));
+  const [highest, sum, tailSum, e] = Array.from({ length: 4 }, () => writer.local('v128'));
+  const scratch: ExpScratch = { x: writer.local('v128'), k: writer.local('v128') };
+  const at = (base: Local): Code => i32.add(get(base), i32.add(get(rowAt), i32.mul(get(t), i32.const(4))));
+  const real = (load: (address: Code) => Code): Code => f32x4.gt(load(at(mask)), f32x4.constant(0));
+  const lanes = (vector: Local): Code[] => [0, 1, 2, 3].map((lane) => f32x4.splat(f32x4.extractLane(get(vector), lane)));
+  /** A pass over the row: `group` on four positions (vector loads), `single` on one (splat loads). */
+  const pass = (step: (load: (address: Code) => Code, store: (address: Code, value: Code) => Code, single: boolean) => Code): Code => [
+    ...forRange(t, i32.const(0), get(groupedEnd), 4, step(f32x4.load, f32x4.store, false)),
+    ...forRange(t, get(groupedEnd), get(time), 1, step(f32x4.loadSplat, (address, value) => f32.store(address, f32x4.extractLane(value, 0)), true)),
+  ];
+  const body = forRange(r, i32.const(0), get(rows), 1, [
+    ...set(rowAt, i32.mul(i32.mul(get(r), get(time)), i32.const(4))),
+    ...set(groupedEnd, i32.and(get(time), i32.const(-4))),
+    ...set(highest, f32x4.constant(-Infinity)),
+    ...pass((load) => set(highest, f32x4.pmax(get(highest), v128.bitselect(load(at(scores)), f32x4.constant(-Infinity), real(load))))),
+    ...set(highest, (([a, b, c, d]) => f32x4.pmax(f32x4.pmax(a, b), f32x4.pmax(c, d)))(lanes(highest))),
+    ...set(sum, f32x4.constant(0)),
+    ...set(tailSum, f32x4.constant(0)),
+    ...pass((load, store, single) => [
+      ...exp(e, f32x4.sub(load(at(scores)), get(highest)), scratch),
+      ...set(e, v128.and(get(e), real(load))),
+      ...store(at(out), get(e)),
+      ...(single ? set(tailSum, f32x4.add(get(tailSum), get(e))) : set(sum, f32x4.add(get(sum), get(e)))),
+    ]),
+    ...set(sum, f32x4.splat(f32.add(f32x4.extractLane(laneSum(get(sum)), 0), f32x4.extractLane(get(tailSum), 0)))),
+    ...pass((load, store) => store(at(out), v128.bitselect(f32x4.div(load(at(out)), get(sum)), f32x4.constant(0), f32x4.gt(get(sum), f32x4.constant(0))))),
+  ]);
+  return { writer, body };
+}
+
+/**
  * attentionBackward over slot rows (see {@link slotLoops}): the dots of four positions share one
  * pass over dim, then their terms reach e, Σ e and dq in the order of the positions, as there.
  */
@@ -268,7 +311,7 @@ function slotAttentionBackwardFunction() {
 }
 
 export const attentionModuleBytes = (): Uint8Array<ArrayBuffer> =>
-  encodeModule([weightedRowsFunction(), rowDotsFunction(), outerRowsFunction(), attentionBackwardFunction(), gatherFunction(), gatherVectorsFunction(), weightedSlotRowsFunction(), slotRowDotsFunction(), scatterSlotRowsFunction(), slotAttentionBackwardFunction()]);
+  encodeModule([weightedRowsFunction(), rowDotsFunction(), outerRowsFunction(), attentionBackwardFunction(), gatherFunction(), gatherVectorsFunction(), weightedSlotRowsFunction(), slotRowDotsFunction(), scatterSlotRowsFunction(), slotAttentionBackwardFunction(), maskedSoftmaxFunction()]);
 
 /** The compiled attention module (`path`: the process's unless given). */
 export const attentionModule = (path?: SimdPath): WasmModule => compiledKernel('attention', attentionModuleBytes, path);
@@ -299,7 +342,7 @@ const lookups = new WeakMap<object, { readonly arena: KernelArena; readonly ids:
  * token representations, then a scratch area reused by every call for the small inputs and the
  * outputs.
  */
-export class KernelArena {
+export class KernelArena implements RowMatrix {
   private readonly memory: WasmMemory;
   readonly kernels: AttentionExports;
   private readonly slotsAt: number;
@@ -307,8 +350,10 @@ export class KernelArena {
   private readonly cached: (object | undefined)[] = Array.from({ length: SLOTS }, () => undefined);
   private lastUsed = 0;
   private scratchEnd: number | undefined;
-  /** The last query {@link tableRowDots} was asked for, and every table row's dot with it once asked twice. */
-  private queryDots: { readonly query: Float32Array; dots: Float32Array | undefined } | undefined;
+  /** Every table row's dot with the query {@link tableRowDots} was asked for twice in a row. */
+  private readonly queryDots = new KeptForRepeatedInput();
+  /** The table times the kernel {@link projected} was asked for twice in a row. */
+  private readonly projections = new KeptForRepeatedInput();
 
   /** `table`: a frozen embedding table [size, dim], copied in once, which {@link lookUp} takes rows of. */
   constructor(private readonly table?: { readonly values: Float32Array; readonly dim: number }) {
@@ -364,13 +409,25 @@ export class KernelArena {
    * previous call did not have: computing them pays only when a query comes back.
    */
   tableRowDots(query: Float32Array): Float32Array | undefined {
-    const previous = this.queryDots;
-    if (previous === undefined || !sameValues(previous.query, query)) {
-      this.queryDots = { query: query.slice(), dots: undefined };
-      return undefined;
-    }
-    previous.dots ??= this.dotsWithEveryRow(query);
-    return previous.dots;
+    return this.queryDots.get(query, () => this.beginCall().dotsWithEveryRow(query));
+  }
+
+  /**
+   * The table times `kernel` [dim, units], [size, units] (see {@link RowMatrix}), kept until
+   * another kernel comes; undefined for a kernel the previous call did not have, as in
+   * {@link tableRowDots}.
+   */
+  projected(kernel: Float32Array, units: number): Float32Array | undefined {
+    return this.projections.get(kernel, () => {
+      const size = (this.table?.values.length ?? 0) / (kernel.length / units);
+      const out = new Float32Array(size * units);
+      for (let unit = 0; unit < units; unit++) {
+        const column = kernel.filter((_, index) => index % units === unit);
+        const dots = this.beginCall().dotsWithEveryRow(column);
+        for (let row = 0; row < size; row++) out[row * units + unit] = dots[row];
+      }
+      return out;
+    });
   }
 
   private dotsWithEveryRow(query: Float32Array): Float32Array {
@@ -511,6 +568,25 @@ export function unchangingQueryDots(v: Representations, query: Float32Array, bat
   return out;
 }
 
+/**
+ * A value computed from an input (a query, a kernel) only once the same input comes two calls in
+ * a row, and kept until another comes: passes whose weights change at every batch (training
+ * steps) pay nothing for it.
+ */
+class KeptForRepeatedInput {
+  private last: { readonly input: Float32Array; value: Float32Array | undefined } | undefined;
+
+  get(input: Float32Array, compute: () => Float32Array): Float32Array | undefined {
+    const previous = this.last;
+    if (previous === undefined || !sameValues(previous.input, input)) {
+      this.last = { input: input.slice(), value: undefined };
+      return undefined;
+    }
+    previous.value ??= compute();
+    return previous.value;
+  }
+}
+
 function sameValues(a: Float32Array, b: Float32Array): boolean {
   return a.length === b.length && a.every((value, index) => Object.is(value, b[index]));
 }
@@ -524,6 +600,16 @@ export function outerRows(w: Float32Array, u: Float32Array, batch: number, time:
   const out = memory.scratch(batch * time * dim);
   memory.kernels.outerRows(wAt, uAt, out, batch, time, 4 * dim, u.length === dim ? 0 : 4 * dim);
   return memory.read(out, batch * time * dim);
+}
+
+/** Row-wise softmax of `scores` [rows, time] over the positions where mask > 0, as {@link AttentionExports.maskedSoftmax}. */
+export function maskedSoftmax(scores: Float32Array, mask: Float32Array, rows: number, time: number): Float32Array {
+  shared ??= new KernelArena();
+  const memory = shared.beginCall();
+  const [scoresAt, maskAt] = [memory.scratch(scores.length, scores), memory.scratch(mask.length, mask)];
+  const out = memory.scratch(rows * time);
+  memory.kernels.maskedSoftmax(scoresAt, maskAt, out, rows, time);
+  return memory.read(out, rows * time);
 }
 
 /** Gradients of an attention pool: e [batch, time] and dq [batch, dim], as {@link AttentionExports.attentionBackward}. */
