@@ -1,5 +1,5 @@
 import test from 'ava';
-import { outerRows, rowDots, weightedRowSums, type Representations } from '../../../src/nn/wasm/attention-kernels.js';
+import { maskedSoftmax, outerRows, rowDots, weightedRowSums, type Representations } from '../../../src/nn/wasm/attention-kernels.js';
 
 /** Representations that are the array itself. */
 const rowsOf = (values: Float32Array): Representations => ({ key: values, values: () => values });
@@ -66,4 +66,31 @@ test('a cached array read again gives the same results; a new array with other v
   const third = pseudoRandom(batch * time * dim, 12);
   weightedRowSums(w, rowsOf(third), batch, time, dim);
   t.deepEqual(weightedRowSums(w, rowsOf(first), batch, time, dim), once);
+});
+
+/** softmax over the positions where mask > 0, in float64. */
+function softmaxReference(scores: Float32Array, mask: Float32Array, rows: number, time: number): number[] {
+  const out: number[] = [];
+  for (let row = 0; row < rows; row++) {
+    const real = Array.from({ length: time }, (_, t) => row * time + t).filter((position) => mask[position] > 0);
+    const highest = Math.max(...real.map((position) => scores[position]));
+    const total = real.reduce((sum, position) => sum + Math.exp(scores[position] - highest), 0);
+    for (let t = 0; t < time; t++) out.push(mask[row * time + t] > 0 ? Math.exp(scores[row * time + t] - highest) / total : 0);
+  }
+  return out;
+}
+
+test('masked softmax: rows of four positions and of tails, padding anywhere, a row all padding, large scores', (t) => {
+  const [rows, time] = [4, 7];
+  const scores = pseudoRandom(rows * time, 21).map((value, position) => value * 30 + (position === 3 ? 80 : 0));
+  // Row 0 real throughout, row 1 padded at the end, row 2 with holes, row 3 all padding.
+  const mask = Float32Array.from({ length: rows * time }, (_, position) => {
+    const [row, step] = [Math.floor(position / time), position % time];
+    return [1, step < 5 ? 1 : 0, step % 3 === 1 ? 0 : 1, 0][row];
+  });
+  const probabilities = maskedSoftmax(scores, mask, rows, time);
+  const expected = softmaxReference(scores, mask, rows, time);
+  probabilities.forEach((p, position) => t.true(Math.abs(p - expected[position]) <= 1e-6, `p[${position}] ${p} against ${expected[position]}`));
+  t.deepEqual(Array.from(probabilities.subarray(3 * time)), Array.from({ length: time }, () => 0), 'a row without a real token');
+  for (const row of [0, 1, 2]) t.true(Math.abs(probabilities.subarray(row * time, (row + 1) * time).reduce((sum, p) => sum + p, 0) - 1) < 1e-6);
 });
