@@ -60,7 +60,8 @@ export default {
       const tokens = nn.distinctTokens(ids);
       const values = training ? tokenValues(tokens.ids, training) : valueRows.rows(tokens, valueInputs, (distinctIds) => tokenValues(distinctIds, false));
       const pooled = tokens.pool(weights, values);
-      return tf.reshape(pooled, [ids.shape[0], heads * value.outputDim]) as Tensor2D;
+      // One head's pool is [batch, dim] already: a reshape would make its values, which the head may not need (see nn.dense).
+      return weights.rank === 2 ? (pooled as Tensor2D) : (tf.reshape(pooled, [ids.shape[0], heads * value.outputDim]) as Tensor2D);
     };
     /** ids [1, n] → the value of each token on its own, [n, value dim]. */
     const tokenValues = (ids: Tensor2D, training: boolean): Tensor2D => {

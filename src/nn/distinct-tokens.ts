@@ -7,7 +7,9 @@
 import type * as tfjs from '@tensorflow/tfjs';
 import type { Tf } from '../plugin-api.js';
 import { runCustomOp } from './custom-op.js';
-import { idsOf, rememberValues, valuesOf } from './values.js';
+import { lazyTensor } from './lazy-tensor.js';
+import { lazyPool, matrixRowsOf, recordMatrixRows, sameFloats, type RowMatrix } from './projected-pools.js';
+import { idsOf, valuesOf } from './values.js';
 import * as kernels from './wasm/attention-kernels.js';
 
 export interface DistinctTokens {
@@ -55,6 +57,8 @@ export function poolBySlot<T extends tfjs.Tensor2D | tfjs.Tensor3D>(tf: Tf, weig
   const rows = weights.size / time;
   const [distinct, dim] = values.shape;
   const rowSlots = slotsPerRow(slots, rows, time);
+  // Asked before the op runs: inside one, the engine's tape is paused.
+  const untapedRows = tf.engine().isTapeOn() || weights.rank !== 2 ? undefined : matrixRowsOf(values);
   return runCustomOp(tf, { weights, values }, () => {
     const w = valuesOf(weights);
     const v: kernels.Representations = { key: values, values: () => valuesOf(values) };
@@ -62,8 +66,14 @@ export function poolBySlot<T extends tfjs.Tensor2D | tfjs.Tensor3D>(tf: Tf, weig
       weights: () => tf.tensor(slotRowDots(v, rowSlots, valuesOf(dy), rows, time, dim), weights.shape),
       values: () => tf.tensor2d(scatterSlotRows(w, valuesOf(dy), rowSlots, distinct, rows, time, dim), [distinct, dim]),
     });
-    const shape: number[] = [...weights.shape.slice(0, -1), dim];
-    return { value: tf.tensor<tfjs.Rank>(weightedSlotRows(w, v, rowSlots, rows, time, dim), shape) as T, gradient };
+    const pool = () => weightedSlotRows(w, v, rowSlots, rows, time, dim);
+    if (untapedRows !== undefined) {
+      // Values that are rows of a matrix: each position's row of it, for an affine layer that works from them.
+      const indices = new Int32Array(rowSlots.length);
+      for (let position = 0; position < indices.length; position++) indices[position] = untapedRows.indices[rowSlots[position]];
+      return { value: lazyPool(tf, { matrix: untapedRows.matrix, indices }, w, time, dim, pool) as tfjs.Tensor as T, gradient };
+    }
+    return { value: tf.tensor<tfjs.Rank>(pool(), [...weights.shape.slice(0, -1), dim]) as T, gradient };
   });
 }
 
@@ -141,9 +151,13 @@ export function tokenRowCache(tf: Tf): TokenRowCache {
         known.add(missing, computed.dataSync() as Float32Array, computed.shape[1]);
         computed.dispose();
       }
-      const out = new Float32Array(ids.length * known.dim);
-      known.copyRows(ids, out);
-      return rememberValues(tf.tensor2d(out, [ids.length, known.dim]), out);
+      // Copied out only if something reads them: pooled under an affine layer, they are projected instead.
+      const rows = lazyTensor<tfjs.Rank.R2>(tf, [ids.length, known.dim], () => {
+        const out = new Float32Array(ids.length * known.dim);
+        known.copyRows(ids, out);
+        return out;
+      });
+      return recordMatrixRows(rows, known, ids);
     },
   };
 }
@@ -153,10 +167,12 @@ export function tokenRowCache(tf: Tf): TokenRowCache {
  * `dependsOn` named when they were added. Rows are kept only for data two calls in a row depend
  * on, so that passes whose weights change in between (training steps) pay nothing for them.
  */
-export class KnownTokenRows {
+export class KnownTokenRows implements RowMatrix {
   private dependsOn: readonly tfjs.DataId[] = [];
   private rows = new Float32Array(0);
   private known = new Uint8Array(0);
+  /** The known rows times the kernel {@link projected} was last asked for, at the ids `done` marks. */
+  private projection: { readonly kernel: Float32Array; readonly values: Float32Array; readonly done: Uint8Array } | undefined;
   /** Floats per row; 0 until rows are added. */
   dim = 0;
 
@@ -168,6 +184,7 @@ export class KnownTokenRows {
     if (dependsOn.length !== this.dependsOn.length || dependsOn.some((dataId, index) => dataId !== this.dependsOn[index])) {
       this.dependsOn = dependsOn;
       this.known.fill(0);
+      this.projection = undefined;
       return undefined;
     }
     const { known } = this;
@@ -183,12 +200,34 @@ export class KnownTokenRows {
       const [grown, known] = [new Float32Array(capacity * dim), new Uint8Array(capacity)];
       grown.set(this.rows);
       known.set(this.known);
-      Object.assign(this, { rows: grown, known });
+      Object.assign(this, { rows: grown, known, projection: undefined });
     }
     ids.forEach((id, index) => {
       this.rows.set(rows.subarray(index * dim, (index + 1) * dim), id * dim);
       this.known[id] = 1;
     });
+  }
+
+  /**
+   * The rows times `kernel` [dim, units] at the known ids `indices` names (see {@link RowMatrix}),
+   * each id's computed once while the kernel and the rows stay the same.
+   */
+  projected(kernel: Float32Array, units: number, indices: Int32Array): Float32Array {
+    const { dim, rows } = this;
+    if (this.projection === undefined || !sameFloats(this.projection.kernel, kernel)) {
+      this.projection = { kernel: kernel.slice(), values: new Float32Array(this.known.length * units), done: new Uint8Array(this.known.length) };
+    }
+    const { values, done } = this.projection;
+    for (const id of indices) {
+      if (done[id] === 1) continue;
+      for (let unit = 0; unit < units; unit++) {
+        let sum = 0;
+        for (let k = 0; k < dim; k++) sum += rows[id * dim + k] * kernel[k * units + unit];
+        values[id * units + unit] = sum;
+      }
+      done[id] = 1;
+    }
+    return values;
   }
 
   /** Writes the rows of `ids`, all known, one after the other into `target`. */

@@ -88,3 +88,8 @@ export function projectedPool(x: tfjs.Tensor, kernel: Float32Array, units: numbe
   }
   return out;
 }
+
+/** Whether `a` and `b` hold the same floats (a kernel or a query asked for again). */
+export function sameFloats(a: Float32Array, b: Float32Array): boolean {
+  return a.length === b.length && a.every((value, index) => Object.is(value, b[index]));
+}

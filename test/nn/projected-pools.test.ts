@@ -60,3 +60,22 @@ test('the pooled vector of a frozen lookup is still there for whatever reads it,
     closeTo(t, pooled.dataSync(), expected, 'pooled values');
   });
 });
+
+test('an affine layer after value rows kept per word and pooled per distinct token works from the rows, afresh once the weights change', (t) => {
+  const scale = tf.variable(tf.scalar(1.5));
+  const cache = nn.tokenRowCache();
+  const transform = (distinct: tfjs.Tensor2D): tfjs.Tensor2D => tf.mul(tf.reshape(nn.embed(distinct, table), [distinct.shape[1], dim]), scale);
+  const uniform = tf.div(mask, tf.sum(mask, 1, true)) as tfjs.Tensor2D;
+  const w = uniform.dataSync() as Float32Array;
+  // Rows computed, then kept (and projected); a new scale computes them again, then keeps those.
+  for (const [round, factor] of [1.5, 1.5, 1.5, -0.75, -0.75, -0.75].entries()) {
+    if (round === 3) scale.assign(tf.scalar(factor));
+    tf.tidy(() => {
+      const tokens = nn.distinctTokens(ids);
+      const pooled = tokens.pool(uniform, cache.rows(tokens, [scale], transform));
+      const expected = reference(w, kernels[0], (value) => value).map((value, index) => factor * (value - bias.dataSync()[index % units]) + bias.dataSync()[index % units]);
+      closeTo(t, nn.dense(pooled, kernels[0], bias).dataSync(), expected, `round ${round}`);
+    });
+  }
+  scale.dispose();
+});

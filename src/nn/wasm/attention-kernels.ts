@@ -11,7 +11,7 @@
 import { encodeModule, f32, f32x4, forRange, FunctionWriter, get, i32, set, v128, type Code, type Local, type SimdPath } from './emitter.js';
 import { exp, type ExpScratch } from './simd-math.js';
 import { gatherFunction, gatherVectorsFunction } from './gather-kernel.js';
-import type { RowMatrix } from '../projected-pools.js';
+import { sameFloats, type RowMatrix } from '../projected-pools.js';
 import { compiledKernel, createMemory, instantiate, type WasmMemory, type WasmModule } from './runtime.js';
 
 export interface AttentionExports {
@@ -578,17 +578,13 @@ class KeptForRepeatedInput {
 
   get(input: Float32Array, compute: () => Float32Array): Float32Array | undefined {
     const previous = this.last;
-    if (previous === undefined || !sameValues(previous.input, input)) {
+    if (previous === undefined || !sameFloats(previous.input, input)) {
       this.last = { input: input.slice(), value: undefined };
       return undefined;
     }
     previous.value ??= compute();
     return previous.value;
   }
-}
-
-function sameValues(a: Float32Array, b: Float32Array): boolean {
-  return a.length === b.length && a.every((value, index) => Object.is(value, b[index]));
 }
 
 /** out[b, t, :] = w[b, t]·u: u [batch, dim], or [dim] shared by every row. */
