@@ -144,7 +144,7 @@ export function tokenRowCache(tf: Tf): TokenRowCache {
       if (missing === undefined) {
         const rows = transform(tokens.ids);
         known.add(ids, valuesOf(rows), rows.shape[1]);
-        return rows;
+        return recordMatrixRows(rows, known, ids);
       }
       if (missing.length > 0) {
         const computed = tf.tidy(() => transform(tf.tensor2d(missing, [1, missing.length], 'int32')));

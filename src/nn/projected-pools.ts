@@ -14,11 +14,8 @@ import { lazyTensor } from './lazy-tensor.js';
 
 /** A matrix [rows, dim] whose rows some tensors' values are. */
 export interface RowMatrix {
-  /**
-   * The matrix times `kernel` [dim, units], row-major [rows, units], right at least at the rows
-   * `indices` names; undefined while computing it would not pay (a kernel seen once only).
-   */
-  projected(kernel: Float32Array, units: number, indices: Int32Array): Float32Array | undefined;
+  /** The matrix times `kernel` [dim, units], row-major [rows, units], right at least at the rows `indices` names. */
+  projected(kernel: Float32Array, units: number, indices: Int32Array): Float32Array;
 }
 
 /** Rows of a matrix: values[p, :] = matrix[indices[p], :]. */
@@ -59,19 +56,36 @@ export function lazyPool(tf: Tf, rows: MatrixRows, weights: Float32Array, time: 
   return pooled;
 }
 
+/**
+ * Whether a scoring pass is running (see {@link whileScoring}): only then do affine layers work
+ * from the rows, so that every batch of a pass takes the same path and its floats do not depend
+ * on how the pass was cut into batches. A forward pass on its own (`predict`, a benchmark's) keeps
+ * the pooled path, and pays no projection of the table.
+ */
+let scoringPasses = 0;
+
+/** Runs `score`, a pass over batches with unchanging weights, with the projected path on. */
+export function whileScoring<T>(score: () => T): T {
+  scoringPasses++;
+  try {
+    return score();
+  } finally {
+    scoringPasses--;
+  }
+}
+
 /** Projecting pays when it shrinks the rows at least this many times. */
 const LEAST_SHRINK = 4;
 
 /**
- * x·kernel + bias [rows, units] for x a {@link lazyPool}, from the projected rows; undefined for
- * any other x, a kernel too wide to pay, or a matrix not projected yet.
+ * x·kernel + bias [rows, units] for x a {@link lazyPool} while scoring, from the projected rows;
+ * undefined outside a scoring pass, for any other x and for a kernel too wide to pay.
  */
 export function projectedPool(x: tfjs.Tensor, kernel: Float32Array, units: number, bias?: Float32Array): Float32Array | undefined {
   const pool = pools.get(x.dataId);
-  if (pool === undefined || units * LEAST_SHRINK > pool.dim) return undefined;
+  if (scoringPasses === 0 || pool === undefined || units * LEAST_SHRINK > pool.dim) return undefined;
   const { weights, time, rows } = pool;
   const projection = rows.matrix.projected(kernel, units, rows.indices);
-  if (projection === undefined) return undefined;
   const count = weights.length / time;
   const out = new Float32Array(count * units);
   const sums = new Float64Array(units);

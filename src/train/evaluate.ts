@@ -3,6 +3,7 @@ import type * as tfjs from '@tensorflow/tfjs';
 import type { Model, ProgressReporter, Tf } from '../plugin-api.js';
 import { scoringBatches, type Batch, type EncodedSplit } from '../data/batches.js';
 import { classScores, confusionMatrix, macroF1 } from '../report/metrics.js';
+import { whileScoring } from '../nn/projected-pools.js';
 import { rememberIds, rememberValues, valuesOf } from '../nn/values.js';
 import { softmaxCrossEntropy } from './loss.js';
 
@@ -51,10 +52,12 @@ export function evaluate(tf: Tf, model: Model, split: EncodedSplit, options: Eva
   const count = split.size;
   const scores = new SplitScores(split);
   const task = options.progress?.start(options.label ?? 'scoring', count, 'reviews');
-  for (const batch of scoringBatches(split, { maxRows: options.batchSize, maxTokens: options.batchTokens ?? Number.POSITIVE_INFINITY, maxLength: options.maxLength })) {
-    scores.add(batch, forwardValues(tf, model, batch));
-    task?.tick(batch.size);
-  }
+  whileScoring(() => {
+    for (const batch of scoringBatches(split, { maxRows: options.batchSize, maxTokens: options.batchTokens ?? Number.POSITIVE_INFINITY, maxLength: options.maxLength })) {
+      scores.add(batch, forwardValues(tf, model, batch));
+      task?.tick(batch.size);
+    }
+  });
   task?.done();
   return scores.evaluation();
 }

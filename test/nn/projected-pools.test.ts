@@ -2,6 +2,7 @@ import test from 'ava';
 import type * as tfjs from '@tensorflow/tfjs';
 import { selectBackend } from '../../src/nn/backend.js';
 import { createNnOps } from '../../src/nn/ops.js';
+import { whileScoring } from '../../src/nn/projected-pools.js';
 import { pseudoRandom } from '../helpers/numeric.js';
 
 const { tf } = await selectBackend('wasm');
@@ -29,22 +30,22 @@ function reference(weights: Float32Array, kernel: tfjs.Tensor2D, activation: (va
 const closeTo = (t: import('ava').ExecutionContext, actual: ArrayLike<number>, expected: readonly number[], message: string) =>
   Array.from(actual).forEach((value, index) => t.true(Math.abs(value - expected[index]) <= 1e-5, `${message} [${index}]: ${value} against ${expected[index]}`));
 
-test('an affine layer after a pooled frozen lookup gives the pooled path’s outputs, kernel after kernel, with its activation', (t) => {
-  // The same kernel twice (projected the second time), another, then that one again.
-  for (const kernel of [kernels[0], kernels[0], kernels[1], kernels[1], kernels[0]]) {
-    tf.tidy(() => {
+test('while scoring, an affine layer after a pooled frozen lookup gives the pooled path’s outputs, kernel after kernel, with its activation', (t) => {
+  // The same kernel twice, another, then the first again; and outside a scoring pass.
+  for (const [call, kernel] of [kernels[0], kernels[0], kernels[1], kernels[1], kernels[0], kernels[1]].entries()) {
+    (call < 5 ? whileScoring : <T>(run: () => T) => run())(() => tf.tidy(() => {
       const h = nn.embed(ids, table);
       const weights = nn.attend(h, query, mask);
       const pooled = nn.weightedSum(weights, h);
       const p = weights.dataSync() as Float32Array;
       closeTo(t, nn.dense(pooled, kernel, bias).dataSync(), reference(p, kernel, (value) => value), 'linear');
       closeTo(t, nn.dense(pooled, kernel, bias, 'tanh').dataSync(), reference(p, kernel, Math.tanh), 'tanh');
-    });
+    }));
   }
 });
 
 test('the pooled vector of a frozen lookup is still there for whatever reads it, and a mean pools the same way', (t) => {
-  tf.tidy(() => {
+  whileScoring(() => tf.tidy(() => {
     const h = nn.embed(ids, table);
     const uniform = tf.div(mask, tf.sum(mask, 1, true)) as tfjs.Tensor2D;
     const w = uniform.dataSync() as Float32Array;
@@ -58,10 +59,10 @@ test('the pooled vector of a frozen lookup is still there for whatever reads it,
       return sum;
     });
     closeTo(t, pooled.dataSync(), expected, 'pooled values');
-  });
+  }));
 });
 
-test('an affine layer after value rows kept per word and pooled per distinct token works from the rows, afresh once the weights change', (t) => {
+test('while scoring, an affine layer after value rows kept per word and pooled per distinct token works from the rows, afresh once the weights change', (t) => {
   const scale = tf.variable(tf.scalar(1.5));
   const cache = nn.tokenRowCache();
   const transform = (distinct: tfjs.Tensor2D): tfjs.Tensor2D => tf.mul(tf.reshape(nn.embed(distinct, table), [distinct.shape[1], dim]), scale);
@@ -70,12 +71,12 @@ test('an affine layer after value rows kept per word and pooled per distinct tok
   // Rows computed, then kept (and projected); a new scale computes them again, then keeps those.
   for (const [round, factor] of [1.5, 1.5, 1.5, -0.75, -0.75, -0.75].entries()) {
     if (round === 3) scale.assign(tf.scalar(factor));
-    tf.tidy(() => {
+    whileScoring(() => tf.tidy(() => {
       const tokens = nn.distinctTokens(ids);
       const pooled = tokens.pool(uniform, cache.rows(tokens, [scale], transform));
       const expected = reference(w, kernels[0], (value) => value).map((value, index) => factor * (value - bias.dataSync()[index % units]) + bias.dataSync()[index % units]);
       closeTo(t, nn.dense(pooled, kernels[0], bias).dataSync(), expected, `round ${round}`);
-    });
+    }));
   }
   scale.dispose();
 });

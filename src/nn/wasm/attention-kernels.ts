@@ -237,13 +237,15 @@ function attentionBackwardFunction() {
 /**
  * The masked softmax, row by row in three passes (max, e^(s − max) and their sum, division), four
  * positions at a time and the row's last `time mod 4` one by one; e^x as the activation kernels
- * compute it (~1 ulp), which spares the ~16 ns per position of Math.exp.
+ * compute it (~1 ulp), which spares the ~16 ns per position of Math.exp. Each position's result
+ * depends on its row's real positions only, not on the padding after them.
  */
 function maskedSoftmaxFunction() {
   const writer = new FunctionWriter('maskedSoftmax', I32(5));
   const [scores, mask, out, rows, time] = writer.params;
   const [r, t, rowAt, groupedEnd] = Array.from({ length: 4 }, () => writer.local('i32'));
-  const [highest, sum, tailSum, e] = Array.from({ length: 4 }, () => writer.local('v128'));
+  const [highest, sum, e] = Array.from({ length: 3 }, () => writer.local('v128'));
+  const total = writer.local('f32');
   const scratch: ExpScratch = { x: writer.local('v128'), k: writer.local('v128') };
   const at = (base: Local): Code => i32.add(get(base), i32.add(get(rowAt), i32.mul(get(t), i32.const(4))));
   const real = (load: (address: Code) => Code): Code => f32x4.gt(load(at(mask)), f32x4.constant(0));
@@ -259,15 +261,15 @@ function maskedSoftmaxFunction() {
     ...set(highest, f32x4.constant(-Infinity)),
     ...pass((load) => set(highest, f32x4.pmax(get(highest), v128.bitselect(load(at(scores)), f32x4.constant(-Infinity), real(load))))),
     ...set(highest, (([a, b, c, d]) => f32x4.pmax(f32x4.pmax(a, b), f32x4.pmax(c, d)))(lanes(highest))),
-    ...set(sum, f32x4.constant(0)),
-    ...set(tailSum, f32x4.constant(0)),
+    ...set(total, f32.const(0)),
     ...pass((load, store, single) => [
       ...exp(e, f32x4.sub(load(at(scores)), get(highest)), scratch),
       ...set(e, v128.and(get(e), real(load))),
       ...store(at(out), get(e)),
-      ...(single ? set(tailSum, f32x4.add(get(tailSum), get(e))) : set(sum, f32x4.add(get(sum), get(e)))),
+      // Summed position after position, padding adding 0: the same sum however long the batch's rows are.
+      ...(single ? [0] : [0, 1, 2, 3]).flatMap((lane) => set(total, f32.add(get(total), f32x4.extractLane(get(e), lane)))),
     ]),
-    ...set(sum, f32x4.splat(f32.add(f32x4.extractLane(laneSum(get(sum)), 0), f32x4.extractLane(get(tailSum), 0)))),
+    ...set(sum, f32x4.splat(get(total))),
     ...pass((load, store) => store(at(out), v128.bitselect(f32x4.div(load(at(out)), get(sum)), f32x4.constant(0), f32x4.gt(get(sum), f32x4.constant(0))))),
   ]);
   return { writer, body };
@@ -352,8 +354,8 @@ export class KernelArena implements RowMatrix {
   private scratchEnd: number | undefined;
   /** Every table row's dot with the query {@link tableRowDots} was asked for twice in a row. */
   private readonly queryDots = new KeptForRepeatedInput();
-  /** The table times the kernel {@link projected} was asked for twice in a row. */
-  private readonly projections = new KeptForRepeatedInput();
+  /** The table times the kernel {@link projected} was last asked for. */
+  private projection: { readonly kernel: Float32Array; readonly values: Float32Array } | undefined;
 
   /** `table`: a frozen embedding table [size, dim], copied in once, which {@link lookUp} takes rows of. */
   constructor(private readonly table?: { readonly values: Float32Array; readonly dim: number }) {
@@ -412,22 +414,18 @@ export class KernelArena implements RowMatrix {
     return this.queryDots.get(query, () => this.beginCall().dotsWithEveryRow(query));
   }
 
-  /**
-   * The table times `kernel` [dim, units], [size, units] (see {@link RowMatrix}), kept until
-   * another kernel comes; undefined for a kernel the previous call did not have, as in
-   * {@link tableRowDots}.
-   */
-  projected(kernel: Float32Array, units: number): Float32Array | undefined {
-    return this.projections.get(kernel, () => {
-      const size = (this.table?.values.length ?? 0) / (kernel.length / units);
-      const out = new Float32Array(size * units);
-      for (let unit = 0; unit < units; unit++) {
-        const column = kernel.filter((_, index) => index % units === unit);
-        const dots = this.beginCall().dotsWithEveryRow(column);
-        for (let row = 0; row < size; row++) out[row * units + unit] = dots[row];
-      }
-      return out;
-    });
+  /** The table times `kernel` [dim, units], [size, units] (see {@link RowMatrix}), kept until another kernel comes. */
+  projected(kernel: Float32Array, units: number): Float32Array {
+    if (this.projection !== undefined && sameFloats(this.projection.kernel, kernel)) return this.projection.values;
+    const size = (this.table?.values.length ?? 0) / (kernel.length / units);
+    const values = new Float32Array(size * units);
+    for (let unit = 0; unit < units; unit++) {
+      const column = kernel.filter((_, index) => index % units === unit);
+      const dots = this.beginCall().dotsWithEveryRow(column);
+      for (let row = 0; row < size; row++) values[row * units + unit] = dots[row];
+    }
+    this.projection = { kernel: kernel.slice(), values };
+    return values;
   }
 
   private dotsWithEveryRow(query: Float32Array): Float32Array {
@@ -569,9 +567,9 @@ export function unchangingQueryDots(v: Representations, query: Float32Array, bat
 }
 
 /**
- * A value computed from an input (a query, a kernel) only once the same input comes two calls in
- * a row, and kept until another comes: passes whose weights change at every batch (training
- * steps) pay nothing for it.
+ * A value computed from an input (a query) only once the same input comes two calls in a row, and
+ * kept until another comes: passes whose weights change at every batch (training steps) pay
+ * nothing for it.
  */
 class KeptForRepeatedInput {
   private last: { readonly input: Float32Array; value: Float32Array | undefined } | undefined;
