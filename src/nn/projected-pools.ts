@@ -4,9 +4,9 @@
  * matrix M that stays the same from batch to batch (a frozen table, value rows kept per word),
  * (Σ_t w_t·M[i_t])·K = Σ_t w_t·(M[i_t]·K), and M·K is computed once per kernel. Each position
  * then reads `units` floats of a matrix that fits the processor caches instead of `dim` floats of
- * the table: the weighted sum was most of a scoring pass of q1 and q2 (~130 ms of ~420 ms over
- * the 25,000 test reviews). The floats differ from the pooled path's in the last digits: the sums
- * are made in another order.
+ * the table: the weighted sum was the largest part of q2's scoring pass (~130 ms of ~420 ms over
+ * the 25,000 test reviews), and q3 copied its kept value rows out per batch (~0.5 s of ~1.6 s).
+ * The floats differ from the pooled path's in the last digits: the sums are made in another order.
  */
 import type * as tfjs from '@tensorflow/tfjs';
 import type { Tf } from '../plugin-api.js';
