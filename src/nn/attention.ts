@@ -6,7 +6,7 @@
 import type * as tfjs from '@tensorflow/tfjs';
 import type { Tf } from '../plugin-api.js';
 import { runCustomOp } from './custom-op.js';
-import { lazyPool, matrixRowsOf, type MatrixRows } from './projected-pools.js';
+import { pooledTensor, untapedMatrixRows } from './projected-pools.js';
 import { rememberValues, valuesOf } from './values.js';
 import * as kernels from './wasm/attention-kernels.js';
 
@@ -44,8 +44,7 @@ export function weightedSum(tf: Tf, weights: tfjs.Tensor2D, values: tfjs.Tensor3
   const fused = attendedPools.get(weights);
   if (fused?.rows === values && !fused.pooled.isDisposed) return fused.pooled;
   const [batch, time, dim] = values.shape;
-  // Asked before the op runs: inside one, the engine's tape is paused.
-  const untapedRows = tf.engine().isTapeOn() ? undefined : matrixRowsOf(values);
+  const untapedRows = untapedMatrixRows(tf, values);
   return runCustomOp(tf, { weights, values }, () => {
     const w = valuesOf(weights);
     const v = representationsOf(values);
@@ -53,7 +52,7 @@ export function weightedSum(tf: Tf, weights: tfjs.Tensor2D, values: tfjs.Tensor3
       weights: () => tf.tensor2d(rowDots(v, valuesOf(dy), batch, time, dim), [batch, time]),
       values: () => tensorOf(tf, outerRows(w, valuesOf(dy), batch, time, dim), [batch, time, dim]),
     });
-    return { value: pooledRows(tf, untapedRows, w, [batch, time, dim], () => rowWeightedSums(w, v, batch, time, dim)), gradient };
+    return { value: pooledTensor(tf, untapedRows, w, time, dim, () => rowWeightedSums(w, v, batch, time, dim)), gradient };
   });
 }
 
@@ -95,12 +94,12 @@ export function attend(tf: Tf, h: tfjs.Tensor3D, query: tfjs.Tensor1D | tfjs.Ten
   const shared = query.rank === 1;
   // Asked before the op runs: inside one, the engine's tape is paused.
   const untaped = !tf.engine().isTapeOn();
-  const untapedRows = untaped ? matrixRowsOf(h) : undefined;
+  const untapedRows = untapedMatrixRows(tf, h);
   const [weights, pooled] = runCustomOp(tf, { h, query, mask }, () => {
     const rows = representationsOf(h);
     const q = valuesOf(query);
     const p = kernels.maskedSoftmax(queryScores(untaped, rows, q, batch, time, dim), valuesOf(mask), batch, time);
-    const pooled = pooledRows(tf, untapedRows, p, [batch, time, dim], () => rowWeightedSums(p, rows, batch, time, dim));
+    const pooled = pooledTensor(tf, untapedRows, p, time, dim, () => rowWeightedSums(p, rows, batch, time, dim));
     const gradient = ([dWeights, dPooled]: tfjs.Tensor[]) => {
       const dy = valuesOf(dPooled);
       // Taped, the pooled rows were computed: their values are kept.
@@ -136,17 +135,6 @@ function poolBackward(
     for (let t = row * time; t < (row + 1) * time; t++) e[t] -= p[t] * total;
   }
   return { dScores: e, dq };
-}
-
-/**
- * Σ_t w[b, t]·h[b, t] [batch, dim], the sums `compute` makes. Outside a gradient tape, over the
- * rows of a matrix (`untapedRows`: a frozen lookup), they are made only if something reads them:
- * an affine layer after them may work from the rows instead (see projected-pools).
- */
-function pooledRows(tf: Tf, untapedRows: MatrixRows | undefined, w: Float32Array, [batch, time, dim]: readonly number[], compute: () => Float32Array): tfjs.Tensor2D {
-  if (untapedRows !== undefined) return lazyPool(tf, untapedRows, w, time, dim, compute);
-  const sums = compute();
-  return rememberValues(tf.tensor2d(sums, [batch, dim]), sums);
 }
 
 function addInPlace(target: Float32Array, addend: ArrayLike<number>): Float32Array {

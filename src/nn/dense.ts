@@ -17,7 +17,7 @@ export type DenseActivation = KernelActivation | 'linear';
 
 /** act(x [..., in] · kernel [in, out] + bias [out]) → [..., out]. */
 export function dense<T extends tfjs.Tensor>(tf: Tf, x: T, kernel: tfjs.Tensor2D, bias?: tfjs.Tensor1D, activation: DenseActivation = 'linear'): T {
-  const fromRows = tf.engine().isTapeOn() ? undefined : projectedPool(x, valuesOf(kernel), kernel.shape[1], bias === undefined ? undefined : valuesOf(bias));
+  const fromRows = tf.engine().isTapeOn() ? undefined : projectedPool(x, kernel, bias);
   if (fromRows !== undefined) {
     const outputs = activation === 'linear' ? fromRows : activate(activation, fromRows);
     return rememberValues(tf.tensor2d(outputs, [x.shape[0], kernel.shape[1]]), outputs) as tfjs.Tensor as T;

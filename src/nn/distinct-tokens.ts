@@ -8,7 +8,7 @@ import type * as tfjs from '@tensorflow/tfjs';
 import type { Tf } from '../plugin-api.js';
 import { runCustomOp } from './custom-op.js';
 import { lazyTensor } from './lazy-tensor.js';
-import { lazyPool, matrixRowsOf, recordMatrixRows, sameFloats, type RowMatrix } from './projected-pools.js';
+import { pooledTensor, recordMatrixRows, sameFloats, untapedMatrixRows, type RowMatrix } from './projected-pools.js';
 import { idsOf, valuesOf } from './values.js';
 import * as kernels from './wasm/attention-kernels.js';
 
@@ -57,8 +57,7 @@ export function poolBySlot<T extends tfjs.Tensor2D | tfjs.Tensor3D>(tf: Tf, weig
   const rows = weights.size / time;
   const [distinct, dim] = values.shape;
   const rowSlots = slotsPerRow(slots, rows, time);
-  // Asked before the op runs: inside one, the engine's tape is paused.
-  const untapedRows = tf.engine().isTapeOn() || weights.rank !== 2 ? undefined : matrixRowsOf(values);
+  const untapedRows = weights.rank === 2 ? untapedMatrixRows(tf, values) : undefined;
   return runCustomOp(tf, { weights, values }, () => {
     const w = valuesOf(weights);
     const v: kernels.Representations = { key: values, values: () => valuesOf(values) };
@@ -67,13 +66,11 @@ export function poolBySlot<T extends tfjs.Tensor2D | tfjs.Tensor3D>(tf: Tf, weig
       values: () => tf.tensor2d(scatterSlotRows(w, valuesOf(dy), rowSlots, distinct, rows, time, dim), [distinct, dim]),
     });
     const pool = () => weightedSlotRows(w, v, rowSlots, rows, time, dim);
-    if (untapedRows !== undefined) {
-      // Values that are rows of a matrix: each position's row of it, for an affine layer that works from them.
-      const indices = new Int32Array(rowSlots.length);
-      for (let position = 0; position < indices.length; position++) indices[position] = untapedRows.indices[rowSlots[position]];
-      return { value: lazyPool(tf, { matrix: untapedRows.matrix, indices }, w, time, dim, pool) as tfjs.Tensor as T, gradient };
-    }
-    return { value: tf.tensor<tfjs.Rank>(pool(), [...weights.shape.slice(0, -1), dim]) as T, gradient };
+    if (untapedRows === undefined) return { value: tf.tensor<tfjs.Rank>(pool(), [...weights.shape.slice(0, -1), dim]) as T, gradient };
+    // Values that are rows of a matrix: each position's row of it, for an affine layer that works from them.
+    const indices = new Int32Array(rowSlots.length);
+    for (let position = 0; position < indices.length; position++) indices[position] = untapedRows.indices[rowSlots[position]];
+    return { value: pooledTensor(tf, { matrix: untapedRows.matrix, indices }, w, time, dim, pool) as tfjs.Tensor as T, gradient };
   });
 }
 

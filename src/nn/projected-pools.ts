@@ -11,6 +11,7 @@
 import type * as tfjs from '@tensorflow/tfjs';
 import type { Tf } from '../plugin-api.js';
 import { lazyTensor } from './lazy-tensor.js';
+import { rememberValues, valuesOf } from './values.js';
 
 /** A matrix [rows, dim] whose rows some tensors' values are. */
 export interface RowMatrix {
@@ -32,8 +33,12 @@ export function recordMatrixRows<T extends tfjs.Tensor>(tensor: T, matrix: RowMa
   return tensor;
 }
 
-/** The matrix rows `tensor` is, when recorded. */
-export const matrixRowsOf = (tensor: tfjs.Tensor): MatrixRows | undefined => rowsOf.get(tensor.dataId);
+/**
+ * The matrix rows `tensor` is, when recorded and no gradient tape runs: the only case where an
+ * affine layer after their pool may work from them. Asked before a custom op runs: inside one,
+ * the engine reports its tape as off.
+ */
+export const untapedMatrixRows = (tf: Tf, tensor: tfjs.Tensor): MatrixRows | undefined => (tf.engine().isTapeOn() ? undefined : rowsOf.get(tensor.dataId));
 
 /** Σ_t weights[r, t]·matrix[indices[r, t]] over [rows, time] positions, without its values yet. */
 interface PooledRows {
@@ -46,12 +51,17 @@ interface PooledRows {
 const pools = new WeakMap<tfjs.DataId, PooledRows>();
 
 /**
- * The pool [weights' rows, dim] of `rows` under `weights` [rows, time] (indices per position), as
- * a tensor whose values `compute` makes only if something reads them: {@link projectedPool}
- * works from the rows instead.
+ * The pool [weights' rows, dim] under `weights` [rows, time], the sums `compute` makes. Over
+ * `rows` (indices per position, from {@link untapedMatrixRows}) its values are made only if
+ * something reads them: {@link projectedPool} works from the rows instead.
  */
-export function lazyPool(tf: Tf, rows: MatrixRows, weights: Float32Array, time: number, dim: number, compute: () => Float32Array): tfjs.Tensor2D {
-  const pooled = lazyTensor<tfjs.Rank.R2>(tf, [weights.length / time, dim], compute);
+export function pooledTensor(tf: Tf, rows: MatrixRows | undefined, weights: Float32Array, time: number, dim: number, compute: () => Float32Array): tfjs.Tensor2D {
+  const shape: [number, number] = [weights.length / time, dim];
+  if (rows === undefined) {
+    const sums = compute();
+    return rememberValues(tf.tensor2d(sums, shape), sums);
+  }
+  const pooled = lazyTensor<tfjs.Rank.R2>(tf, shape, compute);
   pools.set(pooled.dataId, { rows, weights, time, dim });
   return pooled;
 }
@@ -78,14 +88,17 @@ export function whileScoring<T>(score: () => T): T {
 const LEAST_SHRINK = 4;
 
 /**
- * x·kernel + bias [rows, units] for x a {@link lazyPool} while scoring, from the projected rows;
- * undefined outside a scoring pass, for any other x and for a kernel too wide to pay.
+ * x·kernel + bias [rows, units] for x a lazy {@link pooledTensor} while scoring, from the
+ * projected rows; undefined outside a scoring pass, for any other x and for a kernel too wide to
+ * pay. The kernel's and bias's values are read only then.
  */
-export function projectedPool(x: tfjs.Tensor, kernel: Float32Array, units: number, bias?: Float32Array): Float32Array | undefined {
+export function projectedPool(x: tfjs.Tensor, kernel: tfjs.Tensor2D, bias?: tfjs.Tensor1D): Float32Array | undefined {
   const pool = pools.get(x.dataId);
+  const units = kernel.shape[1];
   if (scoringPasses === 0 || pool === undefined || units * LEAST_SHRINK > pool.dim) return undefined;
   const { weights, time, rows } = pool;
-  const projection = rows.matrix.projected(kernel, units, rows.indices);
+  const projection = rows.matrix.projected(valuesOf(kernel), units, rows.indices);
+  const offsets = bias === undefined ? undefined : valuesOf(bias);
   const count = weights.length / time;
   const out = new Float32Array(count * units);
   const sums = new Float64Array(units);
@@ -98,7 +111,7 @@ export function projectedPool(x: tfjs.Tensor, kernel: Float32Array, units: numbe
       const base = rows.indices[position] * units;
       for (let unit = 0; unit < units; unit++) sums[unit] += weight * projection[base + unit];
     }
-    for (let unit = 0; unit < units; unit++) out[row * units + unit] = sums[unit] + (bias?.[unit] ?? 0);
+    for (let unit = 0; unit < units; unit++) out[row * units + unit] = sums[unit] + (offsets?.[unit] ?? 0);
   }
   return out;
 }
