@@ -21,18 +21,18 @@ type DataId = object;
  * asks a backend to count only for the backend's own kernels, which this one has none of.
  */
 class LazyBackend {
-  private readonly data = new WeakMap<DataId, () => Float32Array>();
+  private readonly data = new WeakMap<DataId, { readonly compute: () => Float32Array; readonly disposed?: () => void }>();
 
-  add(compute: () => Float32Array): DataId {
+  add(compute: () => Float32Array, disposed?: () => void): DataId {
     const dataId = {};
-    this.data.set(dataId, compute);
+    this.data.set(dataId, { compute, disposed });
     return dataId;
   }
 
   readSync(dataId: DataId): Float32Array {
-    const compute = this.data.get(dataId);
-    if (compute === undefined) throw new Error('a lazily computed tensor was read after it was disposed');
-    return compute();
+    const data = this.data.get(dataId);
+    if (data === undefined) throw new Error('a lazily computed tensor was read after it was disposed');
+    return data.compute();
   }
 
   read(dataId: DataId): Promise<Float32Array> {
@@ -43,8 +43,11 @@ class LazyBackend {
     return this.data.has(dataId) ? 1 : 0;
   }
 
-  disposeData(dataId: DataId): boolean {
+  /** `moving`: the engine moves the data to another backend (and the tensor lives on there), rather than disposing of the tensor. */
+  disposeData(dataId: DataId, moving = false): boolean {
+    const disposed = this.data.get(dataId)?.disposed;
     this.data.delete(dataId);
+    if (!moving) disposed?.();
     return true;
   }
 }
@@ -55,8 +58,11 @@ interface TensorMakingEngine {
 
 const backends = new WeakMap<object, LazyBackend>();
 
-/** A float32 tensor of `shape` whose values are `compute()`'s, called each time they are read (at most once per backend move). */
-export function lazyTensor<R extends tfjs.Rank>(tf: Tf, shape: tfjs.ShapeMap[R], compute: () => Float32Array): tfjs.Tensor<R> {
+/**
+ * A float32 tensor of `shape` whose values are `compute()`'s, called each time they are read (at
+ * most once per backend move); `disposed` runs when the tensor is disposed of while still here.
+ */
+export function lazyTensor<R extends tfjs.Rank>(tf: Tf, shape: tfjs.ShapeMap[R], compute: () => Float32Array, disposed?: () => void): tfjs.Tensor<R> {
   const engine = tf.engine();
   let backend = backends.get(engine);
   if (backend === undefined) {
@@ -64,5 +70,5 @@ export function lazyTensor<R extends tfjs.Rank>(tf: Tf, shape: tfjs.ShapeMap[R],
     backends.set(engine, backend);
   }
   const tensorEngine = engine as unknown as TensorMakingEngine;
-  return tensorEngine.makeTensorFromDataId(backend.add(compute), [...(shape as number[])], 'float32', backend) as tfjs.Tensor<R>;
+  return tensorEngine.makeTensorFromDataId(backend.add(compute, disposed), [...(shape as number[])], 'float32', backend) as tfjs.Tensor<R>;
 }

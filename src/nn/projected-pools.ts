@@ -11,6 +11,7 @@
 import type * as tfjs from '@tensorflow/tfjs';
 import type { Tf } from '../plugin-api.js';
 import { lazyTensor } from './lazy-tensor.js';
+import { isScoring } from './scoring-pass.js';
 import { rememberValues, valuesOf } from './values.js';
 
 /** A matrix [rows, dim] whose rows some tensors' values are. */
@@ -66,36 +67,21 @@ export function pooledTensor(tf: Tf, rows: MatrixRows | undefined, weights: Floa
   return pooled;
 }
 
-/**
- * Whether a scoring pass is running (see {@link whileScoring}): only then do affine layers work
- * from the rows, so that every batch of a pass takes the same path and its floats do not depend
- * on how the pass was cut into batches. A forward pass on its own (`predict`, a benchmark's) keeps
- * the pooled path, and pays no projection of the table.
- */
-let scoringPasses = 0;
-
-/** Runs `score`, a pass over batches with unchanging weights, with the projected path on. */
-export function whileScoring<T>(score: () => T): T {
-  scoringPasses++;
-  try {
-    return score();
-  } finally {
-    scoringPasses--;
-  }
-}
-
 /** Projecting pays when it shrinks the rows at least this many times. */
 const LEAST_SHRINK = 4;
 
 /**
  * x·kernel + bias [rows, units] for x a lazy {@link pooledTensor} while scoring, from the
  * projected rows; undefined outside a scoring pass, for any other x and for a kernel too wide to
- * pay. The kernel's and bias's values are read only then.
+ * pay. The kernel's and bias's values are read only then. Only a scoring pass projects, and
+ * from its first batch: every batch of it then takes the same path, so its floats do not depend
+ * on how the pass was cut into batches. A forward pass on its own (`predict`, a benchmark's)
+ * keeps the pooled path and pays no projection of the table.
  */
 export function projectedPool(x: tfjs.Tensor, kernel: tfjs.Tensor2D, bias?: tfjs.Tensor1D): Float32Array | undefined {
   const pool = pools.get(x.dataId);
   const units = kernel.shape[1];
-  if (scoringPasses === 0 || pool === undefined || units * LEAST_SHRINK > pool.dim) return undefined;
+  if (!isScoring() || pool === undefined || units * LEAST_SHRINK > pool.dim) return undefined;
   const { weights, time, rows } = pool;
   const projection = rows.matrix.projected(valuesOf(kernel), units, rows.indices);
   const offsets = bias === undefined ? undefined : valuesOf(bias);

@@ -26,11 +26,14 @@ import type * as tfjs from '@tensorflow/tfjs';
 import { AttnlabError } from '../errors.js';
 import type { Tf } from '../plugin-api.js';
 import { runCustomOp } from './custom-op.js';
-import { KnownTokenRows, distinctIds } from './distinct-tokens.js';
+import { distinctIds } from './distinct-tokens.js';
 import { frozenLookupOf, gatherRows, type FrozenLookup } from './embedding.js';
+import { lazyTensor } from './lazy-tensor.js';
+import { RecycledFloats } from './recycled-floats.js';
 import type { RecurrentOptions, RecurrentWeights } from './ops.js';
+import { atEndOfPass, isScoring } from './scoring-pass.js';
 import { rememberValues, valuesOf } from './values.js';
-import type { ArenaRegion } from './threads/arena.js';
+import type { ArenaRegion, KernelArena } from './threads/arena.js';
 import { kernelThreads, type KernelThreads } from './threads/pool.js';
 import { recurrentKernels, runRecurrentPart, type RecurrentJob } from './threads/jobs.js';
 import { GATES, HIDDEN_ALIGNMENT, ROW_BLOCK, type CellType, type RecurrentKernels } from './wasm/recurrent-kernels.js';
@@ -82,7 +85,7 @@ function recurrentLayer(
     );
   }
   const tape = tapeState(tf);
-  const distinct = distinctInputs(x);
+  const distinct = tokenInputs(x, weights, tape, gates * roundUp(hidden, HIDDEN_ALIGNMENT));
   const dims: RecurrentDims = {
     cell,
     batch,
@@ -93,6 +96,7 @@ function recurrentLayer(
     paddedBatch: roundUp(batch, ROW_BLOCK),
     paddedInput: roundUp(input, ROW_BLOCK),
     paddedHidden: roundUp(hidden, HIDDEN_ALIGNMENT),
+    byToken: distinct !== undefined,
     distinct: distinct?.count ?? 0,
     paddedDistinct: roundUp(distinct?.count ?? 0, ROW_BLOCK),
     taped: tape.recording,
@@ -100,22 +104,73 @@ function recurrentLayer(
   return recurrence(tf, { x, mask, weights, distinct }, dims, tape, options.reverse ?? false);
 }
 
-/** A frozen lookup's distinct rows [count, input], their token ids, each position's row among them, and the lookup. */
-interface DistinctInputs {
+/**
+ * A bidirectional layer's states side by side: [batch, time, hidden] for each direction →
+ * [batch, time, 2·hidden], on typed arrays like the states themselves. tfjs's concat would move
+ * both into its backend first, and on wasm it reads the first one's heap view across the
+ * second's move, which detaches the view when the move grows the heap.
+ */
+export function concatDirections(tf: Tf, forward: tfjs.Tensor3D, backward: tfjs.Tensor3D): tfjs.Tensor3D {
+  const [batch, time, hidden] = forward.shape;
+  return runCustomOp<tfjs.Tensor3D, 'forward' | 'backward'>(tf, { forward, backward }, () => {
+    const positions = batch * time;
+    const both = recycledOutputs.take(positions * 2 * hidden);
+    const [forwardValues, backwardValues] = [valuesOf(forward), valuesOf(backward)];
+    for (let position = 0; position < positions; position++) {
+      both.set(forwardValues.subarray(position * hidden, (position + 1) * hidden), position * 2 * hidden);
+      both.set(backwardValues.subarray(position * hidden, (position + 1) * hidden), (position * 2 + 1) * hidden);
+    }
+    const half = (dy: tfjs.Tensor, second: number) => () => {
+      const gradients = valuesOf(dy);
+      const out = new Float32Array(positions * hidden);
+      for (let position = 0; position < positions; position++) out.set(gradients.subarray((position * 2 + second) * hidden, (position * 2 + second + 1) * hidden), position * hidden);
+      return tf.tensor3d(out, [batch, time, hidden]);
+    };
+    return { value: recycledStates(tf, both, [batch, time, 2 * hidden]), gradient: (dy: tfjs.Tensor) => ({ forward: half(dy, 0), backward: half(dy, 1) }) };
+  });
+}
+
+/**
+ * States in an array of {@link recycledOutputs}, as a tensor made a backend's only if a tfjs op
+ * reads it (from a copy: the array goes back to be reused once the tensor is disposed of); the
+ * attention kernels read the array itself.
+ */
+function recycledStates(tf: Tf, values: Float32Array, shape: [number, number, number]): tfjs.Tensor3D {
+  const states = lazyTensor<tfjs.Rank.R3>(tf, shape, () => values.slice(), () => recycledOutputs.give(values));
+  return rememberValues(states, values);
+}
+
+const recycledOutputs = new RecycledFloats();
+
+/**
+ * A frozen lookup's inputs, read per token: the rows to project [count, input] and their token
+ * ids, each position's row of the projection P they make, the lookup and, while scoring, the
+ * pass's kept projections, which P's rows are written into and the steps read by token id.
+ */
+interface TokenInputs {
   readonly count: number;
   readonly rows: Float32Array;
   readonly ids: Int32Array;
   readonly tokenRows: Int32Array;
   readonly lookup: FrozenLookup;
+  readonly kept?: PassProjections;
 }
 
 /** Per lookup, computed once: both directions of a bidirectional layer read the same x. */
-const distinctInputsOf = new WeakMap<tfjs.Tensor, DistinctInputs>();
+const distinctInputsOf = new WeakMap<tfjs.Tensor, TokenInputs>();
 
-/** x's distinct rows when x is a frozen table's lookup; otherwise nothing (the per-position path). */
-function distinctInputs(x: tfjs.Tensor3D): DistinctInputs | undefined {
+/**
+ * x's inputs per token when x is a frozen table's lookup; otherwise nothing (the per-position
+ * path). While scoring, only the words the pass has not projected with these weights yet.
+ */
+function tokenInputs(x: tfjs.Tensor3D, weights: RecurrentWeights, tape: TapeState, width: number): TokenInputs | undefined {
   const lookup = frozenLookupOf(x);
   if (lookup === undefined) return undefined;
+  const kept = tape.recording ? undefined : passProjections(weights, lookup, width);
+  if (kept !== undefined) {
+    const missing = kept.missing(lookup.ids);
+    return { count: missing.length, rows: gatherRows(valuesOf(lookup.table), missing, lookup.dim), ids: missing, tokenRows: lookup.ids, lookup, kept };
+  }
   let inputs = distinctInputsOf.get(x);
   if (inputs === undefined) {
     const { distinct, slots } = distinctIds(lookup.ids);
@@ -130,7 +185,7 @@ interface RecurrenceInputs {
   readonly x: tfjs.Tensor3D;
   readonly mask: tfjs.Tensor2D;
   readonly weights: RecurrentWeights;
-  readonly distinct: DistinctInputs | undefined;
+  readonly distinct: TokenInputs | undefined;
 }
 
 /** One recurrence's region of the pool's kernel memory, its layout, and how its rows are split across threads. */
@@ -163,10 +218,12 @@ function tapeState(tf: Tf): TapeState {
  * drops it once done); an unrecorded one, only until it returns. Split across threads, each
  * range of rows has its own weight-gradient slot.
  */
-function openWorkspace(dims: RecurrentDims, { tape, recording }: TapeState): Workspace {
+function openWorkspace(dims: RecurrentDims, { tape, recording }: TapeState, kept: PassProjections | undefined): Workspace {
   const threads = kernelThreads();
   const { arena } = threads;
   arena.releaseOthers(tape);
+  // Below the workspace, which is released first.
+  kept?.open(arena);
   const ranges = rowRanges(dims, threads.count);
   // No more ranges of distinct rows than of batch rows: each has its gradient slot.
   const distinct = dims.distinct > 0 ? distinctRanges(dims, ranges.length) : [];
@@ -267,46 +324,91 @@ function writeInputs(workspace: Workspace, { x, mask, weights, distinct }: Recur
   new Int32Array(workspace.threads.arena.memory.buffer, workspace.tokenRows, batch * time).set(distinct.tokenRows);
 }
 
-/**
- * Per layer (by its kernel): the projections x·W + b of the words it scored, padded as in its
- * workspace. Scoring, with weights that do not change from batch to batch, then projects each
- * word of the vocabulary once per pass rather than once per batch it occurs in.
- */
-const scoredProjections = new WeakMap<tfjs.Variable, KnownTokenRows>();
-
-function keptProjections(kernel: tfjs.Variable): KnownTokenRows {
-  let kept = scoredProjections.get(kernel);
-  if (kept === undefined) scoredProjections.set(kernel, (kept = new KnownTokenRows()));
-  return kept;
-}
-
-/** Projections kept per layer at most: a table of more rows than this allows projects every batch's words afresh. */
+/** Kept projections per layer at most: a table of more rows than this projects every batch's words afresh. */
 const MOST_KEPT_PROJECTION_BYTES = 256 * 2 ** 20;
 
 /**
- * P = x·W + b for the distinct inputs, into the workspace. Taped, or over a table too large to
- * keep its projections, or with weights the previous call did not have, every distinct row is
- * projected; otherwise only the rows of words not projected with these weights yet (written over
- * the first distinct rows), and P is filled from the kept projections.
+ * The projections x·W + b of a table's words a layer met in the running scoring pass, a row per
+ * word of the table [rows, gates·paddedHidden], in the kernels' memory. Each word is projected
+ * once per pass rather than once per batch it occurs in, and the steps read its row there: no
+ * batch gathers or copies rows of words already projected. Released when the pass ends.
  */
-function projectDistinct(workspace: Workspace, weights: RecurrentWeights, { lookup, ids, count }: DistinctInputs, dims: RecurrentDims, reverse: boolean): void {
-  const width = dims.gates * dims.paddedHidden;
-  const keeps = !dims.taped && 4 * lookup.table.shape[0] * width <= MOST_KEPT_PROJECTION_BYTES;
-  const kept = keeps ? keptProjections(weights.kernel) : undefined;
-  const missing = kept?.missing(ids, [lookup.table.dataId, weights.kernel.dataId, weights.bias.dataId]);
-  if (kept === undefined || missing === undefined) {
-    runRanges(workspace, dims, reverse, 'recurrent-projection', workspace.distinctRanges);
-    return;
+class PassProjections {
+  private region: ArenaRegion | undefined;
+  private arena: KernelArena | undefined;
+  private readonly known: Uint8Array;
+
+  constructor(
+    readonly rows: number,
+    readonly width: number,
+  ) {
+    this.known = new Uint8Array(rows);
   }
-  if (missing.length > 0) {
-    const { input, paddedInput } = dims;
-    copyBlocks(gatherRows(valuesOf(lookup.table), missing, input), input, floats(workspace, workspace.xDistinct, missing.length * paddedInput), paddedInput, missing.length, 1);
-    const missingDims = { ...dims, distinct: missing.length, paddedDistinct: roundUp(missing.length, ROW_BLOCK) };
-    runRanges(workspace, missingDims, reverse, 'recurrent-projection', distinctRanges(missingDims, workspace.distinctRanges.length));
-    kept.add(missing, floats(workspace, workspace.projected, missing.length * width), width);
+
+  /** The ids of `ids` not projected yet, each once, in order of first sight. */
+  missing(ids: Int32Array): Int32Array {
+    const { known } = this;
+    return distinctIds(ids.filter((id) => known[id] === 0)).distinct;
   }
-  // Every word missing: they are the distinct rows in their order, projected in place.
-  if (missing.length < count) workspace.threads.timed('forward: kept projections in', () => kept.copyRows(ids, floats(workspace, workspace.projected, count * width)));
+
+  /** Takes its region in `arena` on the first call. */
+  open(arena: KernelArena): void {
+    if (this.region !== undefined) return;
+    this.region = arena.allocate(4 * this.rows * this.width);
+    this.arena = arena;
+  }
+
+  release(): void {
+    if (this.region !== undefined) this.arena?.release(this.region);
+  }
+
+  /** The address of its first row; {@link open} must have run. */
+  get address(): number {
+    if (this.region === undefined) throw new Error('PassProjections.address before open');
+    return this.region.address;
+  }
+
+  /** Writes `projected` [ids.length, width], the projections of `ids`, into their rows. */
+  add(buffer: ArrayBufferLike, ids: Int32Array, projected: Float32Array): void {
+    const { width } = this;
+    const table = new Float32Array(buffer, this.address, this.rows * width);
+    ids.forEach((id, index) => {
+      table.set(projected.subarray(index * width, (index + 1) * width), id * width);
+      this.known[id] = 1;
+    });
+  }
+}
+
+/** Per layer (by its kernel), for the running scoring pass. */
+const passProjectionsOf = new WeakMap<tfjs.Variable, PassProjections>();
+
+/** The layer's kept projections while a pass scores; none outside one or for a table too large to keep. */
+function passProjections({ kernel }: RecurrentWeights, { table }: FrozenLookup, width: number): PassProjections | undefined {
+  const [rows] = table.shape;
+  if (!isScoring() || 4 * rows * width > MOST_KEPT_PROJECTION_BYTES) return undefined;
+  let kept = passProjectionsOf.get(kernel);
+  if (kept === undefined) {
+    const created = (kept = new PassProjections(rows, width));
+    passProjectionsOf.set(kernel, created);
+    atEndOfPass(() => {
+      created.release();
+      passProjectionsOf.delete(kernel);
+    });
+  }
+  return kept;
+}
+
+/**
+ * P = x·W + b for the rows to project, into the workspace, split across threads by rows; with
+ * kept projections, copied into their rows. Returns the workspace as the steps read it: P's rows
+ * at the kept projections when there are some.
+ */
+function projectTokens(workspace: Workspace, { count, ids, kept }: TokenInputs, dims: RecurrentDims, reverse: boolean): Workspace {
+  if (count > 0) runRanges(workspace, dims, reverse, 'recurrent-projection', workspace.distinctRanges);
+  if (kept === undefined) return workspace;
+  const projected = floats(workspace, workspace.projected, count * kept.width);
+  workspace.threads.timed('forward: kept projections in', () => kept.add(workspace.threads.arena.memory.buffer, ids, projected));
+  return { ...workspace, projected: kept.address };
 }
 
 /** The custom op: x, W, b and U → outputs [batch, time, hidden]. */
@@ -315,14 +417,13 @@ function recurrence(tf: Tf, inputs: RecurrenceInputs, dims: RecurrentDims, tape:
   const { x, weights } = inputs;
   const { kernel, recurrentKernel, bias } = weights;
   return runCustomOp(tf, { x, kernel, recurrentKernel, bias }, () => {
-    const workspace = openWorkspace(dims, tape);
+    const workspace = openWorkspace(dims, tape, inputs.distinct?.kept);
     const { threads } = workspace;
     const kernelValues = kernel.dataSync() as Float32Array;
     threads.timed('forward: copies in', () => writeInputs(workspace, inputs, kernelValues, dims));
-    if (inputs.distinct !== undefined && dims.distinct > 0) projectDistinct(workspace, weights, inputs.distinct, dims, reverse);
-    runRanges(workspace, dims, reverse, 'recurrent-forward');
+    runRanges(inputs.distinct === undefined ? workspace : projectTokens(workspace, inputs.distinct, dims, reverse), dims, reverse, 'recurrent-forward');
     const positions = batch * time;
-    const outputs = new Float32Array(positions * hidden);
+    const outputs = recycledOutputs.take(positions * hidden);
     threads.timed('forward: copies out', () => copyBlocks(floats(workspace, workspace.out, positions * paddedHidden), paddedHidden, outputs, hidden, positions, 1));
     if (!tape.recording) threads.arena.release(workspace.region);
     let backwardDone = false;
@@ -353,6 +454,6 @@ function recurrence(tf: Tf, inputs: RecurrenceInputs, dims: RecurrentDims, tape:
         bias: thunk('weight', () => tf.tensor1d(readGateMatrix(workspace, workspace.gradients[0].dBias, 1, dims))),
       };
     };
-    return { value: rememberValues(tf.tensor3d(outputs, [batch, time, hidden]), outputs), gradient };
+    return { value: recycledStates(tf, outputs, [batch, time, hidden]), gradient };
   });
 }

@@ -3,7 +3,7 @@ import type * as tfjs from '@tensorflow/tfjs';
 import type { Model, ProgressReporter, Tf } from '../plugin-api.js';
 import { scoringBatches, type Batch, type EncodedSplit } from '../data/batches.js';
 import { classScores, confusionMatrix, macroF1 } from '../report/metrics.js';
-import { whileScoring } from '../nn/projected-pools.js';
+import { whileScoring } from '../nn/scoring-pass.js';
 import { rememberIds, rememberValues, valuesOf } from '../nn/values.js';
 import { softmaxCrossEntropy } from './loss.js';
 

@@ -2,7 +2,7 @@ import test from 'ava';
 import type * as tfjs from '@tensorflow/tfjs';
 import { selectBackend } from '../../src/nn/backend.js';
 import { createNnOps } from '../../src/nn/ops.js';
-import { whileScoring } from '../../src/nn/projected-pools.js';
+import { whileScoring } from '../../src/nn/scoring-pass.js';
 import { pseudoRandom } from '../helpers/numeric.js';
 
 const { tf } = await selectBackend('wasm');

@@ -2,6 +2,8 @@ import test from 'ava';
 import type * as tfjs from '@tensorflow/tfjs';
 import { selectBackend } from '../../src/nn/backend.js';
 import { createNnOps } from '../../src/nn/ops.js';
+import { whileScoring } from '../../src/nn/scoring-pass.js';
+import { valuesOf } from '../../src/nn/values.js';
 import { kernelThreads, setKernelThreads } from '../../src/nn/threads/pool.js';
 import { mulberry32 } from '../../src/data/random.js';
 import { assertClose, recurrenceProblem, RECURRENCE, uniform, type Cell } from '../helpers/recurrence.js';
@@ -160,7 +162,7 @@ test.serial('stacked bidirectional layers over a lookup: the gradients of the pe
   });
 });
 
-test.serial('scoring projects each word once while the weights stay: later batches of partly known words, and new weights, give the taped outputs', (t) => {
+test.serial('a scoring pass projects each word once, its batches read the kept projections, and the pass gives their memory back', (t) => {
   setKernelThreads(2);
   const profile = new Map<string, number>();
   kernelThreads().profile = profile;
@@ -177,7 +179,6 @@ test.serial('scoring projects each word once while the weights stay: later batch
       };
       const mask = tf.tensor2d(data.mask, [batch, TIME]);
       const idsFrom = (low: number, high: number) => tf.tensor2d(Int32Array.from({ length: batch * TIME }, () => low + Math.floor(random() * (high - low))), [batch, TIME], 'int32');
-      const untaped = (ids: tfjs.Tensor2D) => nn.lstm(nn.embed(ids, table), mask, weights).dataSync() as Float32Array;
       const taped = (ids: tfjs.Tensor2D) => {
         let outputs: Float32Array = new Float32Array();
         tf.variableGrads(() => {
@@ -187,25 +188,56 @@ test.serial('scoring projects each word once while the weights stay: later batch
         }, [weights.bias]);
         return outputs;
       };
-      const projects = (score: () => Float32Array): { outputs: Float32Array; projected: boolean } => {
-        profile.clear();
-        return { outputs: score(), projected: profile.has(PROJECTION) };
-      };
       const [first, second] = [idsFrom(0, 20), idsFrom(10, 30)];
-      /** Scores `ids` without a tape: whether it projected rows, and whether its outputs are the taped pass's. */
+      const { arena } = kernelThreads();
+      /** Kernel memory in use after the last untaped pass: what outlives its call. */
+      let held = 0;
+      /** Scores `ids` without a tape: whether it projected rows; its outputs must be the taped pass's. */
       const score = (ids: tfjs.Tensor2D) => {
-        const { outputs, projected } = projects(() => untaped(ids));
+        profile.clear();
+        const outputs = nn.lstm(nn.embed(ids, table), mask, weights).dataSync() as Float32Array;
+        held = arena.used;
+        const projected = profile.has(PROJECTION);
         t.deepEqual(outputs, taped(ids));
         return projected;
       };
-      t.deepEqual([score(first), score(first), score(first)], [true, true, false], 'weights seen twice keep their projections, which a third pass reads');
-      t.true(score(second), 'the words it has not seen yet');
-      t.false(score(second));
+      t.deepEqual([score(first), score(first)], [true, true], 'outside a pass every batch projects its words');
+      t.is(held, 0, 'and keeps nothing');
+      whileScoring(() => {
+        t.deepEqual([score(first), score(first)], [true, false], 'the second batch of known words reads their kept projections');
+        t.true(held >= 4 * vocab * data.width, 'the kept projections are held while the pass runs');
+        t.deepEqual([score(second), score(second)], [true, false], 'the words not seen yet, then none');
+      });
+      score(first);
+      t.is(held, 0, 'the pass gave the kept projections back');
       weights.kernel.assign(tf.mul(weights.kernel, 0.5) as tfjs.Tensor2D);
-      t.deepEqual([score(first), score(first), score(first)], [true, true, false], 'new weights project afresh');
+      whileScoring(() => t.deepEqual([score(first), score(first)], [true, false], 'a new pass projects with the new weights'));
       tf.dispose([weights.kernel, weights.recurrentKernel, weights.bias]);
     });
   } finally {
     kernelThreads().profile = undefined;
   }
+});
+
+test.serial('a live tensor keeps its states while later batches reuse the arrays of disposed ones, moved into the backend or not', (t) => {
+  setKernelThreads(2);
+  const [data, later] = [problem('gru', 5, 3), problem('gru', 5, 4)];
+  tf.tidy(() => {
+    const weights = {
+      kernel: tf.variable(tf.tensor2d(data.kernel, [INPUT, data.width])),
+      recurrentKernel: tf.variable(tf.tensor2d(data.recurrentKernel, [HIDDEN, data.width])),
+      bias: tf.variable(tf.tensor1d(data.bias)),
+    };
+    const table = tf.tensor2d(data.table, [VOCAB, INPUT]);
+    const states = ({ ids, mask, batch }: Problem) => nn.gru(nn.embed(tf.tensor2d(ids, [batch, TIME], 'int32'), table), tf.tensor2d(mask, [batch, TIME]), weights);
+    const [kept, moved] = [states(data), states(data)];
+    const expected = valuesOf(kept).slice();
+    // A tfjs op moves `moved` into the backend; the kernels go on reading its array.
+    t.deepEqual(tf.add(moved, 0).dataSync(), expected);
+    for (let batch = 0; batch < 3; batch++) tf.tidy(() => void states(later));
+    t.deepEqual(valuesOf(kept), expected, 'the live lazy tensor');
+    t.deepEqual(valuesOf(moved), expected, 'the tensor moved into the backend');
+    t.deepEqual(moved.dataSync(), expected);
+    tf.dispose([weights.kernel, weights.recurrentKernel, weights.bias]);
+  });
 });

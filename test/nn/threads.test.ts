@@ -82,7 +82,7 @@ for (const cell of ['lstm', 'gru'] as const) {
 }
 
 test('rows split into whole row blocks, one range per thread at most, covering the batch once', (t) => {
-  const dims = (batch: number): RecurrentDims => ({ cell: 'lstm', batch, time: 1, input: 4, hidden: 8, gates: 4, paddedBatch: Math.ceil(batch / 4) * 4, paddedInput: 4, paddedHidden: 8, distinct: 0, paddedDistinct: 0, taped: true });
+  const dims = (batch: number): RecurrentDims => ({ cell: 'lstm', batch, time: 1, input: 4, hidden: 8, gates: 4, paddedBatch: Math.ceil(batch / 4) * 4, paddedInput: 4, paddedHidden: 8, byToken: false, distinct: 0, paddedDistinct: 0, taped: true });
   t.deepEqual(rowRanges(dims(13), 2), [
     { start: 0, end: 8 },
     { start: 8, end: 13 },
@@ -95,7 +95,7 @@ test('rows split into whole row blocks, one range per thread at most, covering t
 });
 
 test.serial('a kernel thread that fails is an error of the call, and the next call gets fresh threads', (t) => {
-  const dims: RecurrentDims = { cell: 'gru', batch: 64, time: 50, input: 100, hidden: 64, gates: 3, paddedBatch: 64, paddedInput: 100, paddedHidden: 64, distinct: 0, paddedDistinct: 0, taped: true };
+  const dims: RecurrentDims = { cell: 'gru', batch: 64, time: 50, input: 100, hidden: 64, gates: 3, paddedBatch: 64, paddedInput: 100, paddedHidden: 64, byToken: false, distinct: 0, paddedDistinct: 0, taped: true };
   const { layout } = layoutRecurrence(dims, 2);
   // The layout spans far more than a new pool's memory: the worker's kernels trap out of bounds.
   const threads = new KernelThreads(2);

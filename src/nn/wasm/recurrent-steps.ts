@@ -27,7 +27,12 @@ export interface RecurrentDims {
   readonly paddedInput: number;
   /** `hidden` rounded up to the kernels' lane alignment; each gate block is this wide. */
   readonly paddedHidden: number;
-  /** Distinct input rows when the inputs are a frozen table's rows (see the module's comment); 0: inputs per position. */
+  /**
+   * Whether the inputs are a frozen table's rows, each step then reading its positions' x·W + b
+   * from the row of P that `tokenRows` names (see the module's comment); otherwise inputs per position.
+   */
+  readonly byToken: boolean;
+  /** With `byToken`: the rows to project into P, the distinct inputs or (scoring) the words not projected yet. */
   readonly distinct: number;
   /** `distinct` rounded up to the matmul's row block. */
   readonly paddedDistinct: number;
@@ -64,7 +69,7 @@ export interface RecurrentLayout {
   readonly dc: number;
   /** The inputs [B, T, input], padded (none with distinct inputs). */
   readonly x: number;
-  /** With distinct inputs: their rows [paddedDistinct, paddedInput], their projection P [paddedDistinct, gates·hidden], each position's row (int32 [batch, time]). */
+  /** With `byToken`: the rows to project [paddedDistinct, paddedInput], their projection P [paddedDistinct, gates·hidden], each position's row of P (int32 [batch, time]). */
   readonly xDistinct: number;
   readonly projected: number;
   readonly tokenRows: number;
@@ -99,7 +104,7 @@ export const roundUp = (value: number, multiple: number): number => Math.ceil(va
  * Arrays a recurrence does not use take no space.
  */
 export function layoutRecurrence(dims: RecurrentDims, slots: number, base = 0): { layout: RecurrentLayout; bytes: number } {
-  const { cell, batch, time, gates, paddedBatch, paddedInput, paddedHidden, distinct, paddedDistinct, taped } = dims;
+  const { cell, batch, time, gates, paddedBatch, paddedInput, paddedHidden, byToken, distinct, paddedDistinct, taped } = dims;
   const width = gates * paddedHidden;
   const stateFloats = paddedBatch * paddedHidden;
   const positionFloats = paddedBatch * time * paddedHidden;
@@ -122,10 +127,10 @@ export function layoutRecurrence(dims: RecurrentDims, slots: number, base = 0): 
     c: take(lstm ? stateFloats : 0),
     dh: take(stateFloats),
     dc: take(lstm ? stateFloats : 0),
-    x: take(distinct > 0 ? 0 : paddedBatch * time * paddedInput),
+    x: take(byToken ? 0 : paddedBatch * time * paddedInput),
     xDistinct: take(paddedDistinct * paddedInput),
     projected: take(paddedDistinct * width),
-    tokenRows: take(distinct > 0 ? batch * time : 0),
+    tokenRows: take(byToken ? batch * time : 0),
     mask: take(batch * time),
     act: take(gates * savedFloats),
     dz: take(gates * savedFloats),
@@ -167,9 +172,9 @@ function clearSpans(buffer: ArrayBufferLike, spans: readonly (readonly [number, 
  * inputs' padding (lanes and rows), and the outputs and h_{t−1} where no step writes them.
  */
 export function clearForward(buffer: ArrayBufferLike, layout: RecurrentLayout, dims: RecurrentDims): void {
-  const { batch, time, paddedInput, input, paddedHidden, distinct } = dims;
+  const { batch, time, paddedInput, input, paddedHidden, byToken, distinct } = dims;
   zero(buffer, layout.w, layout.x);
-  const [inputs, rows, paddedRows] = distinct > 0 ? [layout.xDistinct, distinct, dims.paddedDistinct] : [layout.x, batch * time, dims.paddedBatch * time];
+  const [inputs, rows, paddedRows] = byToken ? [layout.xDistinct, distinct, dims.paddedDistinct] : [layout.x, batch * time, dims.paddedBatch * time];
   zero(buffer, input === paddedInput ? inputs + 4 * rows * paddedInput : inputs, inputs + 4 * paddedRows * paddedInput);
   const hPrev: readonly (readonly [number, number])[] = dims.taped ? [[layout.hPrev, paddedHidden]] : [];
   clearSpans(buffer, unvisitedSpans(buffer, layout, dims), [[layout.out, paddedHidden], ...hPrev]);
@@ -254,8 +259,8 @@ export function projectRows(kernels: RecurrentKernels, buffer: ArrayBufferLike, 
 }
 
 /** Each position's row of the distinct inputs, or nothing when the inputs are per position. */
-const tokenRowsOf = (buffer: ArrayBufferLike, layout: RecurrentLayout, { distinct, batch, time }: RecurrentDims): Int32Array | undefined =>
-  distinct > 0 ? new Int32Array(buffer, layout.tokenRows, batch * time) : undefined;
+const tokenRowsOf = (buffer: ArrayBufferLike, layout: RecurrentLayout, { byToken, batch, time }: RecurrentDims): Int32Array | undefined =>
+  byToken ? new Int32Array(buffer, layout.tokenRows, batch * time) : undefined;
 
 /** The forward pass over the range's rows: states, outputs and, when taped, what the backward pass needs. */
 export function forwardRows(kernels: RecurrentKernels, buffer: ArrayBufferLike, layout: RecurrentLayout, dims: RecurrentDims, reverse: boolean, range: RowRange): void {
