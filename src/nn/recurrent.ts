@@ -115,19 +115,31 @@ export function concatDirections(tf: Tf, forward: tfjs.Tensor3D, backward: tfjs.
   return runCustomOp<tfjs.Tensor3D, 'forward' | 'backward'>(tf, { forward, backward }, () => {
     const positions = batch * time;
     const both = recycledOutputs.take(positions * 2 * hidden);
-    const [forwardValues, backwardValues] = [valuesOf(forward), valuesOf(backward)];
-    for (let position = 0; position < positions; position++) {
-      both.set(forwardValues.subarray(position * hidden, (position + 1) * hidden), position * 2 * hidden);
-      both.set(backwardValues.subarray(position * hidden, (position + 1) * hidden), (position * 2 + 1) * hidden);
-    }
-    const half = (dy: tfjs.Tensor, second: number) => () => {
-      const gradients = valuesOf(dy);
+    interleave(valuesOf(forward), both, positions, hidden, 0);
+    interleave(valuesOf(backward), both, positions, hidden, hidden);
+    const half = (dy: tfjs.Tensor, offset: number) => () => {
       const out = new Float32Array(positions * hidden);
-      for (let position = 0; position < positions; position++) out.set(gradients.subarray((position * 2 + second) * hidden, (position * 2 + second + 1) * hidden), position * hidden);
+      deinterleave(valuesOf(dy), out, positions, hidden, offset);
       return tf.tensor3d(out, [batch, time, hidden]);
     };
-    return { value: recycledStates(tf, both, [batch, time, 2 * hidden]), gradient: (dy: tfjs.Tensor) => ({ forward: half(dy, 0), backward: half(dy, 1) }) };
+    return { value: recycledStates(tf, both, [batch, time, 2 * hidden]), gradient: (dy: tfjs.Tensor) => ({ forward: half(dy, 0), backward: half(dy, hidden) }) };
   });
+}
+
+/** Rows of `hidden` floats from `from` into rows twice as wide at `offset` (a subarray per row would cost more than the copy). */
+function interleave(from: Float32Array, to: Float32Array, rows: number, hidden: number, offset: number): void {
+  for (let row = 0; row < rows; row++) {
+    const [source, target] = [row * hidden, row * 2 * hidden + offset];
+    for (let k = 0; k < hidden; k++) to[target + k] = from[source + k];
+  }
+}
+
+/** The other way round: rows of `hidden` floats at `offset` of rows twice as wide. */
+function deinterleave(from: Float32Array, to: Float32Array, rows: number, hidden: number, offset: number): void {
+  for (let row = 0; row < rows; row++) {
+    const [source, target] = [row * 2 * hidden + offset, row * hidden];
+    for (let k = 0; k < hidden; k++) to[target + k] = from[source + k];
+  }
 }
 
 /**

@@ -7,12 +7,16 @@
 export class RecycledFloats {
   private readonly free: ArrayBuffer[] = [];
 
-  /** Keeps at most `most` arrays handed back. */
-  constructor(private readonly most = 2) {}
+  /** Keeps at most `most` arrays handed back: a bidirectional layer's batch holds three at once. */
+  constructor(private readonly most = 4) {}
 
   /** An array of `length` floats, the values of whatever used it before; its buffer may be longer. */
   take(length: number): Float32Array {
-    const index = this.free.findIndex((buffer) => buffer.byteLength >= 4 * length);
+    // The smallest that fits: a larger one may serve a larger request next.
+    let index = -1;
+    this.free.forEach((buffer, at) => {
+      if (buffer.byteLength >= 4 * length && (index < 0 || buffer.byteLength < this.free[index].byteLength)) index = at;
+    });
     if (index < 0) return new Float32Array(length);
     const [buffer] = this.free.splice(index, 1);
     return new Float32Array(buffer, 0, length);
