@@ -87,7 +87,7 @@ export const configSchema = {
           type: 'integer',
           minimum: 1,
           maximum: 16777216,
-          default: 8192,
+          default: 32768,
           description: 'Most token positions (reviews × the longest of them) per evaluation batch: reviews are scored sorted by length, short ones in larger batches, and small batches stay in the processor caches.',
         },
         max_length: { type: 'integer', minimum: 1, maximum: 100000, default: 400, description: 'Reviews are cut to this many tokens.' },
