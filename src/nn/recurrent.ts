@@ -351,10 +351,15 @@ class PassProjections {
   private readonly known: Uint8Array;
 
   constructor(
-    readonly rows: number,
+    /** The table whose words it holds, [rows, input]. */
+    readonly table: tfjs.Tensor,
     readonly width: number,
   ) {
-    this.known = new Uint8Array(rows);
+    this.known = new Uint8Array(this.rows);
+  }
+
+  get rows(): number {
+    return this.table.shape[0];
   }
 
   /** The ids of `ids` not projected yet, each once, in order of first sight. */
@@ -394,13 +399,16 @@ class PassProjections {
 /** Per layer (by its kernel), for the running scoring pass. */
 const passProjectionsOf = new WeakMap<tfjs.Variable, PassProjections>();
 
-/** The layer's kept projections while a pass scores; none outside one or for a table too large to keep. */
+/**
+ * The layer's kept projections while a pass scores; none outside one, for a table too large to
+ * keep, or for another table than the one the layer met first in the pass.
+ */
 function passProjections({ kernel }: RecurrentWeights, { table }: FrozenLookup, width: number): PassProjections | undefined {
-  const [rows] = table.shape;
-  if (!isScoring() || 4 * rows * width > MOST_KEPT_PROJECTION_BYTES) return undefined;
+  if (!isScoring() || 4 * table.shape[0] * width > MOST_KEPT_PROJECTION_BYTES) return undefined;
   let kept = passProjectionsOf.get(kernel);
+  if (kept !== undefined && kept.table !== table) return undefined;
   if (kept === undefined) {
-    const created = (kept = new PassProjections(rows, width));
+    const created = (kept = new PassProjections(table, width));
     passProjectionsOf.set(kernel, created);
     atEndOfPass(() => {
       created.release();

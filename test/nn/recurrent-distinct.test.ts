@@ -179,10 +179,10 @@ test.serial('a scoring pass projects each word once, its batches read the kept p
       };
       const mask = tf.tensor2d(data.mask, [batch, TIME]);
       const idsFrom = (low: number, high: number) => tf.tensor2d(Int32Array.from({ length: batch * TIME }, () => low + Math.floor(random() * (high - low))), [batch, TIME], 'int32');
-      const taped = (ids: tfjs.Tensor2D) => {
+      const taped = (ids: tfjs.Tensor2D, from: tfjs.Tensor2D) => {
         let outputs: Float32Array = new Float32Array();
         tf.variableGrads(() => {
-          const states = nn.lstm(nn.embed(ids, table), mask, weights);
+          const states = nn.lstm(nn.embed(ids, from), mask, weights);
           outputs = states.dataSync() as Float32Array;
           return tf.sum(states) as tfjs.Scalar;
         }, [weights.bias]);
@@ -193,12 +193,12 @@ test.serial('a scoring pass projects each word once, its batches read the kept p
       /** Kernel memory in use after the last untaped pass: what outlives its call. */
       let held = 0;
       /** Scores `ids` without a tape: whether it projected rows; its outputs must be the taped pass's. */
-      const score = (ids: tfjs.Tensor2D) => {
+      const score = (ids: tfjs.Tensor2D, from = table) => {
         profile.clear();
-        const outputs = nn.lstm(nn.embed(ids, table), mask, weights).dataSync() as Float32Array;
+        const outputs = nn.lstm(nn.embed(ids, from), mask, weights).dataSync() as Float32Array;
         held = arena.used;
         const projected = profile.has(PROJECTION);
-        t.deepEqual(outputs, taped(ids));
+        t.deepEqual(outputs, taped(ids, from));
         return projected;
       };
       t.deepEqual([score(first), score(first)], [true, true], 'outside a pass every batch projects its words');
@@ -207,6 +207,8 @@ test.serial('a scoring pass projects each word once, its batches read the kept p
         t.deepEqual([score(first), score(first)], [true, false], 'the second batch of known words reads their kept projections');
         t.true(held >= 4 * vocab * data.width, 'the kept projections are held while the pass runs');
         t.deepEqual([score(second), score(second)], [true, false], 'the words not seen yet, then none');
+        const other = tf.tensor2d(uniform(random, 2 * vocab * INPUT, 1), [2 * vocab, INPUT]);
+        t.deepEqual([score(first, other), score(first, other), score(first)], [true, true, false], 'another table than the first of the pass is not kept');
       });
       score(first);
       t.is(held, 0, 'the pass gave the kept projections back');
