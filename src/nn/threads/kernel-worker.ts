@@ -6,7 +6,7 @@
 import { parentPort, receiveMessageOnPort } from 'node:worker_threads';
 import { MemoryInstances } from './arena.js';
 import { runJob } from './jobs.js';
-import { CONTROL, WORKER_STATE, type PostedJob, type WorkerFailure, type WorkerSetup } from './pool.js';
+import { CONTROL, WORKER_STATE, pollThenWait, type PostedJob, type WorkerFailure, type WorkerSetup } from './pool.js';
 
 function serve({ control: buffer, index, port, memory }: WorkerSetup): void {
   const instances = new MemoryInstances(memory);
@@ -24,7 +24,7 @@ function serve({ control: buffer, index, port, memory }: WorkerSetup): void {
   report(WORKER_STATE.ready);
   let handled = 0;
   for (;;) {
-    Atomics.wait(control, posted, handled);
+    pollThenWait(control, posted, handled);
     const received = receiveMessageOnPort(port);
     if (received === undefined) continue;
     const { sequence, job } = received.message as PostedJob;

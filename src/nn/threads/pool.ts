@@ -21,6 +21,28 @@ export const CONTROL = { slots: 3, posted: 0, done: 1, state: 2 } as const;
 const { slots: SLOTS, posted: POSTED, done: DONE, state: STATE } = CONTROL;
 export const WORKER_STATE = { starting: 0, ready: 1, failed: 2, exited: 3 } as const;
 
+/**
+ * How long a thread polls a control slot before it sleeps on it. A call's jobs come in bursts
+ * (projection, forward rows, backward rows, gradients) a fraction of a millisecond apart, and
+ * waking a sleeping thread costs far more than that on a virtual machine, whose idle core the
+ * host has to wake first.
+ */
+const POLL_MS = 1;
+
+/**
+ * Returns once `control[slot]` is no longer `value` or `stop()` holds, or once a wait of up to
+ * `timeoutMs` after polling ends.
+ */
+export function pollThenWait(control: Int32Array, slot: number, value: number, timeoutMs?: number, stop: () => boolean = () => false): void {
+  const until = performance.now() + POLL_MS;
+  while (Atomics.load(control, slot) === value && !stop()) {
+    if (performance.now() > until) {
+      Atomics.wait(control, slot, value, timeoutMs);
+      return;
+    }
+  }
+}
+
 /** How long a worker may take to load its modules; a loaded machine running from sources needs seconds. */
 const START_TIMEOUT_MS = 120_000;
 
@@ -143,7 +165,7 @@ export class KernelThreads {
       // A worker that cannot load its modules never reports: only its start-up time tells.
       if (state === WORKER_STATE.starting && Date.now() - started > START_TIMEOUT_MS) throw this.error(`kernel thread ${index + 1} did not start within ${START_TIMEOUT_MS / 1000} s`);
       // The timeout only bounds how long a state change could go unseen; workers notify.
-      Atomics.wait(this.control, slot, done, 1000);
+      pollThenWait(this.control, slot, done, 1000, () => this.state(index) >= WORKER_STATE.failed);
     }
   }
 
