@@ -6,7 +6,7 @@ import type * as tfjs from '@tensorflow/tfjs';
 import type { Tf } from '../plugin-api.js';
 import type { DenseActivation } from './dense.js';
 import type { NnOps, RecurrentWeights } from './ops.js';
-import { concatDirections } from './recurrent.js';
+import { bidirectional } from './recurrent.js';
 
 /** Dense layers applied to the last axis. */
 export interface DenseStack {
@@ -94,8 +94,8 @@ export function recurrentLayers(tf: Tf, nn: NnOps, cell: RecurrentCell, options:
       let states = x;
       layers.forEach((weights, layer) => {
         if (layer > 0 && training && options.dropout > 0) states = nn.dropout(states, options.dropout, dropoutSeeds[layer]);
-        const outputs = weights.map((directionWeights, index) => nn[cell](states, mask, directionWeights, { reverse: index === 1 }));
-        states = outputs.length === 1 ? outputs[0] : concatDirections(tf, outputs[0], outputs[1]);
+        const [forward, backward] = weights;
+        states = backward === undefined ? nn[cell](states, mask, forward) : bidirectional(tf, cell, states, mask, forward, backward);
       });
       return states;
     },

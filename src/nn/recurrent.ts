@@ -52,7 +52,7 @@ import {
 
 /** LSTM (gates i, f, g, o) over x [batch, time, in] → states [batch, time, hidden], 0 on padding. */
 export function lstm(tf: Tf, x: tfjs.Tensor3D, mask: tfjs.Tensor2D, weights: RecurrentWeights, options: RecurrentOptions = {}): tfjs.Tensor3D {
-  return recurrentLayer(tf, x, mask, weights, options, 'lstm');
+  return recurrentLayer(tf, x, mask, [{ weights, reverse: options.reverse ?? false }], 'lstm');
 }
 
 /**
@@ -61,84 +61,86 @@ export function lstm(tf: Tf, x: tfjs.Tensor3D, mask: tfjs.Tensor2D, weights: Rec
  * PyTorch, without their second (recurrent) bias.
  */
 export function gru(tf: Tf, x: tfjs.Tensor3D, mask: tfjs.Tensor2D, weights: RecurrentWeights, options: RecurrentOptions = {}): tfjs.Tensor3D {
-  return recurrentLayer(tf, x, mask, weights, options, 'gru');
-}
-
-function recurrentLayer(
-  tf: Tf,
-  x: tfjs.Tensor3D,
-  mask: tfjs.Tensor2D,
-  weights: RecurrentWeights,
-  options: RecurrentOptions,
-  cell: CellType,
-): tfjs.Tensor3D {
-  const [batch, time, input] = x.shape;
-  const gates = GATES[cell];
-  const hidden = weights.recurrentKernel.shape[0];
-  const width = gates * hidden;
-  if (weights.recurrentKernel.shape[1] !== width || weights.kernel.shape[1] !== width || weights.kernel.shape[0] !== input || weights.bias.shape[0] !== width) {
-    throw new AttnlabError(
-      'recurrent-weights-shape',
-      `recurrent weights have kernel [${weights.kernel.shape}], recurrent kernel [${weights.recurrentKernel.shape}] ` +
-        `and bias [${weights.bias.shape}]; with inputs of size ${input}, hidden ${hidden} and ${gates} gates they must be ` +
-        `[${input},${width}], [${hidden},${width}] and [${width}]`,
-    );
-  }
-  const tape = tapeState(tf);
-  const distinct = tokenInputs(x, weights, tape, gates * roundUp(hidden, HIDDEN_ALIGNMENT));
-  const dims: RecurrentDims = {
-    cell,
-    batch,
-    time,
-    input,
-    hidden,
-    gates,
-    paddedBatch: roundUp(batch, ROW_BLOCK),
-    paddedInput: roundUp(input, ROW_BLOCK),
-    paddedHidden: roundUp(hidden, HIDDEN_ALIGNMENT),
-    byToken: distinct !== undefined,
-    distinct: distinct?.count ?? 0,
-    paddedDistinct: roundUp(distinct?.count ?? 0, ROW_BLOCK),
-    taped: tape.recording,
-  };
-  return recurrence(tf, { x, mask, weights, distinct }, dims, tape, options.reverse ?? false);
+  return recurrentLayer(tf, x, mask, [{ weights, reverse: options.reverse ?? false }], 'gru');
 }
 
 /**
- * A bidirectional layer's states side by side: [batch, time, hidden] for each direction →
- * [batch, time, 2·hidden], on typed arrays like the states themselves. tfjs's concat would move
- * both into its backend first, and on wasm it reads the first one's heap view across the
- * second's move, which detaches the view when the move grows the heap.
+ * A bidirectional layer as one op: `forward`'s states left to right and `backward`'s right to
+ * left, side by side → [batch, time, 2·hidden], what concatenating `cell`'s two directions gives.
+ * On two threads or more, each direction runs whole on threads of its own, at the same time:
+ * neither waits for the other's rows, and no thread's weight gradients need adding to another's.
+ * The states are written side by side straight from the kernels' memory, and each direction's
+ * gradient read from its half of dy.
  */
-export function concatDirections(tf: Tf, forward: tfjs.Tensor3D, backward: tfjs.Tensor3D): tfjs.Tensor3D {
-  const [batch, time, hidden] = forward.shape;
-  return runCustomOp<tfjs.Tensor3D, 'forward' | 'backward'>(tf, { forward, backward }, () => {
-    const positions = batch * time;
-    const both = recycledOutputs.take(positions * 2 * hidden);
-    interleave(valuesOf(forward), both, positions, hidden, 0);
-    interleave(valuesOf(backward), both, positions, hidden, hidden);
-    const half = (dy: tfjs.Tensor, offset: number) => () => {
-      const out = new Float32Array(positions * hidden);
-      deinterleave(valuesOf(dy), out, positions, hidden, offset);
-      return tf.tensor3d(out, [batch, time, hidden]);
+export function bidirectional(tf: Tf, cell: CellType, x: tfjs.Tensor3D, mask: tfjs.Tensor2D, forward: RecurrentWeights, backward: RecurrentWeights): tfjs.Tensor3D {
+  return recurrentLayer(tf, x, mask, [{ weights: forward, reverse: false }, { weights: backward, reverse: true }], cell);
+}
+
+/** One direction of a layer: its weights and whether it walks time right to left. */
+interface DirectionWeights {
+  readonly weights: RecurrentWeights;
+  readonly reverse: boolean;
+}
+
+/** One direction as its recurrence reads it: with its inputs per token (a frozen lookup's) and its sizes. */
+interface Direction extends DirectionWeights {
+  readonly distinct: TokenInputs | undefined;
+  readonly dims: RecurrentDims;
+}
+
+function recurrentLayer(tf: Tf, x: tfjs.Tensor3D, mask: tfjs.Tensor2D, directions: readonly DirectionWeights[], cell: CellType): tfjs.Tensor3D {
+  const [batch, time, input] = x.shape;
+  const gates = GATES[cell];
+  const hidden = directions[0].weights.recurrentKernel.shape[0];
+  const paddedHidden = roundUp(hidden, HIDDEN_ALIGNMENT);
+  const tape = tapeState(tf);
+  const sized = directions.map(({ weights, reverse }): Direction => {
+    checkWeights(weights, input, hidden, gates);
+    const distinct = tokenInputs(x, weights, tape, gates * paddedHidden);
+    const dims: RecurrentDims = {
+      cell,
+      batch,
+      time,
+      input,
+      hidden,
+      gates,
+      paddedBatch: roundUp(batch, ROW_BLOCK),
+      paddedInput: roundUp(input, ROW_BLOCK),
+      paddedHidden,
+      byToken: distinct !== undefined,
+      distinct: distinct?.count ?? 0,
+      paddedDistinct: roundUp(distinct?.count ?? 0, ROW_BLOCK),
+      taped: tape.recording,
     };
-    return { value: recycledStates(tf, both, [batch, time, 2 * hidden]), gradient: (dy: tfjs.Tensor) => ({ forward: half(dy, 0), backward: half(dy, hidden) }) };
+    return { weights, reverse, distinct, dims };
   });
+  return recurrence(tf, x, mask, sized, tape);
 }
 
-/** Rows of `hidden` floats from `from` into rows twice as wide at `offset` (a subarray per row would cost more than the copy). */
-function interleave(from: Float32Array, to: Float32Array, rows: number, hidden: number, offset: number): void {
-  for (let row = 0; row < rows; row++) {
-    const [source, target] = [row * hidden, row * 2 * hidden + offset];
-    for (let k = 0; k < hidden; k++) to[target + k] = from[source + k];
+function checkWeights({ kernel, recurrentKernel, bias }: RecurrentWeights, input: number, hidden: number, gates: number): void {
+  const width = gates * hidden;
+  if (recurrentKernel.shape[0] === hidden && recurrentKernel.shape[1] === width && kernel.shape[1] === width && kernel.shape[0] === input && bias.shape[0] === width) return;
+  throw new AttnlabError(
+    'recurrent-weights-shape',
+    `recurrent weights have kernel [${kernel.shape}], recurrent kernel [${recurrentKernel.shape}] ` +
+      `and bias [${bias.shape}]; with inputs of size ${input}, hidden ${hidden} and ${gates} gates they must be ` +
+      `[${input},${width}], [${hidden},${width}] and [${width}]`,
+  );
+}
+
+/**
+ * Copies `rows` rows of `width` floats from rows `fromStride` apart, starting at `fromOffset`,
+ * into rows `toStride` apart at `toOffset`: the kernels' padded rows in and out, and each
+ * direction's half of a bidirectional layer's rows.
+ */
+function copyRows(from: Float32Array, fromStride: number, fromOffset: number, to: Float32Array, toStride: number, toOffset: number, rows: number, width: number): void {
+  if (fromStride === width && toStride === width) {
+    to.set(from.subarray(fromOffset, fromOffset + rows * width), toOffset);
+    return;
   }
-}
-
-/** The other way round: rows of `hidden` floats at `offset` of rows twice as wide. */
-function deinterleave(from: Float32Array, to: Float32Array, rows: number, hidden: number, offset: number): void {
   for (let row = 0; row < rows; row++) {
-    const [source, target] = [row * 2 * hidden + offset, row * hidden];
-    for (let k = 0; k < hidden; k++) to[target + k] = from[source + k];
+    const source = row * fromStride + fromOffset;
+    to.set(from.subarray(source, source + width), row * toStride + toOffset);
   }
 }
 
@@ -192,23 +194,20 @@ function tokenInputs(x: tfjs.Tensor3D, weights: RecurrentWeights, tape: TapeStat
   return inputs;
 }
 
-/** What a recurrence reads: x (or its distinct rows), the mask and the weights. */
-interface RecurrenceInputs {
-  readonly x: tfjs.Tensor3D;
-  readonly mask: tfjs.Tensor2D;
-  readonly weights: RecurrentWeights;
-  readonly distinct: TokenInputs | undefined;
-}
-
 /** One recurrence's region of the pool's kernel memory, its layout, and how its rows are split across threads. */
 interface Workspace extends RecurrentLayout {
   readonly threads: KernelThreads;
   readonly kernels: RecurrentKernels;
   readonly region: ArenaRegion;
-  /** One range of batch rows per thread; a single range runs on the calling thread alone. */
+  /** One range of batch rows per thread it runs on; a single range runs on one thread. */
   readonly ranges: readonly RowRange[];
   /** The same for the distinct inputs' rows, at most as many (none without them). */
   readonly distinctRanges: readonly RowRange[];
+}
+
+/** A direction in its workspace. */
+interface OpenDirection extends Direction {
+  readonly workspace: Workspace;
 }
 
 /** The engine's gradient tape when a recurrence starts, and whether its forward pass records on it. */
@@ -224,25 +223,35 @@ function tapeState(tf: Tf): TapeState {
 }
 
 /**
- * Lays the arrays out in a region of the pool's memory, which every recurrence of the pool
- * reuses. A recorded forward pass keeps its region while its tape is the engine's: its backward
- * pass can only come until then (the engine's `gradients` starts a fresh tape each time and
- * drops it once done); an unrecorded one, only until it returns. Split across threads, each
- * range of rows has its own weight-gradient slot.
+ * Lays a direction's arrays out in a region of the pool's memory, which every recurrence of the
+ * pool reuses, its rows split into `parts` ranges, each with its own weight-gradient slot. A
+ * recorded forward pass keeps its region while its tape is the engine's: its backward pass can
+ * only come until then (the engine's `gradients` starts a fresh tape each time and drops it once
+ * done); an unrecorded one, only until it returns.
  */
-function openWorkspace(dims: RecurrentDims, { tape, recording }: TapeState, kept: PassProjections | undefined): Workspace {
-  const threads = kernelThreads();
+function openWorkspace(threads: KernelThreads, dims: RecurrentDims, { tape, recording }: TapeState, parts: number): Workspace {
   const { arena } = threads;
-  arena.releaseOthers(tape);
-  // Below the workspace, which is released first.
-  kept?.open(arena);
-  const ranges = rowRanges(dims, threads.count);
+  const ranges = rowRanges(dims, parts);
   // No more ranges of distinct rows than of batch rows: each has its gradient slot.
   const distinct = dims.distinct > 0 ? distinctRanges(dims, ranges.length) : [];
   const { bytes } = layoutRecurrence(dims, ranges.length);
   const region = arena.allocate(bytes, recording ? tape : undefined);
   const { layout } = layoutRecurrence(dims, ranges.length, region.address);
   return { ...layout, threads, kernels: recurrentKernels(arena.instances, dims, arena.shared), region, ranges, distinctRanges: distinct };
+}
+
+/**
+ * Opens a workspace per direction. Two directions on two threads or more run side by side, the
+ * threads shared out between them; otherwise one after the other, each on every thread.
+ */
+function openDirections(directions: readonly Direction[], tape: TapeState): { open: OpenDirection[]; sideBySide: boolean } {
+  const threads = kernelThreads();
+  threads.arena.releaseOthers(tape.tape);
+  // Below the workspaces, which are released first.
+  for (const { distinct } of directions) distinct?.kept?.open(threads.arena);
+  const sideBySide = directions.length > 1 && threads.count >= directions.length;
+  const parts = sideBySide ? Math.floor(threads.count / directions.length) : threads.count;
+  return { open: directions.map((direction) => ({ ...direction, workspace: openWorkspace(threads, direction.dims, tape, parts) })), sideBySide };
 }
 
 const PHASES: Record<RecurrentJob['kind'], string> = {
@@ -253,28 +262,32 @@ const PHASES: Record<RecurrentJob['kind'], string> = {
 };
 
 /**
- * Runs `kind` over `ranges` (the workspace's ranges of batch rows unless given): the first on
- * this thread, the others on kernel threads, range i's gradients into slot i.
+ * Runs `kind` for every direction over its ranges (of batch rows, or of distinct rows for the
+ * projection and its gradient), range i's gradients into its slot i: side by side, all ranges at
+ * once; otherwise one direction after the other. The first range of a call runs on this thread.
  */
-function runRanges(workspace: Workspace, dims: RecurrentDims, reverse: boolean, kind: RecurrentJob['kind'], ranges = workspace.ranges): void {
-  const { kernels, threads } = workspace;
-  const buffer = threads.arena.memory.buffer;
-  const layout = layoutOf(workspace);
-  const [own, ...others] = ranges.map((range, slot): RecurrentJob => ({ kind, dims, layout, reverse, range, slot }));
-  const runOwn = () => runRecurrentPart(kernels, buffer, own);
-  const phase = PHASES[kind];
-  if (others.length === 0) {
-    threads.timed(`${phase}: own rows`, runOwn);
-    return;
+function runDirections(directions: readonly OpenDirection[], kind: RecurrentJob['kind'], sideBySide: boolean): void {
+  const jobsOf = ({ workspace, dims, reverse }: OpenDirection): RecurrentJob[] => {
+    const ranges = kind === 'recurrent-projection' || kind === 'recurrent-distinct-gradient' ? workspace.distinctRanges : workspace.ranges;
+    return ranges.map((range, slot) => ({ kind, dims, layout: layoutOf(workspace), reverse, range, slot }));
+  };
+  const calls = sideBySide ? [directions.flatMap(jobsOf)] : directions.map(jobsOf);
+  for (const [own, ...others] of calls.filter((jobs) => jobs.length > 0)) {
+    const { threads, kernels } = directions[0].workspace;
+    const runOwn = () => runRecurrentPart(kernels, threads.arena.memory.buffer, own);
+    const phase = PHASES[kind];
+    if (others.length === 0) threads.timed(`${phase}: own rows`, runOwn);
+    else threads.run(others, runOwn, phase);
   }
-  threads.run(others, runOwn, phase);
 }
 
-/** The backward rows, then (with distinct inputs) W's and b's gradients from dP, then the slots added up. */
-function runBackwardPass(workspace: Workspace, dims: RecurrentDims, reverse: boolean): void {
-  runRanges(workspace, dims, reverse, 'recurrent-backward');
-  if (dims.distinct > 0) runRanges(workspace, dims, reverse, 'recurrent-distinct-gradient', workspace.distinctRanges);
-  if (workspace.gradients.length > 1) workspace.threads.timed('backward: gradient reduction', () => reduceGradients(workspace.threads.arena.memory.buffer, workspace, dims));
+/** The backward rows, then (with distinct inputs) W's and b's gradients from dP, then each direction's slots added up. */
+function runBackwardPass(directions: readonly OpenDirection[], sideBySide: boolean): void {
+  runDirections(directions, 'recurrent-backward', sideBySide);
+  runDirections(directions, 'recurrent-distinct-gradient', sideBySide);
+  for (const { workspace, dims } of directions) {
+    if (workspace.gradients.length > 1) workspace.threads.timed('backward: gradient reduction', () => reduceGradients(workspace.threads.arena.memory.buffer, workspace, dims));
+  }
 }
 
 /** The plain addresses of a workspace, which a kernel thread gets. */
@@ -289,14 +302,7 @@ const floats = (workspace: Workspace, address: number, length: number): Float32A
  * `toWidth` wide, the narrower width per block: the padding of the hidden units in and out.
  */
 function copyBlocks(from: Float32Array, fromWidth: number, to: Float32Array, toWidth: number, rows: number, groups: number): void {
-  if (fromWidth === toWidth) {
-    to.set(from.subarray(0, rows * groups * fromWidth));
-    return;
-  }
-  const width = Math.min(fromWidth, toWidth);
-  for (let block = 0; block < rows * groups; block++) {
-    to.set(from.subarray(block * fromWidth, block * fromWidth + width), block * toWidth);
-  }
+  copyRows(from, fromWidth, 0, to, toWidth, 0, rows * groups, Math.min(fromWidth, toWidth));
 }
 
 /** Writes a [rows, gates·hidden] weight matrix into the workspace with padded gate blocks (and its transpose). */
@@ -316,9 +322,8 @@ function readGateMatrix(workspace: Workspace, address: number, rows: number, { h
   return values;
 }
 
-
-/** Writes the weights, the bias rows, the mask and the inputs into a fresh workspace, clearing what the kernels need at 0. */
-function writeInputs(workspace: Workspace, { x, mask, weights, distinct }: RecurrenceInputs, kernelValues: Float32Array, dims: RecurrentDims): void {
+/** Writes a direction's weights, bias rows, mask and inputs into its fresh workspace, clearing what the kernels need at 0. */
+function writeInputs({ workspace, weights, distinct, dims }: OpenDirection, x: tfjs.Tensor3D, mask: tfjs.Tensor2D, kernelValues: Float32Array): void {
   const { batch, time, input, hidden, gates, paddedBatch, paddedInput, paddedHidden } = dims;
   floats(workspace, workspace.mask, batch * time).set(valuesOf(mask));
   clearForward(workspace.threads.arena.memory.buffer, workspace, dims);
@@ -419,41 +424,54 @@ function passProjections({ kernel }: RecurrentWeights, { table }: FrozenLookup, 
 }
 
 /**
- * P = x·W + b for the rows to project, into the workspace, split across threads by rows; with
- * kept projections, copied into their rows. Returns the workspace as the steps read it: P's rows
- * at the kept projections when there are some.
+ * P = x·W + b for every direction's rows to project, into its workspace, split across threads by
+ * rows; with kept projections, copied into their rows. Returns the directions as their steps read
+ * them: P's rows at the kept projections when there are some.
  */
-function projectTokens(workspace: Workspace, { count, ids, kept }: TokenInputs, dims: RecurrentDims, reverse: boolean): Workspace {
-  if (count > 0) runRanges(workspace, dims, reverse, 'recurrent-projection', workspace.distinctRanges);
-  if (kept === undefined) return workspace;
-  const projected = floats(workspace, workspace.projected, count * kept.width);
-  workspace.threads.timed('forward: kept projections in', () => kept.add(workspace.threads.arena.memory.buffer, ids, projected));
-  return { ...workspace, projected: kept.address };
+function projectTokens(directions: readonly OpenDirection[], sideBySide: boolean): OpenDirection[] {
+  runDirections(directions, 'recurrent-projection', sideBySide);
+  return directions.map((direction) => {
+    const { workspace, distinct } = direction;
+    const kept = distinct?.kept;
+    if (distinct === undefined || kept === undefined) return direction;
+    const projected = floats(workspace, workspace.projected, distinct.count * kept.width);
+    workspace.threads.timed('forward: kept projections in', () => kept.add(workspace.threads.arena.memory.buffer, distinct.ids, projected));
+    return { ...direction, workspace: { ...workspace, projected: kept.address } };
+  });
 }
 
-/** The custom op: x, W, b and U → outputs [batch, time, hidden]. */
-function recurrence(tf: Tf, inputs: RecurrenceInputs, dims: RecurrentDims, tape: TapeState, reverse: boolean): tfjs.Tensor3D {
-  const { batch, time, input, hidden, gates, paddedHidden } = dims;
-  const { x, weights } = inputs;
-  const { kernel, recurrentKernel, bias } = weights;
-  return runCustomOp(tf, { x, kernel, recurrentKernel, bias }, () => {
-    const workspace = openWorkspace(dims, tape, inputs.distinct?.kept);
-    const { threads } = workspace;
-    const kernelValues = kernel.dataSync() as Float32Array;
-    threads.timed('forward: copies in', () => writeInputs(workspace, inputs, kernelValues, dims));
-    runRanges(inputs.distinct === undefined ? workspace : projectTokens(workspace, inputs.distinct, dims, reverse), dims, reverse, 'recurrent-forward');
-    const positions = batch * time;
-    const outputs = recycledOutputs.take(positions * hidden);
-    threads.timed('forward: copies out', () => copyBlocks(floats(workspace, workspace.out, positions * paddedHidden), paddedHidden, outputs, hidden, positions, 1));
-    if (!tape.recording) threads.arena.release(workspace.region);
+/**
+ * The custom op: x and each direction's W, U and b → the directions' states side by side,
+ * [batch, time, directions·hidden]. Direction d's weights are the inputs `kernel<d>`,
+ * `recurrentKernel<d>` and `bias<d>`.
+ */
+function recurrence(tf: Tf, x: tfjs.Tensor3D, mask: tfjs.Tensor2D, directions: readonly Direction[], tape: TapeState): tfjs.Tensor3D {
+  const { batch, time, input, hidden, gates, paddedHidden } = directions[0].dims;
+  const positions = batch * time;
+  const width = directions.length * hidden;
+  const weightInputs = directions.flatMap(({ weights }, d) => [[`kernel${d}`, weights.kernel], [`recurrentKernel${d}`, weights.recurrentKernel], [`bias${d}`, weights.bias]] as const);
+  const inputs: Record<string, tfjs.Tensor> = { x, ...Object.fromEntries(weightInputs) };
+  return runCustomOp(tf, inputs, () => {
+    const { open, sideBySide } = openDirections(directions, tape);
+    const { threads } = open[0].workspace;
+    const kernelValues = open.map(({ weights }) => weights.kernel.dataSync() as Float32Array);
+    threads.timed('forward: copies in', () => open.forEach((direction, d) => writeInputs(direction, x, mask, kernelValues[d])));
+    runDirections(open[0].distinct === undefined ? open : projectTokens(open, sideBySide), 'recurrent-forward', sideBySide);
+    const outputs = recycledOutputs.take(positions * width);
+    threads.timed('forward: copies out', () =>
+      open.forEach(({ workspace }, d) => copyRows(floats(workspace, workspace.out, positions * paddedHidden), paddedHidden, 0, outputs, width, d * hidden, positions, hidden)),
+    );
+    if (!tape.recording) for (const { workspace } of open) threads.arena.release(workspace.region);
     let backwardDone = false;
     const runBackward = (dy: tfjs.Tensor) => {
       if (!backwardDone) {
-        threads.timed('backward: copies in', () => {
-          clearBackward(threads.arena.memory.buffer, workspace, dims);
-          copyBlocks(valuesOf(dy), hidden, floats(workspace, workspace.dOut, positions * paddedHidden), paddedHidden, positions, 1);
-        });
-        runBackwardPass(workspace, dims, reverse);
+        threads.timed('backward: copies in', () =>
+          open.forEach(({ workspace, dims }, d) => {
+            clearBackward(threads.arena.memory.buffer, workspace, dims);
+            copyRows(valuesOf(dy), width, d * hidden, floats(workspace, workspace.dOut, positions * paddedHidden), paddedHidden, 0, positions, hidden);
+          }),
+        );
+        runBackwardPass(open, sideBySide);
       }
       backwardDone = true;
     };
@@ -462,18 +480,26 @@ function recurrence(tf: Tf, inputs: RecurrenceInputs, dims: RecurrentDims, tape:
         runBackward(dy);
         return threads.timed(`backward: ${name} gradient out`, read);
       };
+      // dx = Σ over directions of dz·Wᵀ.
+      const inputGradient = ({ workspace }: OpenDirection, d: number): tfjs.Tensor2D => {
+        const dz = new Float32Array(positions * gates * hidden);
+        copyBlocks(floats(workspace, workspace.dz, positions * gates * paddedHidden), paddedHidden, dz, hidden, positions, gates);
+        return tf.matMul(tf.tensor2d(dz, [positions, gates * hidden]), tf.transpose(tf.tensor2d(kernelValues[d], [input, gates * hidden])));
+      };
+      const weightGradients = open.flatMap(({ workspace, dims }, d) => {
+        const read = (address: number, rows: number) => readGateMatrix(workspace, address, rows, dims);
+        const slot = workspace.gradients[0];
+        return [
+          [`kernel${d}`, thunk('weight', () => tf.tensor2d(read(slot.dW, input), [input, gates * hidden]))],
+          [`recurrentKernel${d}`, thunk('weight', () => tf.tensor2d(read(slot.dU, hidden), [hidden, gates * hidden]))],
+          [`bias${d}`, thunk('weight', () => tf.tensor1d(read(slot.dBias, 1)))],
+        ] as const;
+      });
       return {
-        x: thunk('x', () => {
-          const dz = new Float32Array(positions * gates * hidden);
-          copyBlocks(floats(workspace, workspace.dz, positions * gates * paddedHidden), paddedHidden, dz, hidden, positions, gates);
-          const dzMatrix = tf.tensor2d(dz, [positions, gates * hidden]);
-          return tf.reshape(tf.matMul(dzMatrix, tf.transpose(tf.tensor2d(kernelValues, [input, gates * hidden]))), [batch, time, input]);
-        }),
-        kernel: thunk('weight', () => tf.tensor2d(readGateMatrix(workspace, workspace.gradients[0].dW, input, dims), [input, gates * hidden])),
-        recurrentKernel: thunk('weight', () => tf.tensor2d(readGateMatrix(workspace, workspace.gradients[0].dU, hidden, dims), [hidden, gates * hidden])),
-        bias: thunk('weight', () => tf.tensor1d(readGateMatrix(workspace, workspace.gradients[0].dBias, 1, dims))),
+        x: thunk('x', () => tf.reshape(open.map(inputGradient).reduce((sum, part) => tf.add(sum, part)), [batch, time, input])),
+        ...Object.fromEntries(weightGradients),
       };
     };
-    return { value: recycledStates(tf, outputs, [batch, time, hidden]), gradient };
+    return { value: recycledStates(tf, outputs, [batch, time, width]), gradient };
   });
 }
