@@ -7,6 +7,7 @@ import type * as tfjs from '@tensorflow/tfjs';
 import type { Tf } from '../plugin-api.js';
 import { runCustomOp } from './custom-op.js';
 import { pooledTensor, untapedMatrixRows } from './projected-pools.js';
+import { RecycledFloats } from './recycled-floats.js';
 import { rememberValues, valuesOf } from './values.js';
 import * as kernels from './wasm/attention-kernels.js';
 
@@ -50,7 +51,7 @@ export function weightedSum(tf: Tf, weights: tfjs.Tensor2D, values: tfjs.Tensor3
     const v = representationsOf(values);
     const gradient = (dy: tfjs.Tensor) => ({
       weights: () => tf.tensor2d(rowDots(v, valuesOf(dy), batch, time, dim), [batch, time]),
-      values: () => tensorOf(tf, outerRows(w, valuesOf(dy), batch, time, dim), [batch, time, dim]),
+      values: () => outerRowSums(tf, [[w, valuesOf(dy)]], batch, time, dim),
     });
     return { value: pooledTensor(tf, untapedRows, w, time, dim, () => rowWeightedSums(w, v, batch, time, dim)), gradient };
   });
@@ -70,7 +71,7 @@ export function tokenScores(tf: Tf, h: tfjs.Tensor3D, query: tfjs.Tensor1D | tfj
     const values = representationsOf(h);
     const q = valuesOf(query);
     const gradient = (dy: tfjs.Tensor) => ({
-      h: () => tensorOf(tf, outerRows(valuesOf(dy), q, batch, time, dim), [batch, time, dim]),
+      h: () => outerRowSums(tf, [[valuesOf(dy), q]], batch, time, dim),
       query: () => {
         const perReview = rowWeightedSums(valuesOf(dy), values, batch, time, dim);
         return shared ? tf.tensor1d(sumRows(perReview, batch, dim)) : tf.tensor2d(perReview, [batch, dim]);
@@ -105,7 +106,7 @@ export function attend(tf: Tf, h: tfjs.Tensor3D, query: tfjs.Tensor1D | tfjs.Ten
       // Taped, the pooled rows were computed: their values are kept.
       const backward = poolBackward(p, valuesOf(dWeights), rows, dy, valuesOf(pooled), batch, time, dim);
       return {
-        h: () => tensorOf(tf, addInPlace(outerRows(p, dy, batch, time, dim), outerRows(backward.dScores, q, batch, time, dim)), [batch, time, dim]),
+        h: () => outerRowSums(tf, [[p, dy], [backward.dScores, q]], batch, time, dim),
         query: () => (shared ? tf.tensor1d(sumRows(backward.dq, batch, dim)) : tf.tensor2d(backward.dq, [batch, dim])),
         mask: () => tf.zeros([batch, time]),
       };
@@ -145,9 +146,6 @@ function addInPlace(target: Float32Array, addend: ArrayLike<number>): Float32Arr
 /** The values of a [batch, time, dim] tensor for the kernels, read only when no kernel arena holds them already. */
 const representationsOf = (tensor: tfjs.Tensor): kernels.Representations => ({ key: tensor, values: () => valuesOf(tensor) });
 
-/** A tensor of `values`, which are kept with it for the typed-array ops downstream. */
-const tensorOf = (tf: Tf, values: Float32Array, shape: [number, number, number]): tfjs.Tensor3D => rememberValues(tf.tensor3d(values, shape), values);
-
 /*
  * The row loops run in SIMD kernels when rows are whole vectors (dim a multiple of 4), in plain
  * JS otherwise. In each, u is [batch, dim], one row per review, or [dim], shared by all.
@@ -178,16 +176,24 @@ function queryScores(untaped: boolean, rows: kernels.Representations, q: Float32
   return unchanging ? kernels.unchangingQueryDots(rows, q, batch, time, dim) : rowDots(rows, q, batch, time, dim);
 }
 
-/** out[b, t] = w[b, t]·u[b]: w [batch, time] → [batch, time, dim]. */
-function outerRows(w: Float32Array, u: Float32Array, batch: number, time: number, dim: number): Float32Array {
-  if (kernels.fitsKernels(dim)) return kernels.outerRows(w, u, batch, time, dim);
-  const shared = u.length === dim;
-  const out = new Float32Array(batch * time * dim);
-  for (let position = 0; position < batch * time; position++) {
-    const base = shared ? 0 : Math.floor(position / time) * dim;
-    for (let k = 0; k < dim; k++) out[position * dim + k] = w[position] * u[base + k];
+/** The [batch, time, dim] gradients of these ops, in arrays reused once their tensors are disposed of. */
+const recycledGradients = new RecycledFloats();
+
+/** out[b, t] = Σ_k w_k[b, t]·u_k[b] (u_k [batch, dim], or [dim] shared by every row) → [batch, time, dim]. */
+function outerRowSums(tf: Tf, terms: readonly (readonly [w: Float32Array, u: Float32Array])[], batch: number, time: number, dim: number): tfjs.Tensor3D {
+  const out = recycledGradients.take(batch * time * dim);
+  if (kernels.fitsKernels(dim)) kernels.outerRowSums(terms, batch, time, dim, out);
+  else {
+    terms.forEach(([w, u], index) => {
+      const shared = u.length === dim;
+      // Each product rounded to float32 before the sum, as the kernels round it.
+      for (let position = 0; position < batch * time; position++) {
+        const base = shared ? 0 : Math.floor(position / time) * dim;
+        for (let k = 0; k < dim; k++) out[position * dim + k] = (index === 0 ? 0 : out[position * dim + k]) + Math.fround(w[position] * u[base + k]);
+      }
+    });
   }
-  return out;
+  return recycledGradients.tensor<tfjs.Rank.R3>(tf, out, [batch, time, dim]);
 }
 
 /** out[b] = Σ_t w[b, t]·v[b, t]: w [batch, time], v [batch, time, dim] → [batch, dim]. */

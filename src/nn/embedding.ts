@@ -58,11 +58,11 @@ export function embed(tf: Tf, ids: tfjs.Tensor2D, table: tfjs.Tensor2D | tfjs.Va
   });
 }
 
-export function gatherRows(table: Float32Array, indices: ArrayLike<number>, dim: number): Float32Array {
-  const out = new Float32Array(indices.length * dim);
+/** Rows `indices` of `table` [vocab, dim], into `out` (rows `stride` floats apart) or a fresh [indices, dim] array. */
+export function gatherRows(table: Float32Array, indices: ArrayLike<number>, dim: number, out: Float32Array = new Float32Array(indices.length * dim), stride = dim): Float32Array {
   for (let position = 0; position < indices.length; position++) {
     const row = indices[position] * dim;
-    out.set(table.subarray(row, row + dim), position * dim);
+    out.set(table.subarray(row, row + dim), position * stride);
   }
   return out;
 }

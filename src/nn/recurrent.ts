@@ -28,11 +28,10 @@ import type { Tf } from '../plugin-api.js';
 import { runCustomOp } from './custom-op.js';
 import { distinctIds } from './distinct-tokens.js';
 import { frozenLookupOf, gatherRows, type FrozenLookup } from './embedding.js';
-import { lazyTensor } from './lazy-tensor.js';
 import { RecycledFloats } from './recycled-floats.js';
 import type { RecurrentOptions, RecurrentWeights } from './ops.js';
 import { atEndOfPass, isScoring } from './scoring-pass.js';
-import { rememberValues, valuesOf } from './values.js';
+import { valuesOf } from './values.js';
 import type { ArenaRegion, KernelArena } from './threads/arena.js';
 import { kernelThreads, type KernelThreads } from './threads/pool.js';
 import { recurrentKernels, runRecurrentPart, type RecurrentJob } from './threads/jobs.js';
@@ -144,26 +143,17 @@ function copyRows(from: Float32Array, fromStride: number, fromOffset: number, to
   }
 }
 
-/**
- * States in an array of {@link recycledOutputs}, as a tensor made a backend's only if a tfjs op
- * reads it (from a copy: the array goes back to be reused once the tensor is disposed of); the
- * attention kernels read the array itself.
- */
-function recycledStates(tf: Tf, values: Float32Array, shape: [number, number, number]): tfjs.Tensor3D {
-  const states = lazyTensor<tfjs.Rank.R3>(tf, shape, () => values.slice(), () => recycledOutputs.give(values));
-  return rememberValues(states, values);
-}
-
+/** The layers' states, in arrays reused once their tensors are disposed of. */
 const recycledOutputs = new RecycledFloats();
 
 /**
- * A frozen lookup's inputs, read per token: the rows to project [count, input] and their token
- * ids, each position's row of the projection P they make, the lookup and, while scoring, the
- * pass's kept projections, which P's rows are written into and the steps read by token id.
+ * A frozen lookup's inputs, read per token: the token ids of the rows to project (gathered from
+ * the table straight into the kernels' memory), each position's row of the projection P they
+ * make, the lookup and, while scoring, the pass's kept projections, which P's rows are written
+ * into and the steps read by token id.
  */
 interface TokenInputs {
   readonly count: number;
-  readonly rows: Float32Array;
   readonly ids: Int32Array;
   readonly tokenRows: Int32Array;
   readonly lookup: FrozenLookup;
@@ -183,12 +173,12 @@ function tokenInputs(x: tfjs.Tensor3D, weights: RecurrentWeights, tape: TapeStat
   const kept = tape.recording ? undefined : passProjections(weights, lookup, width);
   if (kept !== undefined) {
     const missing = kept.missing(lookup.ids);
-    return { count: missing.length, rows: gatherRows(valuesOf(lookup.table), missing, lookup.dim), ids: missing, tokenRows: lookup.ids, lookup, kept };
+    return { count: missing.length, ids: missing, tokenRows: lookup.ids, lookup, kept };
   }
   let inputs = distinctInputsOf.get(x);
   if (inputs === undefined) {
     const { distinct, slots } = distinctIds(lookup.ids);
-    inputs = { count: distinct.length, rows: gatherRows(valuesOf(lookup.table), distinct, lookup.dim), ids: distinct, tokenRows: slots, lookup };
+    inputs = { count: distinct.length, ids: distinct, tokenRows: slots, lookup };
     distinctInputsOf.set(x, inputs);
   }
   return inputs;
@@ -337,7 +327,7 @@ function writeInputs({ workspace, weights, distinct, dims }: OpenDirection, x: t
     copyBlocks(valuesOf(x), input, floats(workspace, workspace.x, batch * time * paddedInput), paddedInput, batch * time, 1);
     return;
   }
-  copyBlocks(distinct.rows, input, floats(workspace, workspace.xDistinct, distinct.count * paddedInput), paddedInput, distinct.count, 1);
+  gatherRows(valuesOf(distinct.lookup.table), distinct.ids, input, floats(workspace, workspace.xDistinct, distinct.count * paddedInput), paddedInput);
   new Int32Array(workspace.threads.arena.memory.buffer, workspace.tokenRows, batch * time).set(distinct.tokenRows);
 }
 
@@ -500,6 +490,6 @@ function recurrence(tf: Tf, x: tfjs.Tensor3D, mask: tfjs.Tensor2D, directions: r
         ...Object.fromEntries(weightGradients),
       };
     };
-    return { value: recycledStates(tf, outputs, [batch, time, width]), gradient };
+    return { value: recycledOutputs.tensor<tfjs.Rank.R3>(tf, outputs, [batch, time, width]), gradient };
   });
 }

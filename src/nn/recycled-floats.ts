@@ -4,6 +4,11 @@
  * a scoring batch's LSTM states, against ~0.3 ms to refill one already touched), and leaves V8
  * that much garbage to collect.
  */
+import type * as tfjs from '@tensorflow/tfjs';
+import type { Tf } from '../plugin-api.js';
+import { lazyTensor } from './lazy-tensor.js';
+import { rememberValues } from './values.js';
+
 export class RecycledFloats {
   private readonly free: ArrayBuffer[] = [];
 
@@ -20,6 +25,18 @@ export class RecycledFloats {
     if (index < 0) return new Float32Array(length);
     const [buffer] = this.free.splice(index, 1);
     return new Float32Array(buffer, 0, length);
+  }
+
+  /**
+   * `values`, an array {@link take} gave, as a tensor made a backend's only if a tfjs op reads it
+   * (from a copy: the array comes back here once the tensor is disposed of); kernels read the
+   * array itself.
+   */
+  tensor<R extends tfjs.Rank>(tf: Tf, values: Float32Array, shape: tfjs.ShapeMap[R]): tfjs.Tensor<R> {
+    return rememberValues(
+      lazyTensor<R>(tf, shape, () => values.slice(), () => this.give(values)),
+      values,
+    );
   }
 
   /** Hands `array` back: nothing may read or write it after. */

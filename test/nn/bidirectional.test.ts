@@ -62,7 +62,7 @@ function run(cell: Cell, data: Problem, input: Input, joint: boolean, threads: n
     const mask = tf.tensor2d(data.mask, [data.batch, TIME]);
     const lossWeights = tf.tensor3d(data.lossWeights, [data.batch, TIME, 2 * HIDDEN]);
     const [forwardWeights, backwardWeights] = [half(data.lossWeights, 0), half(data.lossWeights, 1)].map((values) => tf.tensor3d(values, [data.batch, TIME, HIDDEN]));
-    let taped = new Float32Array();
+    let taped: Float32Array = new Float32Array();
     const loss = (): tfjs.Scalar => {
       const inputs = x();
       if (joint) {

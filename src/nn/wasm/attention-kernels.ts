@@ -21,6 +21,8 @@ export interface AttentionExports {
   rowDots(v: number, u: number, out: number, batch: number, time: number, dimBytes: number, uStride: number): void;
   /** out[b, t, :] = w[b, t]·u[b, :]; `uStride` as in rowDots. */
   outerRows(w: number, u: number, out: number, batch: number, time: number, dimBytes: number, uStride: number): void;
+  /** out[b, t, :] += w[b, t]·u[b, :], as {@link outerRows}. */
+  outerRowsAdd(w: number, u: number, out: number, batch: number, time: number, dimBytes: number, uStride: number): void;
   /**
    * The backward of pooled[b] = Σ_t p[b, t]·v[b, t] with p = softmax(scores[b]) and dp the
    * gradient reaching p directly: e[b, t] = p·(v[b, t]·dy[b] + dp[b, t]) and
@@ -83,15 +85,21 @@ function rowDotsFunction() {
   return { writer, body };
 }
 
-function outerRowsFunction() {
-  const writer = new FunctionWriter('outerRows', I32(7));
+/** `outerRows`, or with `add` `outerRowsAdd`, which adds to what `out` holds. */
+function outerRowsFunction(add: boolean) {
+  const writer = new FunctionWriter(add ? 'outerRowsAdd' : 'outerRows', I32(7));
   const [w, u, out, batch, time, dimBytes, uStride] = writer.params;
   const [b, t, k] = Array.from({ length: 3 }, () => writer.local('i32'));
   const weight = writer.local('v128');
+  // Rounded product, then rounded sum (no fused multiply-add): what adding the terms' arrays gives.
+  const product = (at: Code): Code => {
+    const term = f32x4.mul(get(weight), f32x4.load(i32.add(get(u), get(k))));
+    return add ? f32x4.add(f32x4.load(at), term) : term;
+  };
   const body = forRange(b, i32.const(0), get(batch), 1, [
     ...forRange(t, i32.const(0), get(time), 1, [
       ...set(weight, f32x4.loadSplat(get(w))),
-      ...forRange(k, i32.const(0), get(dimBytes), 16, f32x4.store(i32.add(get(out), get(k)), f32x4.mul(get(weight), f32x4.load(i32.add(get(u), get(k)))))),
+      ...forRange(k, i32.const(0), get(dimBytes), 16, f32x4.store(i32.add(get(out), get(k)), product(i32.add(get(out), get(k))))),
       ...set(w, i32.add(get(w), i32.const(4))),
       ...set(out, i32.add(get(out), get(dimBytes))),
     ]),
@@ -313,7 +321,7 @@ function slotAttentionBackwardFunction() {
 }
 
 export const attentionModuleBytes = (): Uint8Array<ArrayBuffer> =>
-  encodeModule([weightedRowsFunction(), rowDotsFunction(), outerRowsFunction(), attentionBackwardFunction(), gatherFunction(), gatherVectorsFunction(), weightedSlotRowsFunction(), slotRowDotsFunction(), scatterSlotRowsFunction(), slotAttentionBackwardFunction(), maskedSoftmaxFunction()]);
+  encodeModule([weightedRowsFunction(), rowDotsFunction(), outerRowsFunction(false), outerRowsFunction(true), attentionBackwardFunction(), gatherFunction(), gatherVectorsFunction(), weightedSlotRowsFunction(), slotRowDotsFunction(), scatterSlotRowsFunction(), slotAttentionBackwardFunction(), maskedSoftmaxFunction()]);
 
 /** The compiled attention module (`path`: the process's unless given). */
 export const attentionModule = (path?: SimdPath): WasmModule => compiledKernel('attention', attentionModuleBytes, path);
@@ -484,6 +492,12 @@ export class KernelArena implements RowMatrix {
     return new Float32Array(this.memory.buffer, address, floats).slice();
   }
 
+  /** `into.length` floats at `address`, copied into `into`. */
+  readInto(address: number, into: Float32Array): Float32Array {
+    into.set(new Float32Array(this.memory.buffer, address, into.length));
+    return into;
+  }
+
   private slotAt(slot: number): number {
     return this.slotsAt + slot * this.slotBytes;
   }
@@ -585,15 +599,19 @@ class KeptForRepeatedInput {
   }
 }
 
-/** out[b, t, :] = w[b, t]·u: u [batch, dim], or [dim] shared by every row. */
-export function outerRows(w: Float32Array, u: Float32Array, batch: number, time: number, dim: number): Float32Array {
+/**
+ * into[b, t, :] = Σ_k w_k[b, t]·u_k, each u_k [batch, dim] or [dim] shared by every row: the
+ * products summed in the kernels' memory, which `into` [batch, time, dim] gets once.
+ */
+export function outerRowSums(terms: readonly (readonly [w: Float32Array, u: Float32Array])[], batch: number, time: number, dim: number, into: Float32Array): Float32Array {
   shared ??= new KernelArena();
   const memory = shared.beginCall();
-  const wAt = memory.scratch(batch * time, w);
-  const uAt = memory.scratch(u.length, u);
   const out = memory.scratch(batch * time * dim);
-  memory.kernels.outerRows(wAt, uAt, out, batch, time, 4 * dim, u.length === dim ? 0 : 4 * dim);
-  return memory.read(out, batch * time * dim);
+  terms.forEach(([w, u], index) => {
+    const [wAt, uAt] = [memory.scratch(batch * time, w), memory.scratch(u.length, u)];
+    (index === 0 ? memory.kernels.outerRows : memory.kernels.outerRowsAdd)(wAt, uAt, out, batch, time, 4 * dim, u.length === dim ? 0 : 4 * dim);
+  });
+  return memory.readInto(out, into);
 }
 
 /** Row-wise softmax of `scores` [rows, time] over the positions where mask > 0, as {@link AttentionExports.maskedSoftmax}. */

@@ -1,5 +1,5 @@
 import test from 'ava';
-import { maskedSoftmax, outerRows, rowDots, weightedRowSums, type Representations } from '../../../src/nn/wasm/attention-kernels.js';
+import { maskedSoftmax, outerRowSums, rowDots, weightedRowSums, type Representations } from '../../../src/nn/wasm/attention-kernels.js';
 
 /** Representations that are the array itself. */
 const rowsOf = (values: Float32Array): Representations => ({ key: values, values: () => values });
@@ -23,8 +23,8 @@ function check(batch: number, time: number, dim: number, seed: number) {
     const sums = weightedRowSums(w, rowsOf(v), batch, time, dim);
     const dots = rowDots(rowsOf(v), perRow, batch, time, dim);
     const sharedDots = rowDots(rowsOf(v), shared, batch, time, dim);
-    const outer = outerRows(w, perRow, batch, time, dim);
-    const sharedOuter = outerRows(w, shared, batch, time, dim);
+    const outer = outerRowSums([[w, perRow]], batch, time, dim, new Float32Array(batch * time * dim));
+    const sharedOuter = outerRowSums([[w, shared]], batch, time, dim, new Float32Array(batch * time * dim));
     for (let b = 0; b < batch; b++) {
       for (let k = 0; k < dim; k++) {
         let expected = 0;
@@ -53,6 +53,20 @@ test('small batch: every kernel matches its float64 definition', check(3, 5, 8, 
 test('larger batch after a small one, then a small one again', (t) => {
   check(4, 37, 12, 2)(t);
   check(2, 3, 4, 3)(t);
+});
+
+test('outer row sums: each product rounded to float32, then the products added in order, into the array given', (t) => {
+  const [batch, time, dim] = [3, 5, 8];
+  const [w1, w2] = [pseudoRandom(batch * time, 21), pseudoRandom(batch * time, 22)];
+  const [perRow, shared] = [pseudoRandom(batch * dim, 23), pseudoRandom(dim, 24)];
+  const into = new Float32Array(batch * time * dim).fill(7);
+  const sums = outerRowSums([[w1, perRow], [w2, shared]], batch, time, dim, into);
+  t.is(sums, into);
+  const expected = Float32Array.from({ length: batch * time * dim }, (_, index) => {
+    const [position, k] = [Math.floor(index / dim), index % dim];
+    return Math.fround(w1[position] * perRow[Math.floor(position / time) * dim + k]) + Math.fround(w2[position] * shared[k]);
+  });
+  t.deepEqual(sums, expected);
 });
 
 test('a cached array read again gives the same results; a new array with other values is not confused with it', (t) => {

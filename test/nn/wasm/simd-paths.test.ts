@@ -143,6 +143,7 @@ fusedTest(
     kernels.rowDots(slot(3), slot(4), slot(5), 3, 5, 4 * 12, 4 * 12);
     kernels.rowDots(slot(6), slot(7), slot(8), 3, 5, 4 * 12, 0);
     kernels.outerRows(slot(9), slot(10), slot(11), 3, 5, 4 * 12, 0);
+    kernels.outerRowsAdd(slot(12), slot(13), slot(11), 3, 5, 4 * 12, 4 * 12);
   }),
 );
 
