@@ -20,7 +20,9 @@
  * A forward pass the tape does not record (evaluation) skips storing what only the backward
  * pass reads. Padded steps carry the state through and output 0, so
  * padding never changes a sequence's outputs; `reverse` walks time right to left, which visits
- * each sequence's real tokens in reverse whatever the padding.
+ * each sequence's real tokens in reverse whatever the padding. A bidirectional layer is one op
+ * over both directions, each in a workspace of its own: on two threads they run at once, one per
+ * thread, rather than one after the other with each direction's rows split between the threads.
  */
 import type * as tfjs from '@tensorflow/tfjs';
 import { AttnlabError } from '../errors.js';

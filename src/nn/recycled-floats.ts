@@ -28,13 +28,21 @@ export class RecycledFloats {
   }
 
   /**
-   * `values`, an array {@link take} gave, as a tensor made a backend's only if a tfjs op reads it
-   * (from a copy: the array comes back here once the tensor is disposed of); kernels read the
-   * array itself.
+   * `values`, an array {@link take} gave, as a tensor made a backend's only if a tfjs op reads it.
+   * The array comes back here once the tensor is disposed of, unless something outside the
+   * kernels (a backend, `dataSync`) was handed it: then it is theirs, and no copy was made for
+   * them. Kernels read the array itself (`valuesOf`).
    */
   tensor<R extends tfjs.Rank>(tf: Tf, values: Float32Array, shape: tfjs.ShapeMap[R]): tfjs.Tensor<R> {
+    let handedOut = false;
+    const read = (): Float32Array => {
+      handedOut = true;
+      return values;
+    };
     return rememberValues(
-      lazyTensor<R>(tf, shape, () => values.slice(), () => this.give(values)),
+      lazyTensor<R>(tf, shape, read, () => {
+        if (!handedOut) this.give(values);
+      }),
       values,
     );
   }
