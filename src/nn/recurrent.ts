@@ -221,20 +221,22 @@ function tapeState(tf: Tf): TapeState {
  * only come until then (the engine's `gradients` starts a fresh tape each time and drops it once
  * done); an unrecorded one, only until it returns.
  */
-function openWorkspace(threads: KernelThreads, dims: RecurrentDims, { tape, recording }: TapeState, parts: number): Workspace {
+function openWorkspace(threads: KernelThreads, dims: RecurrentDims, { tape, recording }: TapeState, parts: number, outputs: number): Workspace {
   const { arena } = threads;
   const ranges = rowRanges(dims, parts);
   // No more ranges of distinct rows than of batch rows: each has its gradient slot.
   const distinct = dims.distinct > 0 ? distinctRanges(dims, ranges.length) : [];
-  const { bytes } = layoutRecurrence(dims, ranges.length);
+  const { bytes } = layoutRecurrence(dims, ranges.length, 0, outputs);
   const region = arena.allocate(bytes, recording ? tape : undefined);
-  const { layout } = layoutRecurrence(dims, ranges.length, region.address);
+  const { layout } = layoutRecurrence(dims, ranges.length, region.address, outputs);
   return { ...layout, threads, kernels: recurrentKernels(arena.instances, dims, arena.shared), region, ranges, distinctRanges: distinct };
 }
 
 /**
  * Opens a workspace per direction. Two directions on two threads or more run side by side, the
- * threads shared out between them; otherwise one after the other, each on every thread.
+ * threads shared out between them; otherwise one after the other, each on every thread. The
+ * first direction's workspace holds every direction's outputs side by side, as the layer returns
+ * them: each direction writes its part of every position there.
  */
 function openDirections(directions: readonly Direction[], tape: TapeState): { open: OpenDirection[]; sideBySide: boolean } {
   const threads = kernelThreads();
@@ -243,7 +245,10 @@ function openDirections(directions: readonly Direction[], tape: TapeState): { op
   for (const { distinct } of directions) distinct?.kept?.open(threads.arena);
   const sideBySide = directions.length > 1 && threads.count >= directions.length;
   const parts = sideBySide ? Math.floor(threads.count / directions.length) : threads.count;
-  return { open: directions.map((direction) => ({ ...direction, workspace: openWorkspace(threads, direction.dims, tape, parts) })), sideBySide };
+  const open = directions.map((direction, d) => ({ ...direction, workspace: openWorkspace(threads, direction.dims, tape, parts, d === 0 ? directions.length : 0) }));
+  const { out, outStride } = open[0].workspace;
+  const placed = open.map((direction, d) => ({ ...direction, workspace: { ...direction.workspace, out: out + 4 * d * direction.dims.paddedHidden, outStride } }));
+  return { open: placed, sideBySide };
 }
 
 const PHASES: Record<RecurrentJob['kind'], string> = {
@@ -450,9 +455,8 @@ function recurrence(tf: Tf, x: tfjs.Tensor3D, mask: tfjs.Tensor2D, directions: r
     threads.timed('forward: copies in', () => open.forEach((direction, d) => writeInputs(direction, x, mask, kernelValues[d])));
     runDirections(open[0].distinct === undefined ? open : projectTokens(open, sideBySide), 'recurrent-forward', sideBySide);
     const outputs = recycledOutputs.take(positions * width);
-    threads.timed('forward: copies out', () =>
-      open.forEach(({ workspace }, d) => copyRows(floats(workspace, workspace.out, positions * paddedHidden), paddedHidden, 0, outputs, width, d * hidden, positions, hidden)),
-    );
+    const { out, outStride } = open[0].workspace;
+    threads.timed('forward: copies out', () => copyBlocks(floats(open[0].workspace, out, positions * outStride), paddedHidden, outputs, hidden, positions, open.length));
     if (!tape.recording) for (const { workspace } of open) threads.arena.release(workspace.region);
     let backwardDone = false;
     const runBackward = (dy: tfjs.Tensor) => {

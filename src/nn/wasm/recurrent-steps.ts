@@ -81,7 +81,9 @@ export interface RecurrentLayout {
   readonly dRec: number;
   /** Per position [B, T, hidden]: h_{t−1}, outputs, dL/d outputs, and the cell's saved values. */
   readonly hPrev: number;
+  /** The outputs are `outStride` floats apart: a bidirectional layer's directions share one array, each writing its part of every position. */
   readonly out: number;
+  readonly outStride: number;
   readonly dOut: number;
   readonly savedA: number;
   readonly savedB: number;
@@ -101,9 +103,10 @@ export const roundUp = (value: number, multiple: number): number => Math.ceil(va
  * Lays the arrays out from byte address `base` (a multiple of 16), with `slots` gradient slots;
  * returns the layout and the bytes it spans. The arrays before `x` (weights, bias rows, per-step
  * rows and states) come first, so that one fill clears them all (see {@link clearForward}).
- * Arrays a recurrence does not use take no space.
+ * Arrays a recurrence does not use take no space. The outputs' array holds `outputs` directions'
+ * outputs side by side (0: the caller places them in another layout's).
  */
-export function layoutRecurrence(dims: RecurrentDims, slots: number, base = 0): { layout: RecurrentLayout; bytes: number } {
+export function layoutRecurrence(dims: RecurrentDims, slots: number, base = 0, outputs = 1): { layout: RecurrentLayout; bytes: number } {
   const { cell, batch, time, gates, paddedBatch, paddedInput, paddedHidden, byToken, distinct, paddedDistinct, taped } = dims;
   const width = gates * paddedHidden;
   const stateFloats = paddedBatch * paddedHidden;
@@ -136,7 +139,7 @@ export function layoutRecurrence(dims: RecurrentDims, slots: number, base = 0): 
     dz: take(gates * savedFloats),
   };
   const dRec = lstm ? arrays.dz : take(gates * savedFloats);
-  const positions = { hPrev: take(savedFloats), out: take(positionFloats), dOut: take(savedFloats), savedA: take(savedFloats), savedB: take(lstm ? savedFloats : 0) };
+  const positions = { hPrev: take(savedFloats), out: take(positionFloats * outputs), outStride: paddedHidden * outputs, dOut: take(savedFloats), savedA: take(savedFloats), savedB: take(lstm ? savedFloats : 0) };
   const gradients = Array.from({ length: taped ? slots : 0 }, () => ({ dW: take(paddedInput * width), dU: take(paddedHidden * width), dBias: take(width), dP: take(distinct * width) }));
   return { layout: { ...arrays, dRec, ...positions, gradients }, bytes: end - base };
 }
@@ -161,9 +164,14 @@ function unvisitedSpans(buffer: ArrayBufferLike, layout: RecurrentLayout, { batc
   return spans;
 }
 
-/** Clears the positions of `spans` in [paddedBatch, time, width] arrays. */
-function clearSpans(buffer: ArrayBufferLike, spans: readonly (readonly [number, number])[], arrays: readonly (readonly [address: number, width: number])[]): void {
-  for (const [address, width] of arrays) for (const [from, to] of spans) zero(buffer, address + 4 * from * width, address + 4 * to * width);
+/** Clears the positions of `spans` in [paddedBatch, time, ·] arrays: `width` floats of each position, positions `stride` floats apart (`width` unless given). */
+function clearSpans(buffer: ArrayBufferLike, spans: readonly (readonly [number, number])[], arrays: readonly (readonly [address: number, width: number, stride?: number])[]): void {
+  for (const [address, width, stride = width] of arrays) {
+    for (const [from, to] of spans) {
+      if (stride === width) zero(buffer, address + 4 * from * width, address + 4 * to * width);
+      else for (let position = from; position < to; position++) zero(buffer, address + 4 * position * stride, address + 4 * (position * stride + width));
+    }
+  }
 }
 
 /**
@@ -177,7 +185,7 @@ export function clearForward(buffer: ArrayBufferLike, layout: RecurrentLayout, d
   const [inputs, rows, paddedRows] = byToken ? [layout.xDistinct, distinct, dims.paddedDistinct] : [layout.x, batch * time, dims.paddedBatch * time];
   zero(buffer, input === paddedInput ? inputs + 4 * rows * paddedInput : inputs, inputs + 4 * paddedRows * paddedInput);
   const hPrev: readonly (readonly [number, number])[] = dims.taped ? [[layout.hPrev, paddedHidden]] : [];
-  clearSpans(buffer, unvisitedSpans(buffer, layout, dims), [[layout.out, paddedHidden], ...hPrev]);
+  clearSpans(buffer, unvisitedSpans(buffer, layout, dims), [[layout.out, paddedHidden, layout.outStride], ...hPrev]);
 }
 
 /**
@@ -290,7 +298,7 @@ export function forwardRows(kernels: RecurrentKernels, buffer: ArrayBufferLike, 
         at(layout.act, row, t, time, width),
         layout.h + 4 * row * paddedHidden,
         at(layout.hPrev, row, t, time, paddedHidden),
-        at(layout.out, row, t, time, paddedHidden),
+        at(layout.out, row, t, time, layout.outStride),
         layout.c + 4 * row * paddedHidden,
         at(layout.savedA, row, t, time, paddedHidden),
         at(layout.savedB, row, t, time, paddedHidden),
