@@ -43,11 +43,11 @@ class LazyBackend {
     return this.data.has(dataId) ? 1 : 0;
   }
 
-  /** `moving`: the engine moves the data to another backend (and the tensor lives on there), rather than disposing of the tensor. */
-  disposeData(dataId: DataId, moving = false): boolean {
+  /** The engine disposes of the tensor, or moves its data to another backend (after reading it here). */
+  disposeData(dataId: DataId): boolean {
     const disposed = this.data.get(dataId)?.disposed;
     this.data.delete(dataId);
-    if (!moving) disposed?.();
+    disposed?.();
     return true;
   }
 }
@@ -60,7 +60,8 @@ const backends = new WeakMap<object, LazyBackend>();
 
 /**
  * A float32 tensor of `shape` whose values are `compute()`'s, called each time they are read (at
- * most once per backend move); `disposed` runs when the tensor is disposed of while still here.
+ * most once per backend move); `disposed` runs when its data leaves this backend, disposed of or
+ * moved (a move reads the values first).
  */
 export function lazyTensor<R extends tfjs.Rank>(tf: Tf, shape: tfjs.ShapeMap[R], compute: () => Float32Array, disposed?: () => void): tfjs.Tensor<R> {
   const engine = tf.engine();
