@@ -75,7 +75,7 @@ const CASES: readonly KernelCase<unknown>[] = [
         call: (k, at) => {
           for (let row = 0; row < BATCH; row++) {
             const [rowAt, stateAt] = [at(0) + 4 * row * gateWidth, at(3) + 4 * row * HIDDEN];
-            k.forwardRow(rowAt, at(1) + 4 * row * gateWidth, at(2) + 4 * row * gateWidth, stateAt, stateAt + 64 * width, stateAt + 128 * width, stateAt + 192 * width, stateAt + 256 * width, stateAt + 320 * width);
+            k.forwardRow(rowAt, at(1) + 4 * row * gateWidth, at(2) + 4 * row * gateWidth, stateAt, stateAt + 64 * width, stateAt + 128 * width, stateAt + 192 * width, stateAt + 256 * width, stateAt + 320 * width, rowAt);
           }
         },
       }),

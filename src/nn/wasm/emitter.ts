@@ -58,6 +58,9 @@ export const i32 = {
   load: (address: Code, offset = 0): Code => seq(address, [0x28, 2, ...unsignedLeb(offset)]),
 };
 
+/** Evaluates `value` and discards it. */
+export const drop = (value: Code): Code => seq(value, [0x1a]);
+
 /** Copies `bytes` bytes from `source` to `target` (bulk memory: one memmove in the engine). */
 export const memoryCopy = (target: Code, source: Code, bytes: Code): Code => seq(target, source, bytes, [0xfc, 0x0a, 0x00, 0x00]);
 

@@ -285,7 +285,11 @@ export function forwardRows(kernels: RecurrentKernels, buffer: ArrayBufferLike, 
   // A row's x_t·W + b: its token's row of P, or the step's z computed for the range's rows.
   const zOf = (row: number, t: number): number => (tokenRows ? layout.projected + 4 * tokenRows[row * time + t] * width : layout.z + 4 * row * width);
   const rowKernel = dims.taped ? kernels.forwardRow : kernels.inferenceRow;
-  for (const { t, rows } of stepSchedule(buffer, layout, dims, reverse, range)) {
+  const schedule = stepSchedule(buffer, layout, dims, reverse, range);
+  for (const [index, { t, rows }] of schedule.entries()) {
+    // The row's z at its next step, which the row kernel loads into cache ahead of that step.
+    const next = schedule[index + 1]?.t;
+    const nextZ = (row: number): number => (tokenRows && next !== undefined ? zOf(row, next) : zOf(row, t));
     if (!tokenRows) {
       z.set(biasRows);
       kernels.inputMatmul(at(layout.x, start, t, time, paddedInput), 4 * time * paddedInput, layout.w, zRows, 4 * width, blockRows, 1);
@@ -302,6 +306,7 @@ export function forwardRows(kernels: RecurrentKernels, buffer: ArrayBufferLike, 
         layout.c + 4 * row * paddedHidden,
         at(layout.savedA, row, t, time, paddedHidden),
         at(layout.savedB, row, t, time, paddedHidden),
+        nextZ(row),
       );
     }
   }

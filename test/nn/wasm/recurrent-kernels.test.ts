@@ -7,7 +7,7 @@ function kernels(cell: 'lstm' | 'gru', paddedHidden: number) {
   const memory = createMemory(1 << 20);
   const exports = instantiate<RecurrentKernels>(recurrentModule(cell, paddedHidden, 8), memory);
   const view = (address: number, length: number) => new Float32Array(memory.buffer, address, length);
-  return { exports, view };
+  return { exports, view, bytes: memory.buffer.byteLength };
 }
 
 function pseudoRandom(length: number, seed: number): Float32Array {
@@ -48,7 +48,7 @@ test('gates: σ and tanh within 2e-7 of float64 over [−30, 30], saturating wit
     const chunk = Float32Array.from({ length: hidden }, (_, j) => inputs[(start + j) % inputs.length]);
     for (let gate = 0; gate < 4; gate++) view(zAt + 4 * gate * hidden, hidden).set(chunk);
     view(stateAt, 2 * hidden).fill(0);
-    exports.forwardRow(zAt, recAt, actAt, stateAt, scratchAt, scratchAt + 64, stateAt + 4 * hidden, scratchAt + 128, scratchAt + 192);
+    exports.forwardRow(zAt, recAt, actAt, stateAt, scratchAt, scratchAt + 64, stateAt + 4 * hidden, scratchAt + 128, scratchAt + 192, zAt);
     const act = view(actAt, 4 * hidden);
     chunk.forEach((x, j) => {
       const sigmoid = 1 / (1 + Math.exp(-x));
@@ -90,4 +90,24 @@ test('gradient matmuls: c += Σ_p a[p]ᵀ b[p] over strided rows; columnSums: c 
     for (let p = 0; p < inner; p++) expected += 2 * b[p * bStride + j];
     t.true(Math.abs(value - expected) < 1e-5, `sum[${j}] ${value} vs ${expected}`);
   });
+});
+
+test('forward rows touch the next step\'s z row within its bytes: a row that ends the memory does not trap, nor change the step', (t) => {
+  for (const [cell, gates] of [['lstm', 4], ['gru', 3]] as const) {
+    for (const hidden of [8, 24, 64]) {
+      const { exports, view, bytes } = kernels(cell, hidden);
+      const width = gates * hidden;
+      const [zAt, recAt, actAt, stateAt, scratchAt] = [0, 4096, 8192, 12288, 16384];
+      view(zAt, width).set(pseudoRandom(width, hidden));
+      const lastRow = bytes - 4 * width;
+      for (const name of ['forwardRow', 'inferenceRow'] as const) {
+        const states = [zAt, lastRow].map((nextZ) => {
+          view(stateAt, 2 * hidden).fill(0.25);
+          exports[name](zAt, recAt, actAt, stateAt, scratchAt, scratchAt + 4 * hidden, stateAt + 4 * hidden, scratchAt + 8 * hidden, scratchAt + 12 * hidden, nextZ);
+          return Array.from(view(stateAt, 2 * hidden));
+        });
+        t.deepEqual(states[1], states[0], `${cell} ${hidden} ${name}`);
+      }
+    }
+  }
 });

@@ -176,7 +176,7 @@ for (const cell of ['lstm', 'gru'] as const satisfies readonly CellType[]) {
         kernels.inputGradientMatmul(slot(10), 4 * (input + 4), slot(11), 4 * width, slot(12), 5);
         kernels.recurrentGradientMatmul(slot(13), 4 * hidden, slot(14), 4 * width, slot(15), 6);
         kernels.columnSums(slot(16), 4 * width, slot(17), 5);
-        kernels.forwardRow(slot(18), slot(18) + 4096, slot(19), slot(20), slot(20) + 4096, slot(20) + 8192, slot(21), slot(21) + 4096, slot(21) + 8192);
+        kernels.forwardRow(slot(18), slot(18) + 4096, slot(19), slot(20), slot(20) + 4096, slot(20) + 8192, slot(21), slot(21) + 4096, slot(21) + 8192, slot(18));
         kernels.backwardRow(slot(19), slot(20) + 4096, slot(22), slot(22) + 4096, slot(22) + 8192, slot(23), slot(23) + 4096, slot(21) + 4096, slot(21) + 8192);
       },
     ),

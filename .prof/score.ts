@@ -1,0 +1,41 @@
+import { createHash } from 'node:crypto';
+import { IMDB_ENV } from '../src/data/imdb.js';
+import { parseOverrides } from '../src/config/load.js';
+import { resolveConfigFile } from '../src/config/validate.js';
+import { selectBackend } from '../src/nn/backend.js';
+import { kernelThreads, startKernelThreads, type PhaseProfile } from '../src/nn/threads/pool.js';
+import { silentProgress } from '../src/progress.js';
+import { buildModel } from '../src/run/build.js';
+import { loadData } from '../src/run/experiment.js';
+import { evaluate } from '../src/train/evaluate.js';
+
+const [configFile, ...overrides] = process.argv.slice(2);
+if (!process.env[IMDB_ENV]) throw new Error('set ATTNLAB_IMDB');
+const { tf } = await selectBackend('auto');
+const base = await resolveConfigFile('configs/q2-attention.yaml', []);
+const data = await loadData(base.config, base.container, 'configs', { progress: silentProgress, log: () => {} });
+const { config, container } = await resolveConfigFile(configFile, parseOverrides(overrides));
+await startKernelThreads(undefined);
+const built = await buildModel(tf, config, container, { vectors: data.embeddings, dim: data.dim, trainable: false }, 2);
+const options = { batchSize: config.train.eval_batch_size, batchTokens: config.train.eval_batch_tokens, maxLength: config.train.max_length };
+const rounds = Number(process.env.ROUNDS ?? 3);
+const split = data.test;
+const chosen = Array.from({ length: Math.ceil(split.size / 10) }, (_, index) => index * 10);
+const offsets = Int32Array.from([0, ...chosen]);
+chosen.forEach((example, index) => (offsets[index + 1] = offsets[index] + split.offsets[example + 1] - split.offsets[example]));
+const ids = new Int32Array(offsets[chosen.length]);
+chosen.forEach((example, index) => ids.set(split.ids.subarray(split.offsets[example], split.offsets[example + 1]), offsets[index]));
+const validation = { ids, offsets, labels: Int32Array.from(chosen, (example) => split.labels[example]), size: chosen.length };
+for (let pass = 0; pass < 3; pass++) evaluate(tf, built.model, validation, options);
+for (let round = 0; round < rounds; round++) {
+  const profile: PhaseProfile = new Map();
+  if (process.env.PROFILE) kernelThreads().profile = profile;
+  const start = performance.now();
+  const result = evaluate(tf, built.model, data.test, options);
+  const seconds = (performance.now() - start) / 1000;
+  const hash = createHash('sha1').update(Buffer.from(result.probabilities.buffer)).digest('hex').slice(0, 12);
+  console.log(`round ${round}: ${seconds.toFixed(2)} s  ${hash}`);
+  for (const [phase, ms] of profile) console.log(`    ${phase}: ${(ms / 1000).toFixed(3)}`);
+}
+built.dispose();
+await startKernelThreads(undefined);
